@@ -1,0 +1,1 @@
+"""Walking-network accessibility: distances, counts within radii, life circles."""

@@ -1,0 +1,1 @@
+"""Acting on results: reports, maps, dashboard, facility siting."""

@@ -1,0 +1,1 @@
+"""Evaluation: the indicator catalogue, indicator functions, scoring and diagnosis."""

@@ -1,0 +1,4 @@
+"""Reading and writing data: OpenStreetMap, boundaries, census tables, run folders.
+
+Nothing outside this subpackage touches files.
+"""

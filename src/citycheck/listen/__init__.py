@@ -1,0 +1,1 @@
+"""The citizen service hotline: work orders, Open311 GeoReport v2, analytics."""
