@@ -1,0 +1,5 @@
+"""``python -m citycheck`` runs the command-line interface."""
+
+from citycheck.cli import app
+
+app()
