@@ -132,6 +132,7 @@ class EventKind(StrEnum):
     LINK = "link"
     CONFIDENTIAL = "confidential"
     NOTE = "note"
+    ARCHIVE = "archive"  # an imported record that was already closed in the source system
 
 
 EVENT_NAMES: dict[EventKind, tuple[str, str]] = {
@@ -154,6 +155,7 @@ EVENT_NAMES: dict[EventKind, tuple[str, str]] = {
     EventKind.LINK: ("并案", "link duplicate"),
     EventKind.CONFIDENTIAL: ("保密", "confidentiality"),
     EventKind.NOTE: ("备注", "note"),
+    EventKind.ARCHIVE: ("历史办结", "closed in the source system"),
 }
 
 _OPEN_WORK = {Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS}
@@ -185,6 +187,7 @@ ALLOWED_FROM: dict[EventKind, set[Status] | None] = {
     EventKind.LINK: {Status.ACCEPTED, Status.CLASSIFIED, Status.NEEDS_REVIEW},
     EventKind.CONFIDENTIAL: None,
     EventKind.NOTE: None,
+    EventKind.ARCHIVE: _ANY_OPEN,
 }
 
 
@@ -328,7 +331,7 @@ def apply_event(state: OrderState | None, event: Event) -> OrderState:
         if not approved and not event.reason:
             raise TransitionError("a rejected reply needs a reason")
         s = replace(s, status=Status.REVIEWED if approved else Status.IN_PROGRESS)
-    elif kind is EventKind.CLOSE:
+    elif kind in (EventKind.CLOSE, EventKind.ARCHIVE):
         s = replace(s, status=Status.CLOSED, closed_at=event.at)
     elif kind is EventKind.CALLBACK:
         s = replace(s, status=Status.CALLED_BACK, callback_reached=bool(d.get("reached", True)))

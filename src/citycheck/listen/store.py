@@ -74,6 +74,8 @@ class Intake:
     requested_at: datetime | None = None
     external_id: str | None = None
     actor: str = "intake"
+    closed_at: datetime | None = None  # imports: already closed in the source system
+    source: dict[str, Any] = field(default_factory=dict)  # imports: original fields kept
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,15 @@ class Hotline:
 
         Returns only after the commit, so the order is durable before the caller acknowledges it.
         """
+        with self.Session.begin() as s:
+            return self._submit_in(s, intake)
+
+    def submit_many(self, intakes: list[Intake]) -> list[Order]:
+        """Submit several requests in one transaction (imports); all or none are stored."""
+        with self.Session.begin() as s:
+            return [self._submit_in(s, i) for i in intakes]
+
+    def _submit_in(self, s: Session, intake: Intake) -> Order:
         now = utc(intake.requested_at or datetime.now(UTC))
         text = intake.description or ""
         cat = self.catalogue
@@ -186,11 +197,11 @@ class Hotline:
                     },
                 )
             )
-        with self.Session.begin() as s:
+        if True:
             s.add(order)
             s.flush()
             master = None
-            if service is not None and not low:
+            if service is not None and not low and intake.closed_at is None:
                 master = self._find_master(s, order, text)
             if master is not None:
                 events.append(
@@ -212,6 +223,22 @@ class Hotline:
                         "system",
                         unit=lead,
                         data={"assisting_units": list(assisting)},
+                    )
+                )
+            if intake.closed_at is not None:
+                events.append(
+                    Event(
+                        EventKind.ARCHIVE,
+                        utc(intake.closed_at),
+                        intake.actor,
+                        "system",
+                        data={"source": intake.source},
+                    )
+                )
+            elif intake.source:
+                events.append(
+                    Event(
+                        EventKind.NOTE, now, intake.actor, "system", data={"source": intake.source}
                     )
                 )
             for ev in events:
