@@ -47,7 +47,7 @@ def make_pipeline(
             (
                 "clf",
                 CalibratedClassifierCV(
-                    LinearSVC(C=C, class_weight="balanced"), cv=3, method="sigmoid"
+                    LinearSVC(C=C, class_weight="balanced", random_state=0), cv=3, method="sigmoid"
                 ),
             ),
         ]

@@ -165,6 +165,23 @@ def create_staff(
         h.close()
 
 
+@hotline_app.command("export-training")
+def export_training(
+    out: Path = typer.Option(..., "--out", help="CSV with text,label,corrected"),
+    db: str | None = typer.Option(None, help=DB_HELP),
+) -> None:
+    """Write signed or person-classified orders (incl. corrected ones) as training data."""
+    import pandas as pd
+
+    h = _hotline(db)
+    rows = h.training_examples()
+    h.close()
+    pd.DataFrame(rows, columns=["id", "text", "label", "corrected", "returns"]).to_csv(
+        out, index=False
+    )
+    typer.echo(f"{len(rows)} examples -> {out}")
+
+
 @hotline_app.command()
 def escalate(db: str | None = typer.Option(None, help=DB_HELP)) -> None:
     """Escalate every overdue order to its rung (催办 → 督办 → 通报)."""

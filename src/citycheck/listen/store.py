@@ -608,6 +608,34 @@ class Hotline:
             ).first()
             return Staff(u.username, u.role, u.unit) if u else None
 
+    def training_examples(self) -> list[dict[str, Any]]:
+        """Past orders as training data: decrypted text and the final category.
+
+        An order counts once a unit has signed for it, or a person (not the classifier) set its
+        category (reclassification after a return, or the low-confidence queue); ``corrected`` is
+        True when a person changed the category the classifier or client had given.
+        """
+        out: list[dict[str, Any]] = []
+        with self.Session() as s:
+            for order in s.scalars(select(Order).where(Order.service_code.is_not(None))):
+                events = self._load_events(s, order.id)
+                classes = [e for e in events if e.kind is EventKind.CLASSIFY]
+                by_person = [e for e in classes if e.role in ("dispatcher", "supervisor", "admin")]
+                signed = any(e.kind is EventKind.SIGN for e in events)
+                if not (signed or by_person):
+                    continue
+                first = classes[0].data.get("service_code") if classes else None
+                out.append(
+                    {
+                        "id": order.id,
+                        "text": self.cipher.decrypt(order.description_enc) or "",
+                        "label": order.service_code,
+                        "corrected": bool(by_person) and first != order.service_code,
+                        "returns": sum(e.kind is EventKind.RETURN for e in events),
+                    }
+                )
+        return out
+
     def count(self) -> int:
         """Number of orders."""
         with self.Session() as s:
