@@ -536,7 +536,9 @@ def build_city(
     levels_default = dict(DEFAULT_LEVELS if default_levels is None else default_levels)
     levels_default.setdefault("*", DEFAULT_LEVELS["*"])
 
-    bnd = gpd.GeoSeries([boundary], crs="EPSG:4326").to_crs(crs).iloc[0]
+    # densify first: a parallel of latitude is a curve in the projected CRS
+    dense = shapely.segmentize(boundary, max_segment_length=0.0005)
+    bnd = gpd.GeoSeries([dense], crs="EPSG:4326").to_crs(crs).iloc[0]
     bnd = shapely.make_valid(bnd)
     keep_zone = bnd.buffer(buffer_m)
 
