@@ -54,11 +54,7 @@ def test_entry_contract(iid):
         assert ind.grade((lo + hi) / 2) == "pass"
         assert ind.grade(ind.goalposts[0] - 1) == "fail"
     # normalisation lies in 0–100 and rewards the better direction
-    w, b = (
-        (ind.goalposts[0], ind.goalposts[1])
-        if ind.direction != "target"
-        else (ind.goalposts[0], ind.goalposts[1])
-    )
+    w, b = ind.goalposts[0], ind.goalposts[1]
     assert ind.normalise(w) == pytest.approx(0.0)
     assert ind.normalise(b) == pytest.approx(100.0)
     assert ind.grade(float("nan")) == "no data"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import geopandas as gpd
@@ -58,7 +59,7 @@ def _clip_length(coords: np.ndarray, box: tuple[float, float, float, float]) -> 
     """Length of a polyline inside an axis-aligned box (Liang–Barsky, written for the test)."""
     xmin, ymin, xmax, ymax = box
     total = 0.0
-    for (x0, y0), (x1, y1) in zip(coords[:-1], coords[1:], strict=True):
+    for (x0, y0), (x1, y1) in itertools.pairwise(coords):
         dx, dy = x1 - x0, y1 - y0
         t0, t1 = 0.0, 1.0
         ok = True
@@ -144,7 +145,7 @@ def test_intersections_independent_on_real_data(city_of):
     degree: dict[tuple[int, int], int] = {}
     for g in streets.geometry:
         cs = [(round(x * 100), round(y * 100)) for x, y in g.coords]
-        for a, b in zip(cs[:-1], cs[1:], strict=True):
+        for a, b in itertools.pairwise(cs):
             degree[a] = degree.get(a, 0) + 1
             degree[b] = degree.get(b, 0) + 1
     raw = [k for k, d in degree.items() if d >= 3]

@@ -47,5 +47,5 @@ def test_read_boundary_errors(tmp_path):
         read_boundary(path)
     junk = tmp_path / "junk.geojson"
     junk.write_text("{not json")
-    with pytest.raises(InputError, match="junk.geojson"):
+    with pytest.raises(InputError, match=r"junk\.geojson"):
         read_boundary(junk)
