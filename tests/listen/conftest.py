@@ -12,6 +12,8 @@ from citycheck.listen.settings import HotlineSettings
 from citycheck.listen.store import Hotline
 
 PG_URL = os.environ.get("CITYCHECK_TEST_PG_URL")  # e.g. postgresql+psycopg://postgres@/citycheck
+if os.environ.get("CI") and not PG_URL:
+    raise RuntimeError("CI must provide PostgreSQL for the hotline tests (see .ci/run)")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
