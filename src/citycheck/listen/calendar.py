@@ -67,13 +67,25 @@ class WorkCalendar:
                 counted += 1
         return datetime.combine(day, time(23, 59, 59), tzinfo=start.tzinfo)
 
-    def working_days_between(self, start: datetime, end: datetime) -> int:
-        """Number of working days in (start's day, end's day]; negative if end < start."""
+    def working_days_between(
+        self, start: datetime, end: datetime, *, cap: int | None = None
+    ) -> int:
+        """Number of working days in (start's day, end's day]; negative if end < start.
+
+        With ``cap``, counting stops once ``cap`` working days are reached (bounded work for
+        far-apart dates when only "at least cap" matters).
+        """
         a, b = start.date(), end.date()
         sign = 1
         if b < a:
             a, b, sign = b, a, -1
-        n = sum(self.is_working_day(a + timedelta(days=i + 1)) for i in range((b - a).days))
+        n = 0
+        day = a
+        while day < b:
+            day += timedelta(days=1)
+            n += self.is_working_day(day)
+            if cap is not None and n >= cap:
+                break
         return sign * n
 
 

@@ -71,7 +71,8 @@ def escalation_level(
         return 0
     level = 1
     if "close" in over:
-        late = calendar.working_days_between(clocks.close_due, now)
+        cap = max(catalogue.escalation_thresholds) + 1
+        late = calendar.working_days_between(clocks.close_due, now, cap=cap)
         level = sum(late >= t for t in catalogue.escalation_thresholds)
         level = max(level, 1)
     return min(level, 3)

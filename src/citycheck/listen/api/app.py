@@ -132,7 +132,15 @@ def create_app(
                 for e in exc.errors()
             )
             return error_response(format_of(request), 400, msg or "invalid request")
-        return JSONResponse({"detail": exc.errors()}, status_code=422)
+        detail = [
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg")),
+                "type": str(e.get("type")),
+            }
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):  # type: ignore[no-untyped-def]
