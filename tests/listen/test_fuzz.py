@@ -41,8 +41,10 @@ def openapi_schema(live):
 
 
 @schema.parametrize()
-@settings(max_examples=25, derandomize=True, deadline=None,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_error(case):
-    case.call_and_validate(headers={"Authorization": f"Bearer {_STATE['admin']}"},
-                           checks=[not_a_server_error], timeout=30)
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {_STATE['admin']}"},
+        checks=[not_a_server_error],
+        timeout=30,
+    )

@@ -193,3 +193,38 @@ def test_log_derivation_matches_projection_after_many_actions(hotline):
     for i in ids:
         assert derive_state(hotline.events(i)).status.value == hotline.get(i).status
     assert hotline.verify_log() == []
+
+
+def test_concurrent_duplicates_of_one_master_all_link(hotline):
+    import threading
+
+    t = datetime(2025, 6, 3, 9, tzinfo=UTC)
+    master = hotline.submit(
+        Intake("路口积水很深无法通行", service_code="urban", lat=LAT, lon=LON, requested_at=t)
+    )
+    errors: list[Exception] = []
+
+    def dup(i: int) -> None:
+        try:
+            hotline.submit(
+                Intake(
+                    "路口积水很深无法通行了",
+                    service_code="urban",
+                    lat=LAT,
+                    lon=LON,
+                    requested_at=t + timedelta(minutes=i + 1),
+                )
+            )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=dup, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert hotline.get(master.id).duplicates == 8
+    notes = [e for e in hotline.events(master.id) if e.kind is EventKind.NOTE]
+    assert len(notes) == 8
+    assert hotline.verify_log() == []

@@ -204,6 +204,9 @@ class Hotline:
             if service is not None and not low and intake.closed_at is None:
                 master = self._find_master(s, order, text)
             if master is not None:
+                if self._is_pg:  # serialise concurrent links to the same master
+                    s.execute(select(Order.id).where(Order.id == master.id).with_for_update())
+                    s.refresh(master)
                 events.append(
                     Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master.id})
                 )
