@@ -7,8 +7,11 @@ callers acknowledge an order only after :meth:`Hotline.submit` returned, i.e. af
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
+import threading
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -112,13 +115,22 @@ class Hotline:
         upgrade(self.engine)
         self.Session = session_factory(self.engine)
         self._is_pg = self.engine.dialect.name == "postgresql"
+        group = settings.group_commit if settings.group_commit is not None else not self._is_pg
+        self._committer = GroupCommitter(self) if group else None
 
     # ---------------------------------------------------------------- intake
     def submit(self, intake: Intake) -> Order:
         """Accept, classify, link or dispatch a request in one transaction; return the order.
 
         Returns only after the commit, so the order is durable before the caller acknowledges it.
+        With ``group_commit`` on, concurrent callers share one transaction (and one fsync); each
+        still returns only after that transaction has committed.
         """
+        if self._committer is not None:
+            return self._committer.submit(intake)
+        return self._submit_alone(intake)
+
+    def _submit_alone(self, intake: Intake) -> Order:
         with self.Session.begin() as s:
             return self._submit_in(s, intake)
 
@@ -645,8 +657,75 @@ class Hotline:
             return int(s.scalar(select(func.count(Order.id))) or 0)
 
     def close(self) -> None:
-        """Dispose of the engine's connections."""
+        """Stop the group committer and dispose of the engine's connections."""
+        if self._committer is not None:
+            self._committer.stop()
         self.engine.dispose()
+
+
+class GroupCommitter:
+    """One writer thread that commits queued intakes in batches.
+
+    Callers block until the batch holding their intake has committed, so acknowledgement still
+    follows durability; a failed batch is retried one intake at a time so that one bad intake
+    does not fail the others.
+    """
+
+    def __init__(self, hotline: Hotline) -> None:
+        self.hotline = hotline
+        self.max_batch = hotline.settings.group_commit_max
+        self._queue: queue.Queue[tuple[Intake, Future[Order]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="hotline-group-commit", daemon=True)
+        self._thread.start()
+
+    def submit(self, intake: Intake) -> Order:
+        """Queue ``intake`` and wait until it is committed."""
+        if not self._thread.is_alive():
+            raise RuntimeError("the group committer has stopped")
+        fut: Future[Order] = Future()
+        self._queue.put((intake, fut))
+        return fut.result()
+
+    def stop(self) -> None:
+        """Finish the queued work and stop the thread."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(30)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[Intake, Future[Order]]]) -> None:
+        try:
+            with self.hotline.Session.begin() as s:
+                orders = [self.hotline._submit_in(s, intake) for intake, _ in batch]
+        except Exception:
+            log.warning("group commit of %d intakes failed; retrying one by one", len(batch))
+            for intake, fut in batch:
+                try:
+                    fut.set_result(self.hotline._submit_alone(intake))
+                except Exception as exc:
+                    fut.set_exception(exc)
+            return
+        for (_, fut), order in zip(batch, orders, strict=True):
+            fut.set_result(order)
 
 
 _ROLE_ACTIONS: dict[str, set[EventKind]] = {
