@@ -120,6 +120,8 @@ def evaluate(
     ] = None,
     lang: Annotated[str, typer.Option(help="zh or en")] = "en",
     name: Annotated[str | None, typer.Option(help="name of the study area")] = None,
+    compounds: Annotated[Path | None, typer.Option(help="residential compound polygons")] = None,
+    neighbourhoods: Annotated[Path | None, typer.Option(help="neighbourhood polygons")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing run folder")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
@@ -146,6 +148,8 @@ def evaluate(
             inputs=inputs,
             lang=lang,
             name=name,
+            compounds=compounds,
+            neighbourhoods=neighbourhoods,
             overwrite=overwrite,
             quiet=quiet,
         )
