@@ -287,6 +287,7 @@ def analyse_layers(
         "residential_only": residential_only,
         "n_nodes": net.n_nodes,
         "n_edges": net.n_edges,
+        "facility_categories": fac_cat,
         **timings,
     }
     return AccessResult(table, cat_table, unreachable, unjoined, graph, params)
