@@ -3,6 +3,7 @@ reader from the project's own), projected to the file's UTM zone."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from functools import cache
@@ -26,10 +27,8 @@ def _tags(row: pd.Series, columns: list[str]) -> dict[str, str]:
     tags = {c: str(row[c]) for c in columns if c in row and pd.notna(row[c])}
     extra = row.get("tags")
     if isinstance(extra, str) and extra:
-        try:
+        with contextlib.suppress(ValueError):
             tags.update({k: str(v) for k, v in json.loads(extra).items()})
-        except ValueError:
-            pass
     elif isinstance(extra, dict):
         tags.update({k: str(v) for k, v in extra.items()})
     return tags

@@ -58,7 +58,7 @@ def dist_column(category: str) -> str:
 
 def count_column(category: str, radius_m: float) -> str:
     """Column of the number of ``category`` facilities within ``radius_m`` metres."""
-    return f"n{int(round(radius_m))}_{category}"
+    return f"n{round(radius_m)}_{category}"
 
 
 @dataclass(frozen=True, eq=False)
