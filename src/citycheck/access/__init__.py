@@ -16,6 +16,7 @@ from citycheck.access.analyse import (
     dist_column,
 )
 from citycheck.access.graph import AccessGraph, attach
+from citycheck.access.indicators import indicator_values
 from citycheck.access.life_circles import life_circle_flags, unit_shares, worst_units
 from citycheck.access.network import (
     WalkFilter,
@@ -45,6 +46,7 @@ __all__ = [
     "count_column",
     "counts_within",
     "dist_column",
+    "indicator_values",
     "isochrone",
     "life_circle_flags",
     "nearest_distance",

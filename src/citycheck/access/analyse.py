@@ -68,7 +68,7 @@ class AccessResult:
     Attributes
     ----------
     buildings : DataFrame
-        Indexed like the buildings analysed. Columns: ``reachable`` (joined to the network
+        Indexed like the buildings analysed. Columns: ``residential``, ``reachable`` (joined to the network
         within ``max_snap_m``), ``snap_m``, ``component`` and ``component_length_m`` (the network
         piece it joined; small pieces are campus or compound paths), then per category
         :func:`dist_column` (metres; +inf beyond the search bound; NaN when the building is
@@ -104,9 +104,10 @@ class AccessResult:
     ) -> pd.DataFrame:
         """Shares of residential buildings, floor area and residents meeting each flag, per unit.
 
-        See :func:`citycheck.access.life_circles.unit_shares`.
+        Only residential buildings count. See :func:`citycheck.access.life_circles.unit_shares`.
         """
-        return unit_shares(buildings, self.buildings, units, flags=flags)
+        table = self.buildings[self.buildings["residential"]]
+        return unit_shares(buildings, table, units, flags=flags)
 
 
 def _category_names(cat: str) -> tuple[str, str]:
@@ -216,6 +217,11 @@ def analyse_layers(
 
     # assemble the per-building table
     out: dict[str, Any] = {
+        "residential": (
+            blds["residential"].fillna(False).astype(bool).to_numpy()
+            if "residential" in blds.columns
+            else np.ones(len(blds), dtype=bool)
+        ),
         "reachable": reachable,
         "snap_m": graph.snap_m["buildings"],
     }
@@ -300,7 +306,7 @@ def analyse_city(
     max_snap_m: float = 100.0,
     speed_m_s: float = DEFAULT_SPEED_M_S,
     walk_filter: WalkFilter | None = None,
-    residential_only: bool = True,
+    residential_only: bool = False,
     category_ids: Sequence[str] | None = None,
 ) -> AccessResult:
     """Walking access of every (residential) building of a city.
@@ -319,7 +325,9 @@ def analyse_city(
     walk_filter : WalkFilter, optional
         Which ways are walkable.
     residential_only : bool
-        Analyse only buildings with ``residential`` True (all buildings when False).
+        Analyse only buildings with ``residential`` True. By default every building is analysed
+        (the table then lines up with ``city.buildings``); shares and indicators count
+        residential buildings only.
     category_ids : sequence of str, optional
         Categories to analyse (all of categories.toml, the park size classes and greenways by
         default).
