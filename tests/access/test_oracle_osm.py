@@ -54,10 +54,28 @@ def _stubs_of(g, hubs: np.ndarray) -> dict[int, list[tuple[int, float]]]:
     return out
 
 
-@pytest.fixture(scope="module", params=[*OSM_FILES, "test.osm.pbf", "Helsinki.osm.pbf"])
+def _city_layers(name: str):
+    """Layers through the project's own reader and City (citycheck.io.osm, citycheck.city)."""
+    from citycheck.city import build_city
+    from citycheck.io.osm import read_osm
+
+    city = build_city(read_osm(_path(name)))
+    return city.streets, city.buildings, city.facilities, city.entrances
+
+
+@pytest.fixture(
+    scope="module",
+    params=[*OSM_FILES, "test.osm.pbf", "Helsinki.osm.pbf", *(f"city:{f}" for f in OSM_FILES)],
+)
 def case(request):
-    streets, buildings, facilities = osm_layers(_path(request.param))
-    result = analyse_layers(streets, buildings, facilities, residential_only=False)
+    if request.param.startswith("city:"):
+        streets, buildings, facilities, entrances = _city_layers(request.param[5:])
+    else:
+        streets, buildings, facilities = osm_layers(_path(request.param))
+        entrances = None
+    result = analyse_layers(
+        streets, buildings, facilities, entrances=entrances, residential_only=False
+    )
     return request.param, facilities, result
 
 

@@ -247,20 +247,21 @@ def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dic
             if lv == "district":
                 emit("L07", "district", pd.Series([value], index=city.units["district"]["unit_id"]))
     # L14: walkability per neighbourhood
-    if "neighbourhood" in city.units and len(city.units["neighbourhood"]) >= 2:
+    res_known = "residents" in city.buildings and city.buildings["residents"].fillna(0).gt(0).any()
+    if "neighbourhood" not in city.units or len(city.units["neighbourhood"]) < 2:
+        missing["L14"] = "fewer than two neighbourhoods: z-scores need several units"
+    elif not res_known:
+        missing["L14"] = "residents unknown (no census total or per-building residents given)"
+    else:
         nb = city.units["neighbourhood"]
         dls = daily_living_score(table)
         s = unit_shares(city.buildings, pd.DataFrame({f"dls{k}": dls >= k for k in (1, 2, 3)}), nb)
         # mean score weighted by residents = sum over k of share(score >= k)
         mean_dls = sum(s[f"dls{k}_share_residents"] for k in (1, 2, 3))
-        area_km2 = nb.geometry.area / 1e6
-        res = s["residents"] if "residents" in s else pd.Series(np.nan, index=nb.index)
-        density = res / area_km2
+        density = s["residents"] / (nb.geometry.area / 1e6)
         inter = intersection_density(result.graph.base, nb)
         wi = walkability_index(density, inter, mean_dls)
         emit("L14", "neighbourhood", pd.Series(wi.to_numpy(), index=nb["unit_id"].to_numpy()))
-    else:
-        missing["L14"] = "fewer than two neighbourhoods: z-scores need several units"
     missing["S04"] = (
         "fire-station coverage is a 5-minute drive-time measure (GB 51080-2015); the walking "
         "network does not model driving"
