@@ -261,6 +261,11 @@ def version() -> None:
     console.print(__version__)
 
 
+from citycheck.listen.cli import hotline_app  # noqa: E402  (hotline subcommands)
+
+app.add_typer(hotline_app, name="hotline")
+
+
 def main() -> None:  # pragma: no cover - console entry
     """Console entry point."""
     app()
