@@ -187,18 +187,21 @@ def run_city(entry: CityEntry, job: Job, out_dir: Path, fingerprint: dict[str, A
 # --------------------------------------------------------------------------------------------------
 # The client side
 # --------------------------------------------------------------------------------------------------
-def _write_status(out_dir: Path, report: BatchReport, started: str) -> None:
+def _write_status(out_dir: Path, report: BatchReport, started: str, *, csv: bool = False) -> None:
+    """Rewrite ``batch.json`` atomically (cheap: called as each city finishes); ``batch.csv`` too
+    when ``csv`` (at the start and the end of the batch)."""
     doc = {
         "started": started,
         "scheduler": report.scheduler,
         "wall_s": report.wall_s,
-        "cities": [asdict(o) for o in report.outcomes],
+        "cities": [dict(vars(o)) for o in report.outcomes],
     }
     tmp = out_dir / "batch.json.tmp"
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, out_dir / "batch.json")
-    report.to_frame().to_csv(out_dir / "batch.csv.tmp")
-    os.replace(out_dir / "batch.csv.tmp", out_dir / "batch.csv")
+    if csv:
+        report.to_frame().to_csv(out_dir / "batch.csv.tmp")
+        os.replace(out_dir / "batch.csv.tmp", out_dir / "batch.csv")
 
 
 def _attempts(out_dir: Path, city_id: str) -> int:
@@ -241,12 +244,16 @@ def _start_client(scheduler: str | None, n_workers: int, threads_per_worker: int
 
     if scheduler:
         return Client(scheduler, timeout="30s"), None
+    # one city per worker thread: numba kernels of the job share the machine's cores between the
+    # workers instead of each worker starting one thread per core
+    numba_threads = max(1, (os.cpu_count() or 1) // max(1, n_workers * threads_per_worker))
     cluster = LocalCluster(
         n_workers=n_workers,
         threads_per_worker=threads_per_worker,
         processes=True,
         dashboard_address=None,
         silence_logs=logging.ERROR,
+        env={"NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS", str(numba_threads))},
     )
     return Client(cluster), cluster
 
@@ -317,7 +324,7 @@ def run_batch(
             outcomes[entry.id] = CityOutcome(entry.id, "queued")
             todo.append((entry, fp))
     report.outcomes = [outcomes[e.id] for e in entries]
-    _write_status(out_dir, report, started)
+    _write_status(out_dir, report, started, csv=True)
     bar = _Progress(len(entries), progress)
     counts = {"done": 0, "failed": 0, "skipped": len(entries) - len(todo)}
 
@@ -358,7 +365,7 @@ def run_batch(
         bar.update(counts["done"], 0, counts["failed"], counts["skipped"])
         bar.close()
     report.wall_s = time.perf_counter() - t0
-    _write_status(out_dir, report, started)
+    _write_status(out_dir, report, started, csv=True)
     return report
 
 
