@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from citycheck.batch.cli import app, parse_weights
 from citycheck.batch.manifest import ManifestError, input_fingerprint, read_manifest
+from conftest import shared_data
 
 TOML = """
 [[city]]
@@ -105,8 +106,16 @@ def test_parse_weights(tmp_path):
 def test_cli_end_to_end(tmp_path):
     manifest = write_areas(tmp_path / "areas")
     out = tmp_path / "out"
-    args = [str(manifest), "--out", str(out), "--job", "batch_jobs:count_job", "--workers", "0",
-            "--no-progress", "--draws", "200", "--weights", "livable=2,vibrant=1"]  # fmt: skip
+    args = ["batch", str(manifest), "--out", str(out), "--job", "batch_jobs:count_job"]
+    args += [
+        "--workers",
+        "0",
+        "--no-progress",
+        "--draws",
+        "200",
+        "--weights",
+        "livable=2,vibrant=1",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1, result.output  # one corrupt city
     assert "corrupt" in result.output
@@ -121,5 +130,23 @@ def test_cli_end_to_end(tmp_path):
     status = json.loads((out / "batch.json").read_text("utf-8"))
     counts = pd.Series([c["status"] for c in status["cities"]]).value_counts().to_dict()
     assert counts == {"skipped": 24, "failed": 1}
-    bad = CliRunner().invoke(app, [str(tmp_path / "nope.toml"), "--out", str(out)])
+    bad = CliRunner().invoke(app, ["batch", str(tmp_path / "nope.toml"), "--out", str(out)])
     assert bad.exit_code == 2 and "nope.toml" in bad.output
+
+
+def test_urban_system_command(tmp_path):
+    city = shared_data("census", "china_city_census_2010_2020.csv")
+    county = shared_data("census", "china_county_census_2020.csv")
+    out = tmp_path / "sys"
+    result = CliRunner().invoke(app, ["urban-system", str(city), str(county), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    classes = pd.read_csv(out / "size_classes.csv").set_index("size_class")["cities"]
+    assert classes["super"] == 7 and classes["mega"] == 14
+    cities = gpd.read_file(out / "cities.gpkg", layer="cities")
+    assert len(cities) == 369
+    counties = pd.read_csv(out / "counties.csv")
+    assert len(counties) > 2800
+    bad = tmp_path / "bad.csv"
+    pd.read_csv(city).drop(columns=["age_65_2020"]).to_csv(bad, index=False)
+    failed = CliRunner().invoke(app, ["urban-system", str(bad), str(county), "--out", str(out)])
+    assert failed.exit_code == 2 and "age_65_2020" in failed.output

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from shapely.geometry import Point
 
 from citycheck.evaluate import urban_system as us
 from conftest import shared_data
@@ -216,3 +217,14 @@ def test_county_bad_value(tmp_path):
     raw.to_csv(bad, index=False)
     with pytest.raises(us.CensusTableError, match=r"county\.csv: field '城镇人口', row 12"):
         us.read_county_census(bad)
+
+
+def test_boundaries_map_every_city(tables, measures):
+    city, _ = tables
+    gdf = us.city_boundaries(city, measures)
+    assert len(gdf) == 369 and gdf.geometry.notna().all() and gdf.crs.to_epsg() == 4326
+    assert gdf.loc[110100, "size_class"] == "super"
+    # Beijing's administrative area is 16,410.54 km² (Beijing municipal government, 北京概况)
+    area_km2 = gdf.to_crs(6933).area.loc[110100] / 1e6
+    assert area_km2 == pytest.approx(16410.54, rel=0.01)
+    assert gdf.loc[110100].geometry.contains(Point(116.397, 39.909))  # Tiananmen

@@ -1,10 +1,12 @@
 """``citycheck batch MANIFEST``: evaluate many cities on Dask and compare them.
 
-Mount in the main CLI with ``app.command("batch")(batch_command)``.
+Mount in the main CLI with ``app.command("batch")(batch_command)`` and
+``app.command("urban-system")(urban_system_command)``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import tomllib
 from pathlib import Path
@@ -18,7 +20,7 @@ from citycheck.batch.manifest import ManifestError, read_manifest
 from citycheck.batch.outlines import city_outlines
 from citycheck.batch.runner import STATUS_LABELS, run_batch
 
-__all__ = ["app", "batch_command", "parse_weights"]
+__all__ = ["app", "batch_command", "parse_weights", "urban_system_command"]
 
 
 def parse_weights(value: str | None) -> dict[str, float] | None:
@@ -109,5 +111,43 @@ def batch_command(
         raise typer.Exit(1)
 
 
+def urban_system_command(
+    city_csv: Annotated[Path, typer.Argument(help="china_city_census_2010_2020.csv")],
+    county_csv: Annotated[Path, typer.Argument(help="china_county_census_2020.csv")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("system-out"),
+    lang: Annotated[str, typer.Option(help="Label language of the class column: en or zh.")] = "en",
+) -> None:
+    """Urban-system measures of every city of China from the census tables."""
+    from rich.console import Console
+
+    from citycheck.evaluate import urban_system as us
+
+    console = Console(stderr=True)
+    try:
+        city = us.read_city_census(city_csv)
+        county = us.read_county_census(county_csv)
+    except (us.CensusTableError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    measures = us.city_measures(city, county)
+    out.mkdir(parents=True, exist_ok=True)
+    measures.to_csv(out / "cities.csv")
+    us.rank_size_by_province(measures).to_csv(out / "provinces_rank_size.csv")
+    us.county_urbanisation(county).to_csv(out / "counties.csv")
+    us.size_class_counts(measures["size_class"]).to_csv(out / "size_classes.csv", index=False)
+    us.city_boundaries(city, measures).to_file(out / "cities.gpkg", layer="cities", driver="GPKG")
+    names = {m.id: {"zh": m.name_zh, "en": m.name_en, "unit": m.unit, "source": m.source}
+             for m in us.MEASURES.values()}  # fmt: skip
+    (out / "measures.json").write_text(
+        json.dumps(names, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    counts = us.size_class_counts(measures["size_class"])
+    label = "name_zh" if lang == "zh" else "name_en"
+    for _, row in counts.iterrows():
+        console.print(f"{row[label]:>22}: {row['cities']}")
+    console.print(f"written: {out}")
+
+
 app = typer.Typer(help="Many-city runs on Dask distributed.", add_completion=False)
 app.command("batch")(batch_command)
+app.command("urban-system")(urban_system_command)

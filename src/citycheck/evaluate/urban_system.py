@@ -43,6 +43,7 @@ __all__ = [
     "CensusTableError",
     "Measure",
     "SizeClass",
+    "city_boundaries",
     "city_measures",
     "city_size_class",
     "county_urbanisation",
@@ -537,6 +538,39 @@ def land_consumption_ratio(
         pgr = np.log(p2 / p1)
         ratio = np.where(pgr == 0, np.nan, np.log(u2 / u1) / np.where(pgr == 0, 1.0, pgr))
     return float(ratio) if ratio.ndim == 0 else ratio
+
+
+# --------------------------------------------------------------------------------------------------
+# Geometry
+# --------------------------------------------------------------------------------------------------
+def city_boundaries(city: pd.DataFrame, measures: pd.DataFrame | None = None):
+    """City boundaries of the census city table (WKT in ``coord``, WGS84) as a GeoDataFrame.
+
+    Parameters
+    ----------
+    city : pandas.DataFrame
+        The city table (:func:`read_city_census`).
+    measures : pandas.DataFrame, optional
+        :func:`city_measures` output to join (by ``city_code``): a map of every city.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4326, indexed by ``city_code``; rows with an empty ``coord`` get no geometry.
+    """
+    import geopandas as gpd
+    import shapely
+
+    wkt = city["coord"].where(city["coord"].notna() & (city["coord"].astype(str).str.len() > 0))
+    geoms = shapely.from_wkt(wkt.to_numpy(dtype=object), on_invalid="raise")
+    gdf = gpd.GeoDataFrame(
+        {"city_code": city["city_code"].to_numpy(), "city": city["city"].to_numpy()},
+        geometry=geoms,
+        crs=4326,
+    ).set_index("city_code")
+    if measures is not None:
+        gdf = gdf.join(measures.drop(columns=["city"], errors="ignore"))
+    return gdf
 
 
 # --------------------------------------------------------------------------------------------------
