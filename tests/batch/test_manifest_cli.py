@@ -64,7 +64,8 @@ def test_errors_name_file_entry_field_value(tmp_path):
         '[[city]]\nid = "ok"\npbf = "b"\n'
         '[[city]]\nid = "has space"\npbf = "c"\n'
         '[[city]]\nid = "x"\nadcode = "1101"\npbf = "d"\ncolour = "red"\n'
-        '[[city]]\nid = "y"\n',
+        '[[city]]\nid = "y"\n'
+        '[[city]]\nid = "comparison"\npbf = "e"\n',
         "utf-8",
     )
     with pytest.raises(ManifestError) as err:
@@ -75,6 +76,7 @@ def test_errors_name_file_entry_field_value(tmp_path):
     assert "city #4 (id 'x'): unknown field 'colour' (value 'red')" in msg
     assert "city #4 (id 'x'): field 'adcode' value '1101' is not six digits" in msg
     assert "city #5 (id 'y'): field 'pbf' value None" in msg
+    assert "city #6 (id 'comparison'): field 'id' value 'comparison' is reserved" in msg
     (tmp_path / "m.yaml").write_text("x", "utf-8")
     with pytest.raises(ManifestError, match=r"unknown manifest format '\.yaml'"):
         read_manifest(tmp_path / "m.yaml")

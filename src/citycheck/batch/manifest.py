@@ -31,6 +31,10 @@ from typing import Any
 __all__ = ["CityEntry", "ManifestError", "input_fingerprint", "read_manifest"]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+#: Names used by the batch output folder itself; no city may take them.
+RESERVED_IDS = frozenset(
+    {"comparison", "batch.json", "batch.csv", "batch.json.tmp", "batch.csv.tmp"}
+)
 _FIELDS = ("id", "name", "pbf", "boundary", "adcode", "census", "population", "lang", "inputs")
 
 
@@ -133,6 +137,10 @@ def _entry(raw: dict[str, Any], base: Path, where: str, found: list[str]) -> Cit
         problems.append(
             f"{where}: field 'id' value {raw.get('id')!r} must start with a letter or digit and "
             "use only letters, digits, '_', '.', '-'"
+        )
+    if ident.lower() in RESERVED_IDS:
+        problems.append(
+            f"{where}: field 'id' value {ident!r} is reserved for the batch's own files"
         )
     pbf = raw.get("pbf")
     if not pbf:
