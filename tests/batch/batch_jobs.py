@@ -71,3 +71,10 @@ def flaky_job(entry, out_dir: Path) -> Path:
             marker.write_text(str(os.getpid()), "utf-8")
             raise RuntimeError(f"transient failure of {entry.id}")
     return count_job(entry, out_dir)
+
+
+def crash_job(entry, out_dir: Path) -> Path:
+    """Kills its worker process for cities whose id contains 'crash' (a segfault or OOM kill)."""
+    if "crash" in entry.id:
+        os._exit(13)
+    return count_job(entry, out_dir)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from batch_jobs import count_job, flaky_job
+from batch_jobs import count_job, crash_job, flaky_job
 from study_areas import repair_corrupt, write_areas
 
 from citycheck.batch import read_manifest, run_batch
@@ -136,6 +136,23 @@ def test_failed_city_retried_alone(manifest, tmp_path):
     attempts = {o.id: o.attempts for o in report.outcomes}
     assert attempts.pop("test-flaky") == 2
     assert set(attempts.values()) == {1}
+
+
+def test_worker_crash_reported_others_finish(manifest, tmp_path):
+    import dask
+
+    entries = [e for e in read_manifest(manifest) if e.id.startswith("beijing-haidian-bupt")]
+    from dataclasses import replace
+
+    entries[0] = replace(entries[0], id="bupt-crash")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        report = run_batch(entries, crash_job, out_dir=tmp_path / "out", n_workers=2, retries=0,
+                           progress=False)  # fmt: skip
+    assert report.by_status("failed") == ["bupt-crash"]
+    assert len(report.by_status("done")) == 3
+    assert "KilledWorker" in report.outcomes[0].error
+    # ran once with the others (1 + allowed-failures attempts), then once alone
+    assert report.outcomes[0].attempts >= 2
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, seconds: float = 60) -> None:

@@ -240,6 +240,7 @@ class _Progress:
 
 
 def _start_client(scheduler: str | None, n_workers: int, threads_per_worker: int):
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -247,14 +248,17 @@ def _start_client(scheduler: str | None, n_workers: int, threads_per_worker: int
     # one city per worker thread: numba kernels of the job share the machine's cores between the
     # workers instead of each worker starting one thread per core
     numba_threads = max(1, (os.cpu_count() or 1) // max(1, n_workers * threads_per_worker))
-    cluster = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=threads_per_worker,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-        env={"NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS", str(numba_threads))},
-    )
+    # worker-saturation 1.0: a worker holds only the cities it is running, so a crash of one city
+    # does not take queued cities down with it
+    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            env={"NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS", str(numba_threads))},
+        )
     return Client(cluster), cluster
 
 
@@ -371,20 +375,26 @@ def run_batch(
 
 def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, retries, client,
                  finish, bar, counts) -> None:  # fmt: skip
-    from distributed import wait
+    """Submit one task per city; report each as it finishes.
+
+    A city whose worker died (``KilledWorker``: a crash or an out-of-memory kill) may be an
+    innocent bystander queued on the same worker, so such cities are run again one at a time after
+    the others, and only then reported.
+    """
+    from distributed import KilledWorker, wait
 
     own_client, cluster = (client, None) if client is not None else (None, None)
     if own_client is None:
         own_client, cluster = _start_client(scheduler, n_workers, threads_per_worker)
-    try:
-        token = uuid.uuid4().hex[:6]
-        futures = {}
-        for entry, fp in todo:
-            fut = own_client.submit(
-                run_city, entry, job, out_dir, fp,
-                key=f"city-{entry.id}-{token}", retries=retries, pure=False,
-            )  # fmt: skip
-            futures[fut] = entry
+    token = uuid.uuid4().hex[:6]
+
+    def submit(entry: CityEntry, fp: dict, suffix: str, n_retries: int):
+        return own_client.submit(
+            run_city, entry, job, out_dir, fp,
+            key=f"city-{entry.id}-{token}{suffix}", retries=n_retries, pure=False,
+        )  # fmt: skip
+
+    def drain(futures: dict, killed: list | None) -> None:
         pending = set(futures)
         while pending:
             try:
@@ -393,13 +403,15 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
             except TimeoutError:
                 done = set()
             for fut in done:
-                entry = futures[fut]
+                entry, fp = futures[fut]
                 if fut.status == "finished":
                     finish(entry, fut.result(), None, "")
                 else:
                     exc = fut.exception()
-                    tb = "".join(traceback.format_exception(exc))
-                    finish(entry, None, exc, tb)
+                    if killed is not None and isinstance(exc, KilledWorker):
+                        killed.append((entry, fp))
+                    else:
+                        finish(entry, None, exc, "".join(traceback.format_exception(exc)))
                 fut.release()
             try:
                 keys = {k for ks in own_client.processing().values() for k in ks}
@@ -407,6 +419,13 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
             except Exception:  # progress is best effort
                 running = 0
             bar.update(counts["done"], running, counts["failed"], counts["skipped"])
+
+    try:
+        killed: list[tuple[CityEntry, dict]] = []
+        drain({submit(e, fp, "", retries): (e, fp) for e, fp in todo}, killed)
+        for entry, fp in killed:
+            logger.info("city %s: its worker died; running it again alone", entry.id)
+            drain({submit(entry, fp, "-alone", 0): (entry, fp)}, None)
     finally:
         if client is None:
             own_client.close()
