@@ -476,7 +476,8 @@ def build_city(
     layers : OsmLayers
         Layers in WGS84 from :func:`citycheck.io.osm.read_osm`.
     boundary : shapely geometry, optional
-        Study area in WGS84; default the extent of the data.
+        Study area in WGS84; default the area the extract covers
+        (:meth:`~citycheck.io.osm.OsmLayers.default_bbox`).
     name : str, optional
         Name of the study area; default the file's stem.
     crs : str or CRS, optional
@@ -505,7 +506,7 @@ def build_city(
     """
     source = str(layers.path)
     if boundary is None:
-        boundary = shapely.box(*layers.extent())
+        boundary = shapely.box(*layers.default_bbox())
     if boundary.is_empty:
         raise InputError(source, "boundary", "empty", "the boundary is empty")
     data_box = shapely.box(*layers.extent())
@@ -560,7 +561,7 @@ def build_city(
     b = _project(layers.buildings, crs)
     if len(b):
         pts = b.geometry.representative_point()
-        b = b[shapely.contains_xy(bnd, pts.x.to_numpy(), pts.y.to_numpy())].copy()
+        b = b[shapely.intersects_xy(bnd, pts.x.to_numpy(), pts.y.to_numpy())].copy()
     b = b.reset_index(drop=True)
     for col in ("building", "building:levels", "height", "building:height", "start_date"):
         if col not in b.columns:

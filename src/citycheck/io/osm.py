@@ -90,6 +90,11 @@ class OsmLayers:
         Areas tagged with a land-use or land-cover key (``key`` and ``value`` columns).
     skipped : dict
         Counts of objects whose geometry could not be built, by reason.
+    skipped_buildings : list of str
+        ``osm_id`` of building ways/relations with no valid area (unclosed ways, broken rings);
+        reported, never silently dropped.
+    header_bbox : tuple or None
+        The file header's bounding box, when the file has a valid one.
     """
 
     path: Path
@@ -99,6 +104,23 @@ class OsmLayers:
     entrances: gpd.GeoDataFrame
     landuse: gpd.GeoDataFrame
     skipped: dict[str, int] = field(default_factory=dict)
+    skipped_buildings: list[str] = field(default_factory=list)
+    header_bbox: tuple[float, float, float, float] | None = None
+
+    def default_bbox(self) -> tuple[float, float, float, float]:
+        """The area the extract covers, ``(left, bottom, right, top)``.
+
+        The file header's bounding box when it has one; otherwise the box of the buildings'
+        representative points (an export by bounding box carries every way that touches the
+        box, whole, so streets and land use reach far outside it while buildings, being small,
+        track the box); otherwise the extent of all layers.
+        """
+        if self.header_bbox is not None:
+            return self.header_bbox
+        if len(self.buildings) >= 10:
+            b = self.buildings.geometry.representative_point().total_bounds
+            return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+        return self.extent()
 
     def counts(self) -> dict[str, int]:
         """Number of rows per layer."""
@@ -158,6 +180,20 @@ def read_osm(
     if path.stat().st_size == 0:
         raise InputError(path, "file", "0 bytes", "the file is empty")
     keys_all = tuple(_FILTER_KEYS)
+    header_bbox = None
+    try:
+        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+        box = reader.header().box()
+        reader.close()
+        if box.valid():
+            header_bbox = (
+                box.bottom_left.lon,
+                box.bottom_left.lat,
+                box.top_right.lon,
+                box.top_right.lat,
+            )
+    except RuntimeError as exc:
+        raise InputError(path, "file", path.name, f"not a readable OSM file ({exc})") from exc
     factory = osmium.geom.WKBFactory()
 
     b_rows: list[dict[str, object]] = []
@@ -171,6 +207,12 @@ def read_osm(
     l_rows: list[dict[str, object]] = []
     l_geom: list[str] = []
     skipped: dict[str, int] = {}
+    skipped_buildings: list[str] = []
+    closed_building_ways: set[int] = set()
+    assembled_ways: set[int] = set()
+    closed_other_ways: set[int] = set()
+    building_relations: set[int] = set()
+    assembled_relations: set[int] = set()
     category_keys = tuple(sorted(osm_keys()))
     n_objects = 0
 
@@ -198,6 +240,17 @@ def read_osm(
                     f_rows.append({"osm_id": oid, **picked})
                     f_geom.append(wkb)
             elif obj.is_way():
+                if ("building" in tags and tags["building"] != "no" and not obj.is_closed()
+                        and "highway" not in tags):
+                    skipped["building way not closed"] = (
+                        skipped.get("building way not closed", 0) + 1
+                    )
+                    skipped_buildings.append(f"w{obj.id}")
+                elif obj.is_closed() and tags.get("area") != "no":
+                    if "building" in tags and tags["building"] != "no":
+                        closed_building_ways.add(obj.id)
+                    elif "highway" not in tags or tags.get("area") == "yes":
+                        closed_other_ways.add(obj.id)
                 if "highway" in tags and tags.get("area") != "yes" and len(obj.nodes) >= 2:
                     try:
                         wkb = factory.create_linestring(obj)
@@ -212,14 +265,24 @@ def read_osm(
                         wkb = shapely.to_wkb(shapely.LineString(coords), hex=True)
                     s_rows.append({"osm_id": f"w{obj.id}", **_pick(tags, _STREET_KEYS)})
                     s_geom.append(wkb)
+            elif obj.is_relation():
+                if (tags.get("type") in ("multipolygon", "boundary")
+                        and tags.get("building", "no") != "no"):
+                    building_relations.add(obj.id)
             elif obj.is_area():
                 oid = f"{'w' if obj.from_way() else 'r'}{obj.orig_id()}"
                 try:
                     wkb = factory.create_multipolygon(obj)
                 except (RuntimeError, osmium.InvalidLocationError):
                     skipped["broken area"] = skipped.get("broken area", 0) + 1
+                    if "building" in tags and tags["building"] != "no":
+                        skipped_buildings.append(oid)
                     continue
                 building = tags.get("building")
+                if obj.from_way():
+                    assembled_ways.add(obj.orig_id())
+                else:
+                    assembled_relations.add(obj.orig_id())
                 if building is not None and building != "no":
                     b_rows.append(
                         {"osm_id": oid, **_pick(tags, _BUILDING_KEYS), **_pick(tags, category_keys)}
@@ -244,6 +307,19 @@ def read_osm(
                         break
     except RuntimeError as exc:  # libosmium: not OSM data, truncated, bad compression
         raise InputError(path, "file", path.name, f"not a readable OSM file ({exc})") from exc
+    unassembled = sorted(closed_building_ways - assembled_ways - {
+        int(x[1:]) for x in skipped_buildings if x.startswith("w")})
+    if unassembled:
+        skipped["building ring invalid or outside extract"] = len(unassembled)
+        skipped_buildings.extend(f"w{i}" for i in unassembled)
+    broken_rel = sorted(building_relations - assembled_relations - {
+        int(x[1:]) for x in skipped_buildings if x.startswith("r")})
+    if broken_rel:
+        skipped["building relation incomplete"] = len(broken_rel)
+        skipped_buildings.extend(f"r{i}" for i in broken_rel)
+    other = len(closed_other_ways - assembled_ways)
+    if other:
+        skipped["area ring invalid or outside extract"] = other
     if n_objects == 0:
         raise InputError(path, "file", path.name, "contains no tagged OSM objects")
 
@@ -255,6 +331,8 @@ def read_osm(
         entrances=_frame(e_rows, e_geom),
         landuse=_frame(l_rows, l_geom),
         skipped=skipped,
+        skipped_buildings=skipped_buildings,
+        header_bbox=header_bbox,
     )
     for layer_name in ("buildings", "streets", "entrances", "features", "landuse"):
         frame = getattr(layers, layer_name)
