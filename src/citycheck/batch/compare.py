@@ -169,11 +169,13 @@ def _dimension_scores(doc: dict) -> dict[str, float]:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 out[str(key)] = float(value)
     elif isinstance(dims, list):
+        # the run folder's scores hold every level; the city's own profile is the district level
         for item in dims:
-            if isinstance(item, dict) and "score" in item:
-                key = item.get("dimension", item.get("id"))
-                if key is not None and isinstance(item["score"], (int, float)):
-                    out[str(key)] = float(item["score"])
+            if not isinstance(item, dict) or item.get("level", "district") != "district":
+                continue
+            key, value = item.get("dimension", item.get("id")), item.get("score")
+            if key is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[str(key)] = float(value)
     return out
 
 

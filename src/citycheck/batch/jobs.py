@@ -21,6 +21,12 @@ def run_check_job(entry: CityEntry, out_dir: Path) -> Path:
     """
     from citycheck.pipeline import run_check
 
+    if len(entry.inputs) > 1 and "template" not in entry.inputs:
+        raise ValueError(
+            f"city {entry.id}: field 'inputs' value {sorted(entry.inputs)}: the health check takes "
+            "one filled-in template; name it 'template'"
+        )
+    template = entry.inputs.get("template") or next(iter(entry.inputs.values()), None)
     return Path(
         run_check(
             entry.pbf,
@@ -29,8 +35,9 @@ def run_check_job(entry: CityEntry, out_dir: Path) -> Path:
             adcode=entry.adcode,
             census=entry.census,
             population=entry.population,
-            inputs={k: str(v) for k, v in entry.inputs.items()} or None,
+            inputs=template,
             lang=entry.lang,
+            name=entry.name,
         )
     )
 

