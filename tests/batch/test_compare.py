@@ -54,7 +54,9 @@ def test_sensitivity_matches_beta_cdf():
 
 def test_bad_weights():
     with pytest.raises(ValueError, match="unknown dimension"):
-        rank_cities(PROFILES, {"safe": 1.0})
+        rank_cities(PROFILES, {"livabel": 1.0})
+    # a catalogue dimension without scores is unused, not an error
+    assert rank_cities(PROFILES, {"livable": 1, "green": 1, "safe": 5})["score"]["B"] == 77.0
     with pytest.raises(ValueError, match="non-negative"):
         rank_cities(PROFILES, {"livable": -1.0, "green": 2.0})
 

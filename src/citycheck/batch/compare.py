@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from citycheck.evaluate.catalogue import DIMENSIONS
+
 __all__ = [
     "COMPARISON_COLUMNS",
     "composite_scores",
@@ -46,11 +48,15 @@ def _weights(profiles: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.
     if weights is None:
         w = pd.Series(1.0, index=profiles.columns)
     else:
-        unknown = [k for k in weights if k not in profiles.columns]
+        # a weight for a catalogue dimension that no city has a score for is simply unused
+        unknown = [k for k in weights if k not in profiles.columns and k not in DIMENSIONS]
         if unknown:
             raise ValueError(f"weights for unknown dimension(s) {unknown}; known: "
                              f"{list(profiles.columns)}")  # fmt: skip
         w = pd.Series({c: float(weights.get(c, 0.0)) for c in profiles.columns})
+    given = pd.Series({str(k): float(v) for k, v in (weights or {}).items()}, dtype=float)
+    if (given < 0).any() or not np.isfinite(given).all():
+        raise ValueError(f"weights must be finite and non-negative: {dict(weights or {})}")
     if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
         raise ValueError(f"weights must be finite, non-negative and not all zero: {w.to_dict()}")
     return w / w.sum()
