@@ -257,6 +257,12 @@ def version() -> None:
     console.print(__version__)
 
 
+from citycheck.batch.cli import batch_command, urban_system_command  # noqa: E402
+
+app.command("batch")(batch_command)
+app.command("urban-system")(urban_system_command)
+
+
 def main() -> None:  # pragma: no cover - console entry
     """Console entry point."""
     app()

@@ -14,12 +14,6 @@ from typing import Annotated
 
 import typer
 
-from citycheck.batch.compare import profiles_from_runs, write_comparison
-from citycheck.batch.jobs import load_job, run_check_job
-from citycheck.batch.manifest import ManifestError, read_manifest
-from citycheck.batch.outlines import city_outlines
-from citycheck.batch.runner import STATUS_LABELS, run_batch
-
 __all__ = ["app", "batch_command", "parse_weights", "urban_system_command"]
 
 
@@ -70,6 +64,12 @@ def batch_command(
     from rich.console import Console
     from rich.table import Table
 
+    from citycheck.batch.compare import profiles_from_runs, write_comparison
+    from citycheck.batch.jobs import load_job, run_check_job
+    from citycheck.batch.manifest import ManifestError, read_manifest
+    from citycheck.batch.outlines import city_outlines
+    from citycheck.batch.runner import STATUS_LABELS, run_batch
+
     console = Console(stderr=True)
     logging.getLogger("distributed").setLevel(logging.ERROR)
     try:
@@ -84,7 +84,8 @@ def batch_command(
         retries=retries, resume=resume, progress=progress,
     )  # fmt: skip
     table = Table(title=f"citycheck batch · {report.scheduler} · {report.wall_s:.1f} s")
-    for col in ("city", "status 状态", "seconds", "attempts", "error"):
+    table.add_column("city", no_wrap=True)
+    for col in ("status 状态", "seconds", "attempts", "error"):
         table.add_column(col)
     for o in report.outcomes:
         zh, en = STATUS_LABELS[o.status]
