@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -32,11 +31,10 @@ def loopback_cluster(folder: Path, n_workers: int = 2) -> Iterator[str]:
     paths = [str(ROOT / "src"), str(ROOT / "tests" / "batch"), env.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     sched_file = folder / "scheduler.json"
-    dask = shutil.which("dask")
-    sched = (
-        [dask, "scheduler"] if dask else [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-    )
-    work = [dask, "worker"] if dask else [sys.executable, "-m", "distributed.cli.dask_worker"]
+    # `dask scheduler` / `dask worker`, run with this interpreter (the `dask` on PATH may belong
+    # to another Python)
+    sched = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    work = [sys.executable, "-m", "distributed.cli.dask_worker"]
     procs: list[subprocess.Popen] = []
     quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     try:

@@ -22,6 +22,7 @@ from citycheck.batch.compare import composite_scores, profiles_from_runs
 from citycheck.batch.jobs import run_check_job
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
 
 
 def _indicator_values(report) -> dict[str, dict[str, float | None]]:
