@@ -228,3 +228,16 @@ def test_boundaries_map_every_city(tables, measures):
     area_km2 = gdf.to_crs(6933).area.loc[110100] / 1e6
     assert area_km2 == pytest.approx(16410.54, rel=0.01)
     assert gdf.loc[110100].geometry.contains(Point(116.397, 39.909))  # Tiananmen
+
+
+def test_indicator_records(measures):
+    recs = {r["id"]: r for r in us.city_indicator_records(measures, 440300)}  # Shenzhen
+    assert recs["system.size_class"]["value"] == "super"
+    assert recs["system.size_class"]["class_zh"] == "超大城市"
+    # Shenzhen 2010 -> 2020 in the table: 10,423,973 -> 17,560,061 residents, +68.46 %
+    assert recs["system.pop_growth_pct"]["value"] == pytest.approx(68.458, abs=0.001)
+    assert all(r["dimension"] == "system" and r["zh"] and r["en"] for r in recs.values())
+    hk = {r["id"]: r for r in us.city_indicator_records(measures, 810000)}
+    assert hk["system.urbanisation_2020"]["value"] is None  # no data, never zero
+    with pytest.raises(KeyError):
+        us.city_indicator_records(measures, 999999)

@@ -44,6 +44,7 @@ __all__ = [
     "Measure",
     "SizeClass",
     "city_boundaries",
+    "city_indicator_records",
     "city_measures",
     "city_size_class",
     "county_urbanisation",
@@ -538,6 +539,54 @@ def land_consumption_ratio(
         pgr = np.log(p2 / p1)
         ratio = np.where(pgr == 0, np.nan, np.log(u2 / u1) / np.where(pgr == 0, 1.0, pgr))
     return float(ratio) if ratio.ndim == 0 else ratio
+
+
+def city_indicator_records(measures: pd.DataFrame, city_code: int) -> list[dict]:
+    """The census measures of one city as indicator records of the ``system`` dimension.
+
+    Parameters
+    ----------
+    measures : pandas.DataFrame
+        :func:`city_measures` output.
+    city_code : int
+        Six-digit code of the city.
+
+    Returns
+    -------
+    list of dict
+        ``id`` (``system.<measure>``), ``zh``, ``en``, ``dimension``, ``level`` ("district"),
+        ``value`` (None for no data), ``unit``, ``source``; the size class also carries ``class_zh``
+        and ``class_en``.
+
+    Raises
+    ------
+    KeyError
+        When the code is not a city of the census table.
+    """
+    if city_code not in measures.index:
+        raise KeyError(f"city_code {city_code!r} is not in the census city table")
+    row = measures.loc[city_code]
+    records = []
+    for mid, meta in MEASURES.items():
+        if mid not in measures.columns:
+            continue
+        value = row[mid]
+        rec = {
+            "id": f"system.{mid}",
+            "zh": meta.name_zh,
+            "en": meta.name_en,
+            "dimension": "system",
+            "level": "district",
+            "value": None
+            if value is None or (isinstance(value, float) and math.isnan(value))
+            else (value if isinstance(value, str) else float(value)),
+            "unit": meta.unit,
+            "source": meta.source,
+        }
+        if mid == "size_class":
+            rec["class_zh"], rec["class_en"] = row["size_class_zh"], row["size_class_en"]
+        records.append(rec)
+    return records
 
 
 # --------------------------------------------------------------------------------------------------
