@@ -109,12 +109,15 @@ def input_fingerprint(entry: CityEntry, *, job: str = "") -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"files": {field: sha256}, "params": {...}, "job": job}``; a missing file gets
-        ``"missing"`` (the job will then fail and report it).
+        ``{"files": {field: sha256}, "params": {...}, "job": job}``; a missing or unreadable
+        file gets ``"missing"`` / ``"unreadable (…)"`` (the job will then fail and report it).
     """
     files = {}
     for key, path in entry.files().items():
-        files[key] = _sha256(path) if path.is_file() else "missing"
+        try:
+            files[key] = _sha256(path) if path.is_file() else "missing"
+        except OSError as exc:  # unreadable: the job will fail and report it
+            files[key] = f"unreadable ({exc.strerror})"
     params = {
         "adcode": entry.adcode,
         "population": entry.population if isinstance(entry.population, float) else None,
