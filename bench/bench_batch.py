@@ -86,8 +86,12 @@ def main() -> None:
                             progress=False)  # fmt: skip
             t_pars.append(time.perf_counter() - t)
             assert not par.by_status("failed"), par.to_frame()["error"].dropna()
-            print(f"round {r}: sequential {t_seqs[-1]:.2f} s, Dask 2 workers {t_pars[-1]:.2f} s, "
-                  f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+            job_seq = sum(o.seconds for o in seq.outcomes)
+            job_par = sum(o.seconds for o in par.outcomes)
+            print(f"round {r}: sequential {t_seqs[-1]:.2f} s, Dask 2 workers {t_pars[-1]:.2f} s "
+                  f"(ratio {t_pars[-1] / t_seqs[-1]:.3f}); sum of per-city job times: sequential "
+                  f"{job_seq:.1f} s, on the workers {job_par:.1f} s; load average "
+                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")  # fmt: skip
         t_seq, t_par = min(t_seqs), min(t_pars)
 
         cluster = LocalCluster(
