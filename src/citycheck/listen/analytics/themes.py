@@ -220,7 +220,7 @@ def find_themes(
 
 def _drop_overlaps(terms: list[str], texts: pd.Series) -> list[str]:
     """Merge n-grams that chain (用人单 + 人单位 -> 用人单位) when the merged string is written in
-    as many of the theme's texts as the rarer part, and drop n-grams contained in a kept one."""
+    every one of the theme's texts that has the kept n-gram, and drop n-grams contained in a kept one."""
 
     def n(term: str) -> int:
         return int(texts.str.contains(term, regex=False).sum())
@@ -236,7 +236,7 @@ def _drop_overlaps(terms: list[str], texts: pd.Series) -> list[str]:
             else:
                 for merged in (k + t[-1] if k.endswith(t[:-1]) else None,
                                t[0] + k if k.startswith(t[1:]) else None):
-                    if merged and n(merged) >= min(n(k), n(t)):
+                    if merged and n(merged) >= n(k):
                         kept[i], placed = merged, True
                         break
             if placed:
