@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from tests.conftest import shared_data
 
 from citycheck.listen.analytics.hotspots import (
     getis_ord,
@@ -16,7 +17,6 @@ from citycheck.listen.analytics.hotspots import (
 )
 from citycheck.listen.analytics.sources import from_nyc311
 from citycheck.listen.analytics.synthetic import Plant, generate_orders
-from tests.conftest import shared_data
 
 #: New York City boroughs, 2010 census (US Census Bureau, 2010 Census Summary File 1).
 NYC_2010 = {
@@ -51,7 +51,9 @@ def test_borough_density_per_10k_matches_pandas(nyc, nyc_raw):
     n_bx = int(want.loc[("Bronx", "Noise - Residential")])
     assert noise.loc["Bronx", "per_10k"] == pytest.approx(n_bx / NYC_2010["Bronx"] * 1e4)
     city = want.xs("Noise - Residential", level=1).sum() / sum(NYC_2010.values()) * 1e4
-    assert noise.loc["Bronx", "ratio_to_city"] == pytest.approx(noise.loc["Bronx", "per_10k"] / city)
+    assert noise.loc["Bronx", "ratio_to_city"] == pytest.approx(
+        noise.loc["Bronx", "per_10k"] / city
+    )
     # all types together: every borough row present, zero-free
     tot = unit_density(nyc, unit_column="area", residents=NYC_2010, by="")
     tot = tot.set_index("unit_id")
@@ -87,7 +89,9 @@ def test_grid_counts_and_gi_star_on_nyc(nyc):
         assert cells[cell].buffer(1e-9).contains(shapely.Point(r["lon"], r["lat"]))
     # Gi* from PySAL equals the formula by hand on the same cells
     index = {c: i for i, c in enumerate(hexes["cell"])}
-    nb = {i: [index[d] for d in h3.grid_disk(c, 1) if d in index and d != c] for c, i in index.items()}
+    nb = {
+        i: [index[d] for d in h3.grid_disk(c, 1) if d in index and d != c] for c, i in index.items()
+    }
     z = _gi_star_by_hand(hexes["orders"].to_numpy(float), nb)
     np.testing.assert_allclose(hexes["z"].to_numpy(), z, rtol=1e-8)
     hot = hexes[hexes["hot"]]

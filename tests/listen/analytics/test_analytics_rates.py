@@ -6,18 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binomtest
+from tests.conftest import shared_data
 
 from citycheck.io.errors import InputError
 from citycheck.listen.analytics.frames import normalise_orders, order_facts
 from citycheck.listen.analytics.rates import (
-    RateConfig,
     load_rate_config,
     rank_table,
     three_rates,
     wilson_interval,
 )
 from citycheck.listen.analytics.sources import from_nyc311, read_orders
-from tests.conftest import shared_data
 
 FMT = "%m/%d/%Y %I:%M:%S %p"
 
@@ -80,9 +79,10 @@ def test_nyc_whole_city_numbers(nyc_raw):
     # NYPD closes fastest of the large agencies in the sample (a fact of the data, re-derived)
     by = three_rates(orders, by=["unit"]).set_index("unit")
     big = by[by["orders"] >= 100]
-    assert big["closure_hours_median"].idxmin() == _oracle(nyc_raw, "Agency").loc[
-        big.index, "median_h"
-    ].idxmin()
+    assert (
+        big["closure_hours_median"].idxmin()
+        == _oracle(nyc_raw, "Agency").loc[big.index, "median_h"].idxmin()
+    )
 
 
 @pytest.mark.parametrize(("s", "n"), [(1, 1), (95, 100), (0, 7), (37, 60), (500, 501)])
@@ -146,7 +146,7 @@ def test_city_formulas_change_the_rates():
 
 
 def test_bad_inputs_name_the_field(tmp_path):
-    with pytest.raises(InputError, match="cities.*nowhere"):
+    with pytest.raises(InputError, match=r"cities.*nowhere"):
         load_rate_config("nowhere")
     bad = tmp_path / "r.toml"
     bad.write_text('[cities.x]\nresolution_basis = "vibes"\n', encoding="utf-8")
@@ -154,12 +154,14 @@ def test_bad_inputs_name_the_field(tmp_path):
         load_rate_config("x", bad)
     with pytest.raises(InputError, match="score"):
         normalise_orders(
-            pd.DataFrame({"order_id": ["1"], "requested_at": ["2025-01-01"], "category": ["x"],
-                          "score": [7]})
+            pd.DataFrame(
+                {"order_id": ["1"], "requested_at": ["2025-01-01"], "category": ["x"], "score": [7]}
+            )
         )
     with pytest.raises(InputError, match="requested_at"):
-        normalise_orders(pd.DataFrame({"order_id": ["1"], "requested_at": ["soon"],
-                                       "category": ["x"]}))
+        normalise_orders(
+            pd.DataFrame({"order_id": ["1"], "requested_at": ["soon"], "category": ["x"]})
+        )
     with pytest.raises(InputError, match="category"):
         normalise_orders(pd.DataFrame({"order_id": ["1"], "requested_at": ["2025-01-01"]}))
 

@@ -33,9 +33,7 @@ def test_planted_surge_is_the_strongest(log):
 
 
 def test_no_surge_without_a_plant():
-    quiet = generate_orders(
-        120_000, plant=Plant(surge_factor=1.0, intervention_factor=1.0), seed=7
-    )
+    quiet = generate_orders(120_000, plant=Plant(surge_factor=1.0, intervention_factor=1.0), seed=7)
     found = surges(quiet, by="category", freq="W")
     assert found.empty or found["z"].max() < 6
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from tests.conftest import shared_data
 
 from citycheck.listen.analytics.sources import from_cn_messages
 from citycheck.listen.analytics.themes import find_themes
-from tests.conftest import shared_data
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,9 @@ def test_evidence_is_true_of_the_orders(found, raw):
 
 def test_property_management_is_a_recurring_theme(found):
     t = found.themes
-    prop = t[t["terms"].map(lambda ts: any("物业" in x for x in ts)) & (t["category"] == "城乡建设")]
+    prop = t[
+        t["terms"].map(lambda ts: any("物业" in x for x in ts)) & (t["category"] == "城乡建设")
+    ]
     assert len(prop) == 1 and bool(prop["recurring"].iloc[0])
 
 

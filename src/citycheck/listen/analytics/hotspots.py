@@ -50,7 +50,9 @@ def hex_cells(lat: np.ndarray, lon: np.ndarray, resolution: int) -> np.ndarray:
     )
 
 
-def assign_units(orders: pd.DataFrame, units: gpd.GeoDataFrame, *, column: str = "unit_id") -> pd.Series:
+def assign_units(
+    orders: pd.DataFrame, units: gpd.GeoDataFrame, *, column: str = "unit_id"
+) -> pd.Series:
     """The unit (``units[column]``) each order's position falls in ("" outside every unit).
 
     ``units`` may be in any CRS; positions are WGS84 ``lat``/``lon``.
@@ -185,7 +187,9 @@ def getis_ord(
     from scipy.stats import norm
 
     p = 2 * norm.sf(np.abs(z))
-    return pd.DataFrame({"z": z, "p": p, "hot": (z > 0) & (p < alpha), "cold": (z < 0) & (p < alpha)})
+    return pd.DataFrame(
+        {"z": z, "p": p, "hot": (z > 0) & (p < alpha), "cold": (z < 0) & (p < alpha)}
+    )
 
 
 def hex_hotspots(
@@ -238,8 +242,7 @@ def hex_hotspots(
     cells_l = sorted(cells)
     index = {c: i for i, c in enumerate(cells_l)}
     nb = {
-        i: [index[d] for d in h3.grid_disk(c, 1) if d in index and d != c]
-        for c, i in index.items()
+        i: [index[d] for d in h3.grid_disk(c, 1) if d in index and d != c] for c, i in index.items()
     }
     groups = [(None, o)] if by is None else list(o.groupby(by))
     frames = []
@@ -313,7 +316,9 @@ def space_time_clusters(
                     "cluster": next_id,
                     by: theme,
                     "orders": len(m),
-                    "requesters": int((sub["requester"] != "").sum() and sub["requester"].nunique()),
+                    "requesters": int(
+                        (sub["requester"] != "").sum() and sub["requester"].nunique()
+                    ),
                     "first": sub["requested_at"].min(),
                     "last": sub["requested_at"].max(),
                     "lat": float(sub["lat"].mean()),

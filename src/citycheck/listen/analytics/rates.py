@@ -68,7 +68,9 @@ class RateConfig:
     note: str = ""
 
 
-def load_rate_config(city: str = "default", path: str | os.PathLike[str] | None = None) -> RateConfig:
+def load_rate_config(
+    city: str = "default", path: str | os.PathLike[str] | None = None
+) -> RateConfig:
     """Read one city's rate formulas.
 
     Parameters
@@ -175,8 +177,8 @@ def order_flags(
     DataFrame
         Float columns ``eligible`` (eligible orders whose response is decided: responded, or
         past the response deadline), ``responded``, ``res_credit``, ``assessed``, ``rated``,
-        ``sat_credit``, ``due_decided``, ``on_time``, ``closed``, ``closure_hours`` (NaN when open or
-        when closed before requested — a data error counted in ``closed_before_requested``).
+        ``sat_credit``, ``due_decided``, ``on_time``, ``closed``, ``closure_hours`` (NaN when
+        open or when closed before requested — a data error counted in ``closed_before_requested``).
     """
     cfg = config or RateConfig()
     o = orders if normalised else normalise_orders(orders)
@@ -272,7 +274,7 @@ def _group_duckdb(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         q = ", ".join(f'"{k}"' for k in keys)
         sums = ", ".join(f'sum("{c}") AS "{c}"' for c in _SUMS + _SUMS2)
         # NaN closure hours (open orders) are made NULL so the aggregates skip them
-        ch = 'CASE WHEN isnan(closure_hours) THEN NULL ELSE closure_hours END'
+        ch = "CASE WHEN isnan(closure_hours) THEN NULL ELSE closure_hours END"
         sql = (
             f"SELECT {q + ', ' if q else ''}{sums}, count(*) AS orders, "
             f"median({ch}) AS closure_hours_median, avg({ch}) AS closure_hours_mean "

@@ -86,9 +86,9 @@ def from_cn_messages(raw: pd.DataFrame, *, source: str = "message board export")
     """Map a Chinese government message-board export (留言编号, 留言时间, 留言主题, 留言详情,
     一级分类, 留言用户) to the orders frame.
 
-    The text is the title and the detail joined; the area is the first district name of the form
-    ``A3区`` / ``A7县`` (else a city name ``B市``) found in the title or text (the export masks real names that way), ""
-    when none.
+    The text is the title and the detail joined; the area is the first district name of the
+    form ``A3区`` / ``A7县`` (else a city name ``B市``) found in the title or text (the export
+    masks real names that way), "" when none.
     """
     missing = [f for f in ("留言编号", "留言时间", "一级分类") if f not in raw.columns]
     if missing:

@@ -117,7 +117,9 @@ def generate_orders(
     reopened = rng.random(n) < 0.08 * (1 - uq) * 3
     resolved_u = rng.random(n)
     resolution = np.where(
-        resolved_u < uq, "resolved", np.where(resolved_u < uq + (1 - uq) / 2, "partly", "unresolved")
+        resolved_u < uq,
+        "resolved",
+        np.where(resolved_u < uq + (1 - uq) / 2, "partly", "unresolved"),
     )
     base_score = np.where(resolution == "resolved", 4.4, np.where(resolution == "partly", 3.0, 1.8))
     score = np.clip(np.round(base_score + rng.normal(0, 0.8, n)), 1, 5)
@@ -183,7 +185,7 @@ def _plant(df, plant, rng, lon0, strip, lat0, lat1) -> pd.DataFrame:
     base = df.loc[near]
     # the usual volume of the window, from the eight weeks around it
     usual = len(base) * plant.surge_days / (56 + plant.surge_days)
-    k = int(round(usual * (plant.surge_factor - 1)))
+    k = round(usual * (plant.surge_factor - 1))
     if k > 0 and len(base):
         extra = base.sample(n=k, replace=True, random_state=int(rng.integers(1 << 31))).copy()
         jitter = rng.integers(0, plant.surge_days * 86400, size=k).astype("timedelta64[s]")

@@ -28,8 +28,26 @@ log = logging.getLogger(__name__)
 # masked place names (A市, A3区), numbers, latin letters and punctuation are not theme words
 _NOT_A_TERM = re.compile(r"[A-Za-z0-9０-９\s\W_]")
 # boilerplate of requests that says nothing about the problem
-_STOP = ("请问", "关于", "请求", "什么", "为何", "为什么", "能否", "希望", "现在", "问题", "要求",
-         "如何", "是否", "我们", "你们", "领导", "尊敬", "的")
+_STOP = (
+    "请问",
+    "关于",
+    "请求",
+    "什么",
+    "为何",
+    "为什么",
+    "能否",
+    "希望",
+    "现在",
+    "问题",
+    "要求",
+    "如何",
+    "是否",
+    "我们",
+    "你们",
+    "领导",
+    "尊敬",
+    "的",
+)
 
 
 @dataclass(frozen=True)
@@ -146,9 +164,13 @@ def find_themes(
     present = (X > 0).astype(np.float32)
     corpus_share = np.asarray(present.mean(axis=0)).ravel()
     assignment = pd.Series(-1, index=o.index, dtype=np.int64)
-    groups = [(None, np.arange(len(o)))] if category is None else [
-        (c, np.flatnonzero((o[category] == c).to_numpy())) for c in sorted(o[category].unique())
-    ]
+    groups = (
+        [(None, np.arange(len(o)))]
+        if category is None
+        else [
+            (c, np.flatnonzero((o[category] == c).to_numpy())) for c in sorted(o[category].unique())
+        ]
+    )
     rows, months, places = [], [], []
     next_id = 0
     month = o["requested_at"].dt.to_period("M")
@@ -175,7 +197,9 @@ def find_themes(
             near = m[np.argsort(-np.asarray(sims).ravel())[:n_examples]]
             title_col = "title" if "title" in o.columns else text
             sub = o.loc[idx]
-            sub_places = sub[place].astype(str) if place in sub.columns else pd.Series("", index=idx)
+            sub_places = (
+                sub[place].astype(str) if place in sub.columns else pd.Series("", index=idx)
+            )
             n_places = int(sub_places[sub_places != ""].nunique())
             n_months = int(month.loc[idx].nunique())
             rows.append(
@@ -195,17 +219,29 @@ def find_themes(
                     "lon": float(sub["lon"].mean()) if sub["lon"].notna().any() else np.nan,
                 }
             )
-            months.append(month.loc[idx].value_counts().rename("orders").rename_axis("month")
-                          .reset_index().assign(theme=tid))
-            places.append(sub_places[sub_places != ""].value_counts().rename("orders")
-                          .rename_axis("place").reset_index().assign(theme=tid))
+            months.append(
+                month.loc[idx]
+                .value_counts()
+                .rename("orders")
+                .rename_axis("month")
+                .reset_index()
+                .assign(theme=tid)
+            )
+            places.append(
+                sub_places[sub_places != ""]
+                .value_counts()
+                .rename("orders")
+                .rename_axis("place")
+                .reset_index()
+                .assign(theme=tid)
+            )
     themes = pd.DataFrame(rows)
     if len(themes):
         themes = themes.sort_values(["recurring", "orders"], ascending=False).reset_index(drop=True)
     by_month = (
-        pd.concat(months, ignore_index=True)[["theme", "month", "orders"]].sort_values(
-            ["theme", "month"]
-        ).reset_index(drop=True)
+        pd.concat(months, ignore_index=True)[["theme", "month", "orders"]]
+        .sort_values(["theme", "month"])
+        .reset_index(drop=True)
         if months
         else pd.DataFrame(columns=["theme", "month", "orders"])
     )
@@ -214,13 +250,15 @@ def find_themes(
         if places
         else pd.DataFrame(columns=["theme", "place", "orders"])
     )
-    log.info("%d themes, %d recurring", len(themes), int(themes.get("recurring", pd.Series()).sum()))
+    log.info(
+        "%d themes, %d recurring", len(themes), int(themes.get("recurring", pd.Series()).sum())
+    )
     return Themes(themes=themes, by_month=by_month, by_place=by_place, assignment=assignment)
 
 
 def _drop_overlaps(terms: list[str], texts: pd.Series) -> list[str]:
-    """Merge n-grams that chain (用人单 + 人单位 -> 用人单位) when the merged string is written in
-    every one of the theme's texts that has the kept n-gram, and drop n-grams contained in a kept one."""
+    """Merge n-grams that chain (用人单 + 人单位 -> 用人单位) when the merged string is written
+    in every one of the theme's texts that has the kept n-gram; drop n-grams inside a kept one."""
 
     def n(term: str) -> int:
         return int(texts.str.contains(term, regex=False).sum())
@@ -234,8 +272,10 @@ def _drop_overlaps(terms: list[str], texts: pd.Series) -> list[str]:
             elif k in t:
                 kept[i], placed = t, True
             else:
-                for merged in (k + t[-1] if k.endswith(t[:-1]) else None,
-                               t[0] + k if k.startswith(t[1:]) else None):
+                for merged in (
+                    k + t[-1] if k.endswith(t[:-1]) else None,
+                    t[0] + k if k.startswith(t[1:]) else None,
+                ):
                     if merged and n(merged) >= n(k):
                         kept[i], placed = merged, True
                         break

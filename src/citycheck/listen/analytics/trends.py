@@ -129,7 +129,9 @@ def surges(
                     "z": float(z[j]),
                 }
             )
-    out = pd.DataFrame(rows, columns=["theme", "period", "count", "expected", "upper", "ratio", "z"])
+    out = pd.DataFrame(
+        rows, columns=["theme", "period", "count", "expected", "upper", "ratio", "z"]
+    )
     if len(keys) > 1 and len(out):
         parts = out["theme"].str.split(" | ", regex=False, expand=True)
         for i, k in enumerate(keys):
@@ -184,7 +186,9 @@ def before_after(
     w = pd.Timedelta(weeks=weeks)
     t = orders["requested_at"] if mask is None else orders.loc[mask, "requested_at"]
     if t.max() < d + w:
-        raise InputError("before_after", "date", str(d.date()), f"needs {weeks} weeks of data after it")
+        raise InputError(
+            "before_after", "date", str(d.date()), f"needs {weeks} weeks of data after it"
+        )
     z = float(norm.ppf(0.5 + confidence / 2))
 
     def count(a: pd.Timestamp, b: pd.Timestamp) -> int:
