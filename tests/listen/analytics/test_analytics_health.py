@@ -143,7 +143,8 @@ def test_hotspots_join_the_problem_list():
     hexes = hex_hotspots(log[log["category"].isin(["parking", "noise"])], resolution=8)
     probs = hotspot_problems(hexes)
     for _, p in probs.iterrows():
-        sub = hexes[(hexes["category"] == p["theme"]) & (hexes["z"] > 0) & (hexes["p"] < 0.05)]
+        sub = hexes[(hexes["category"] == p["theme"]) & hexes["hot"]]
         assert p["units_failing"] == len(sub)
         assert p["worst_units"][0]["unit_id"] == sub.loc[sub["z"].idxmax(), "cell"]
         assert p["scope"] == "hotspot" and p["indicator"] == "Z02"
+        assert (sub["orders"] > 0).all() and (sub["q"] < 0.05).all()

@@ -95,7 +95,10 @@ def test_grid_counts_and_gi_star_on_nyc(nyc):
     z = _gi_star_by_hand(hexes["orders"].to_numpy(float), nb)
     np.testing.assert_allclose(hexes["z"].to_numpy(), z, rtol=1e-8)
     hot = hexes[hexes["hot"]]
-    assert len(hot) > 0 and (hot["z"] > 1.96).all()
+    assert len(hot) > 0 and (hot["z"] > 1.96).all() and (hot["orders"] > 0).all()
+    # flags are on Benjamini-Hochberg q-values: never more than on raw p-values
+    raw_p = hexes[(hexes["z"] > 0) & (hexes["p"] < 0.05)]
+    assert len(hot) <= len(raw_p) and (hot["q"] < 0.05).all()
     # the hottest cells are in Manhattan below Central Park (40.70..40.80 N, -74.02..-73.93 E)
     top = hexes.nlargest(3, "z")
     assert top["lat"].between(40.70, 40.80).all() and top["lon"].between(-74.02, -73.93).all()
@@ -122,8 +125,9 @@ def test_planted_surge_is_a_hotspot():
         & (log["requested_at"] < s0 + pd.Timedelta(days=7))
     ]
     hexes = hex_hotspots(week, resolution=8, by=None)
-    top = hexes.loc[hexes["z"].idxmax()]
-    assert top["hot"]
+    hot = hexes[hexes["hot"]]
+    assert 1 <= len(hot) <= 6  # the planted spot and its ring, nothing elsewhere
+    top = hot.loc[hot["z"].idxmax()]
     # the planted centre: the middle of strip D2 of the default bbox
     lon_c = 116.25 + (116.50 - 116.25) / 8 * 2.5
     lat_c = (39.85 + 40.02) / 2

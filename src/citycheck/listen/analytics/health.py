@@ -313,7 +313,8 @@ def hotspot_problems(
     rows = []
     groups = hexes.groupby(theme_col) if theme_col in hexes.columns else [("", hexes)]
     for theme, sub in groups:
-        hot = sub[(sub["z"] > 0) & (sub["p"] < alpha)].sort_values("z", ascending=False)
+        flag = sub["hot"] if "hot" in sub.columns else (sub["z"] > 0) & (sub["p"] < alpha)
+        hot = sub[flag].sort_values("z", ascending=False)
         if hot.empty:
             continue
         use_rate = "per_10k" in hot.columns and hot["per_10k"].notna().any()
@@ -330,7 +331,9 @@ def hotspot_problems(
                 "threshold": np.nan,
                 "gap": np.nan,
                 "unit": "per 10k residents" if use_rate else "orders",
-                "source": f"Getis-Ord Gi* (PySAL esda), p < {alpha}; max z = {hot['z'].iloc[0]:.2f}",
+                "source": (
+                    f"Getis-Ord Gi* (PySAL esda), {alpha} level; max z = {hot['z'].iloc[0]:.2f}"
+                ),
                 "red_line": False,
                 "units_failing": len(hot),
                 "units_total": len(sub),

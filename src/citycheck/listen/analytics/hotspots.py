@@ -152,7 +152,11 @@ def unit_density(
 
 
 def getis_ord(
-    values: np.ndarray, neighbours: Mapping[int, list[int]], *, alpha: float = 0.05
+    values: np.ndarray,
+    neighbours: Mapping[int, list[int]],
+    *,
+    alpha: float = 0.05,
+    fdr: bool = True,
 ) -> pd.DataFrame:
     """Gi* z-scores and normal p-values (PySAL esda), binary weights including each cell itself.
 
@@ -163,12 +167,15 @@ def getis_ord(
     neighbours : mapping
         Location index -> neighbouring location indices (excluding itself).
     alpha : float
-        Level for the ``hot``/``cold`` flags (two-sided, Bonferroni-free; see the docs).
+        Level for the ``hot``/``cold`` flags (two-sided).
+    fdr : bool
+        Flag on Benjamini-Hochberg q-values rather than raw p-values (many cells are tested at
+        once; Caldas de Castro & Singer 2006 recommend FDR control for local statistics).
 
     Returns
     -------
     DataFrame
-        ``z``, ``p`` (two-sided, normal approximation), ``hot``, ``cold``.
+        ``z``, ``p`` (two-sided, normal approximation), ``q`` (BH-adjusted), ``hot``, ``cold``.
     """
     import esda
     import libpysal
@@ -184,12 +191,12 @@ def getis_ord(
         w = libpysal.weights.W(nb, silence_warnings=True)
         g = esda.G_Local(y, w, transform="B", star=True, permutations=0)
     z = np.asarray(g.Zs, dtype=float)
-    from scipy.stats import norm
+    from scipy.stats import false_discovery_control, norm
 
     p = 2 * norm.sf(np.abs(z))
-    return pd.DataFrame(
-        {"z": z, "p": p, "hot": (z > 0) & (p < alpha), "cold": (z < 0) & (p < alpha)}
-    )
+    q = false_discovery_control(p, method="bh")
+    sig = (q if fdr else p) < alpha
+    return pd.DataFrame({"z": z, "p": p, "q": q, "hot": (z > 0) & sig, "cold": (z < 0) & sig})
 
 
 def hex_hotspots(
@@ -199,6 +206,8 @@ def hex_hotspots(
     by: str | None = "category",
     residents: pd.Series | None = None,
     alpha: float = 0.05,
+    fdr: bool = True,
+    min_orders: int = 3,
     fill: shapely.Geometry | None = None,
 ) -> pd.DataFrame:
     """Counts, rates per 10,000 residents and Gi* hotspots on an H3 grid, per theme.
@@ -214,7 +223,12 @@ def hex_hotspots(
     residents : Series, optional
         Residents per H3 cell (:func:`residents_per_hex`): then ``per_10k`` is given and Gi* is
         run on it over cells with residents; otherwise Gi* is run on counts.
-    alpha : float
+    alpha, fdr : float, bool
+        See :func:`getis_ord`.
+    min_orders : int
+        A cell is flagged hot only when it has an order and its ring (itself and neighbours)
+        holds at least ``min_orders`` — Gi* on sparse counts otherwise calls an empty cell next
+        to a single report "hot".
     fill : shapely geometry, optional
         Study area in WGS84: every cell in it enters the test (with zero orders where none);
         default the cells with orders and their ring-1 neighbours.
@@ -250,7 +264,9 @@ def hex_hotspots(
         counts = sub["cell"].value_counts().reindex(cells_l, fill_value=0).to_numpy(float)
         res = residents.reindex(cells_l).to_numpy(float) if residents is not None else None
         value = counts if res is None else counts / res * 1e4
-        stats = getis_ord(value, nb, alpha=alpha)
+        stats = getis_ord(value, nb, alpha=alpha, fdr=fdr)
+        ring = np.array([counts[i] + counts[nb[i]].sum() for i in range(len(cells_l))])
+        stats["hot"] &= (counts > 0) & (ring >= min_orders)
         df = pd.DataFrame({"cell": cells_l, "orders": counts.astype(np.int64)})
         if by is not None:
             df.insert(1, by, theme)

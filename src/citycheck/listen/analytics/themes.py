@@ -26,7 +26,9 @@ __all__ = ["Themes", "find_themes"]
 log = logging.getLogger(__name__)
 
 # masked place names (A市, A3区), numbers, latin letters and punctuation are not theme words
-_NOT_A_TERM = re.compile(r"[A-Za-z0-9０-９\s\W_]")
+_NOT_A_TERM = re.compile(
+    r"[0-9０-９\s\W_]|[A-Z][0-9]*[区县市]|^[A-Za-z]{1,2}$|[A-Za-z][\u4e00-\u9fff]|[\u4e00-\u9fff][A-Za-z]"
+)
 # boilerplate of requests that says nothing about the problem
 _STOP = (
     "请问",
@@ -90,18 +92,26 @@ def _vectorise(texts: pd.Series, ngram: tuple[int, int], max_features: int):
 
 
 def _cluster(X, threshold: float, max_agglomerative: int, target_size: int, seed: int):
+    """Cluster labels per row; rows without any known n-gram get -1."""
     from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
 
-    n = X.shape[0]
+    labels = np.full(X.shape[0], -1, dtype=int)
+    live = np.flatnonzero(np.asarray(X.getnnz(axis=1)) > 0)
+    n = len(live)
     if n < 2:
-        return np.zeros(n, dtype=int)
+        labels[live] = 0
+        return labels
     if n <= max_agglomerative:
         model = AgglomerativeClustering(
             n_clusters=None, metric="cosine", linkage="average", distance_threshold=threshold
         )
-        return model.fit_predict(X.toarray())
-    k = max(2, n // target_size)
-    return MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(X)
+        labels[live] = model.fit_predict(X[live].toarray())
+    else:
+        k = max(2, n // target_size)
+        labels[live] = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3).fit_predict(
+            X[live]
+        )
+    return labels
 
 
 def find_themes(
@@ -157,11 +167,10 @@ def find_themes(
     if (texts.str.len() == 0).all():
         raise InputError("find_themes", text, "", "every text is empty")
     vec, X = _vectorise(texts, ngram, max_features)
-    vocab = np.array(vec.get_feature_names_out(), dtype=object)
+    vocab, present = _term_matrix(texts, X, vec)
     good_term = np.array(
         [not _NOT_A_TERM.search(t) and not any(w in t for w in _STOP) for t in vocab]
     )
-    present = (X > 0).astype(np.float32)
     corpus_share = np.asarray(present.mean(axis=0)).ravel()
     assignment = pd.Series(-1, index=o.index, dtype=np.int64)
     groups = (
@@ -179,7 +188,7 @@ def find_themes(
             continue
         Xc = X[pos]
         labels = _cluster(Xc, threshold, max_agglomerative, target_size, seed)
-        for k in np.unique(labels):
+        for k in np.unique(labels[labels >= 0]):
             m = pos[labels == k]
             if len(m) < min_orders:
                 continue
@@ -254,6 +263,23 @@ def find_themes(
         "%d themes, %d recurring", len(themes), int(themes.get("recurring", pd.Series()).sum())
     )
     return Themes(themes=themes, by_month=by_month, by_place=by_place, assignment=assignment)
+
+
+def _term_matrix(texts: pd.Series, X, vec) -> tuple[np.ndarray, object]:
+    """Candidate theme terms and their presence per order: character n-grams for Chinese text,
+    words (3+ letters, English stop words removed) for text that is mostly Latin script."""
+    sample = "".join(texts.head(2000))
+    latin = sum(c.isascii() and c.isalpha() for c in sample)
+    han = sum("\u4e00" <= c <= "\u9fff" for c in sample)
+    if latin > 4 * han:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        words = CountVectorizer(
+            binary=True, lowercase=True, stop_words="english", token_pattern=r"(?u)\b[a-zA-Z]{3,}\b"
+        )
+        present = words.fit_transform(texts.to_numpy()).astype(np.float32)
+        return np.array(words.get_feature_names_out(), dtype=object), present
+    return np.array(vec.get_feature_names_out(), dtype=object), (X > 0).astype(np.float32)
 
 
 def _drop_overlaps(terms: list[str], texts: pd.Series) -> list[str]:
