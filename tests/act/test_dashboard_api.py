@@ -56,7 +56,9 @@ def test_geojson_has_every_unit_with_values(client, bupt_run):
 
 def test_unit_values_and_why(client, bupt_run):
     doc = read_results(bupt_run)
-    ind = next(i for i in doc["indicators"] if i["level"] == "neighbourhood" and i["grade"] == "fail")
+    ind = next(
+        i for i in doc["indicators"] if i["level"] == "neighbourhood" and i["grade"] == "fail"
+    )
     for lang in ("en", "zh"):
         u = client.get(f"/api/runs/bupt/unit/neighbourhood/{ind['unit_id']}?lang={lang}").json()
         row = next(r for r in u["indicators"] if r["id"] == ind["id"])
@@ -81,8 +83,16 @@ def test_building_distances_against_limits(client, access_run):
 
 def test_compare_two_runs(client, demo_run, bupt_run):
     c = client.get("/api/compare?a=run&b=bupt").json()
-    a = {i["id"]: i["value"] for i in read_results(demo_run)["indicators"] if i["level"] == "district"}
-    b = {i["id"]: i["value"] for i in read_results(bupt_run)["indicators"] if i["level"] == "district"}
+    a = {
+        i["id"]: i["value"]
+        for i in read_results(demo_run)["indicators"]
+        if i["level"] == "district"
+    }
+    b = {
+        i["id"]: i["value"]
+        for i in read_results(bupt_run)["indicators"]
+        if i["level"] == "district"
+    }
     for row in c["rows"]:
         assert row["a"] == a.get(row["id"]) and row["b"] == b.get(row["id"])
     assert any(r["changed"] for r in c["rows"])

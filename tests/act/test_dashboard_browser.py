@@ -143,7 +143,9 @@ def test_switching_indicator_changes_map_and_table(page, bupt_run):
     assert page.get_attribute("#table", "data-indicator") == other
     level = page.get_attribute("#map", "data-level")
     expected = {
-        i["unit_id"]: i["value"] for i in doc["indicators"] if i["id"] == other and i["level"] == level
+        i["unit_id"]: i["value"]
+        for i in doc["indicators"]
+        if i["id"] == other and i["level"] == level
     }
     rows = page.locator("#table tr[data-unit]")
     assert rows.count() == len(expected)
@@ -151,8 +153,10 @@ def test_switching_indicator_changes_map_and_table(page, bupt_run):
         unit = rows.nth(k).get_attribute("data-unit")
         shown = rows.nth(k).locator("td").nth(1).inner_text()
         value = expected[unit]
-        assert shown == "—" if value is None else float(shown.replace(",", "")) == pytest.approx(
-            value, rel=1e-3, abs=1e-9
+        assert (
+            shown == "—"
+            if value is None
+            else float(shown.replace(",", "")) == pytest.approx(value, rel=1e-3, abs=1e-9)
         )
     # the dimension menu also changes what is offered
     dims = page.eval_on_selector_all("#dimension option", "els => els.map(e => e.value)")
@@ -178,7 +182,9 @@ def test_clicking_a_unit_shows_its_values(page, bupt_run, artifacts):
     page.wait_for_selector("#info table.unit-values tr[data-indicator]")
     unit = page.get_attribute("#info", "data-unit")
     expected = {
-        i["id"]: i for i in doc["indicators"] if i["level"] == "neighbourhood" and i["unit_id"] == unit
+        i["id"]: i
+        for i in doc["indicators"]
+        if i["level"] == "neighbourhood" and i["unit_id"] == unit
     }
     rows = page.locator("#info tr[data-indicator]")
     assert rows.count() == len(expected) > 0

@@ -81,9 +81,21 @@ def shown_equals(text: str, value: float | None) -> bool:
 
 
 GRADE_NAMES = {
-    "en": {"pass": "pass", "warning": "warning", "fail": "fail", "info": "info", "no data": "no data"},
-    "zh": {"pass": "达标", "warning": "预警", "fail": "不达标", "info": "仅报告", "no data": "无数据"},
-}  # fmt: skip
+    "en": {
+        "pass": "pass",
+        "warning": "warning",
+        "fail": "fail",
+        "info": "info",
+        "no data": "no data",
+    },
+    "zh": {
+        "pass": "达标",
+        "warning": "预警",
+        "fail": "不达标",
+        "info": "仅报告",
+        "no data": "无数据",
+    },
+}
 
 
 def test_demo_writes_four_reports(demo_run):
@@ -189,9 +201,7 @@ def test_overview_attribution_and_completeness(bupt_run):
     text = "".join(page.text)
     assert "© OpenStreetMap" in text and "ODbL" in text
     assert "城市体检报告" in text and "问题清单" in text and "项目清单" in text
-    counts = {
-        a["data-category"]: c[1] for s, a, c in page.rows if "data-category" in a
-    }
+    counts = {a["data-category"]: c[1] for s, a, c in page.rows if "data-category" in a}
     for cat, n in doc["counts"]["facilities"].items():
         assert counts[cat] == str(n)
 

@@ -33,7 +33,9 @@ def pages(bupt_run, artifacts) -> dict[str, list[Path]]:
         folder = artifacts / f"report-pages-{lang}"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir()
-        _run("pdftoppm", "-r", "50", "-png", str(bupt_run / f"report.{lang}.pdf"), str(folder / "p"))
+        _run(
+            "pdftoppm", "-r", "50", "-png", str(bupt_run / f"report.{lang}.pdf"), str(folder / "p")
+        )
         out[lang] = sorted(folder.glob("p-*.png"))
     return out
 
@@ -77,7 +79,7 @@ def test_pages_render_and_tables_fit(pages, lang):
     dark_pages = 0
     for f in files:
         img = np.asarray(Image.open(f).convert("L"))
-        h, w = img.shape
+        _h, w = img.shape
         ink = img < 200
         # nothing in the right margin (14 mm of 210 mm): tables wrap instead of running off
         margin = int(w * 10 / 210)

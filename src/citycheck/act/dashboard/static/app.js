@@ -11,6 +11,10 @@ const L_ = (k) => state.labels[k] || k;
 
 const map = L.map("map", { zoomSnap: 0.25, attributionControl: true, preferCanvas: false });
 map.attributionControl.setPrefix("Leaflet");
+map.createPane("base");
+map.getPane("base").style.zIndex = 350;  // under the units (overlay pane, 400)
+map.getPane("base").style.pointerEvents = "none";
+const baseRenderer = L.canvas({ padding: 0.2, pane: "base" });
 
 function showError(msg) {
   const box = $("error");
@@ -139,7 +143,7 @@ async function drawMap(fit) {
         : (isBuilding ? (f.properties.residential ? "#a1887f" : "#d7ccc8") : "#eeeeee");
       return { color: g === "fail" ? GRADE.fail : (isBuilding ? "#8d6e63" : "#607d8b"),
         weight: g === "fail" ? 2.5 : (isBuilding ? 0.3 : 1), fillColor: fill,
-        fillOpacity: isBuilding ? 0.8 : 0.65 };
+        fillOpacity: isBuilding ? 0.8 : 0.5 };
     },
     onEachFeature: (f, layer) => {
       layer.on("click", () => showUnit(String(f.properties.unit_id)));
@@ -149,6 +153,12 @@ async function drawMap(fit) {
   $("map").dataset.indicator = state.ind || "";
   $("map").dataset.level = state.level;
   drawLegend(lo, hi, info ? info.unit : "");
+  if (!state.base) {  // the run's own buildings as a light, non-interactive base map
+    const b = await api(`/api/runs/${state.run}/geojson/dwelling`);
+    state.base = L.geoJSON(b, { renderer: baseRenderer, interactive: false,
+      pane: "base", style: { color: "#bcaaa4", weight: 0.3, fillColor: "#d7ccc8", fillOpacity: 0.9 } }).addTo(map);
+  }
+  state.base.setStyle({ opacity: isBuilding ? 0 : 1, fillOpacity: isBuilding ? 0 : 0.9 });
   if (!state.facilities) {
     const fac = await api(`/api/runs/${state.run}/geojson/facilities`);
     state.facilities = L.geoJSON(fac, { pointToLayer: (f, ll) => L.circleMarker(ll,
@@ -253,7 +263,7 @@ async function main() {
   if (!ok.length) { showError(state.badRuns || L_("no_runs")); document.body.dataset.ready = "error"; return; }
   state.run = ok[0].id;
   $("run").onchange = (e) => { state.run = e.target.value; state.facilities && state.facilities.remove();
-    state.facilities = null; $("info").dataset.unit = ""; if (state.compare === state.run) state.compare = ""; refresh(true); };
+    state.facilities = null; state.base && state.base.remove(); state.base = null; $("info").dataset.unit = ""; if (state.compare === state.run) state.compare = ""; refresh(true); };
   $("compare").onchange = (e) => { state.compare = e.target.value; refresh(false); };
   $("dimension").onchange = (e) => { state.dim = e.target.value; state.ind = null; refresh(false); };
   $("indicator").onchange = (e) => { state.ind = e.target.value; refresh(false); };
