@@ -121,6 +121,8 @@ def evaluate(
     ] = None,
     lang: Annotated[str, typer.Option(help="zh or en")] = "en",
     name: Annotated[str | None, typer.Option(help="name of the study area")] = None,
+    compounds: Annotated[Path | None, typer.Option(help="residential compound polygons")] = None,
+    neighbourhoods: Annotated[Path | None, typer.Option(help="neighbourhood polygons")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing run folder")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
@@ -147,6 +149,8 @@ def evaluate(
             inputs=inputs,
             lang=lang,
             name=name,
+            compounds=compounds,
+            neighbourhoods=neighbourhoods,
             overwrite=overwrite,
             quiet=quiet,
         )
@@ -262,6 +266,11 @@ app.command("serve")(serve_command)
 def version() -> None:
     """Print the version."""
     console.print(__version__)
+
+
+from citycheck.listen.cli import hotline_app  # noqa: E402  (hotline subcommands)
+
+app.add_typer(hotline_app, name="hotline")
 
 
 def main() -> None:  # pragma: no cover - console entry
