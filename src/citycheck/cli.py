@@ -15,6 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from citycheck import __version__
+from citycheck.act.cli import report_command, serve_command, write_demo_reports
 from citycheck.io.errors import InputError, InputProblems
 
 app = typer.Typer(
@@ -194,6 +195,8 @@ def demo(
         "bundled); pass --population or --census for a real study[/]"
     )
     _print_summary(run_dir, lang)
+    for path in write_demo_reports(run_dir):
+        console.print(f"report: {path}")
 
 
 @app.command()
@@ -253,6 +256,10 @@ def template(
     else:
         frame.to_csv(out, index=False, encoding="utf-8-sig")
     console.print(f"wrote {len(frame)} rows to {out}; fill in the value column (blank = no data)")
+
+
+app.command("report")(report_command)
+app.command("serve")(serve_command)
 
 
 @app.command()
