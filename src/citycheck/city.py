@@ -681,6 +681,14 @@ def build_city(
         warnings.append("no buildings in the study area")
     elif not b["residential"].any():
         warnings.append("no residential buildings found (no residential tags or land use)")
+    present = set(fac["category"]) if len(fac) else set()
+    empty = [c for c, cat in cats.items() if cat.life_circle is not None and c not in present]
+    if empty:
+        warnings.append(
+            "no facility mapped within reach of the area for: "
+            + ", ".join(f"{cats[c].en} ({cats[c].zh}, {c})" for c in empty)
+            + " — read as missing in the life-circle indicators; check OSM completeness"
+        )
     for w in warnings:
         log.warning("%s: %s", source, w)
     meta = {
