@@ -46,6 +46,12 @@ from citycheck.listen.settings import HotlineSettings
 log = logging.getLogger(__name__)
 
 ROLES = ("dispatcher", "unit", "supervisor", "admin")
+
+
+class OrderNotFoundError(KeyError):
+    """No such order, or not one the staff member may see."""
+
+
 _DONE = (Status.CLOSED.value, Status.CALLED_BACK.value, Status.RATED.value)
 
 
@@ -401,7 +407,7 @@ class Hotline:
                 q = q.with_for_update()
             order = s.scalars(q).first()
             if order is None or not self.visible(order, staff):
-                raise KeyError(order_id)
+                raise OrderNotFoundError(order_id)
             acting_unit = staff.unit if staff.role == "unit" else unit
             ev = Event(
                 kind, when, staff.username, staff.role, acting_unit, reason, dict(data or {})
@@ -484,7 +490,7 @@ class Hotline:
         with self.Session() as s:
             order = s.get(Order, order_id)
             if order is None or not self.visible(order, staff):
-                raise KeyError(order_id)
+                raise OrderNotFoundError(order_id)
             return {
                 "description": self.cipher.decrypt(order.description_enc),
                 "name": self.cipher.decrypt(order.name_enc),
