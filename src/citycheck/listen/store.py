@@ -7,6 +7,7 @@ callers acknowledge an order only after :meth:`Hotline.submit` returned, i.e. af
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import secrets
 import threading
@@ -267,13 +268,15 @@ class Hotline:
         return order
 
     def _find_master(self, s: Session, order: Order, text: str) -> Order | None:
+        """The earliest open order this one duplicates (bounding box first, then the test)."""
         st = self.settings
         if order.lat is None or order.lon is None:
             return None
         since = order.requested_at - timedelta(days=st.duplicate_days)
         dlat = st.duplicate_radius_m / 111_000 + 1e-9
+        dlon = dlat / max(0.01, math.cos(math.radians(order.lat)))
         q = (
-            select(Order)
+            select(Order.id, Order.lat, Order.lon, Order.requested_at, Order.description_public)
             .where(
                 Order.service_code == order.service_code,
                 Order.id != order.id,
@@ -281,19 +284,14 @@ class Hotline:
                 Order.status.notin_((*_DONE, Status.LINKED.value)),
                 Order.requested_at >= since,
                 Order.lat.between(order.lat - dlat, order.lat + dlat),
+                Order.lon.between(order.lon - dlon, order.lon + dlon),
             )
             .order_by(Order.requested_at)
             .limit(50)
         )
-        for cand in s.scalars(q):
-            old = (
-                cand.service_code,
-                cand.lat,
-                cand.lon,
-                utc(cand.requested_at),
-                cand.description_public,
-            )
-            new = (order.service_code, order.lat, order.lon, utc(order.requested_at), redact(text))
+        new = (order.service_code, order.lat, order.lon, utc(order.requested_at), redact(text))
+        for cid, lat, lon, at, desc in s.execute(q):
+            old = (order.service_code, lat, lon, utc(at), desc)
             if is_duplicate(
                 new,
                 old,
@@ -301,7 +299,7 @@ class Hotline:
                 days=st.duplicate_days,
                 min_similarity=st.duplicate_similarity,
             ):
-                return cand
+                return s.get(Order, cid)
         return None
 
     # ---------------------------------------------------------------- the log
