@@ -95,6 +95,18 @@ RESOLUTIONS: dict[str, tuple[str, str]] = {
 _REQUIRED_ORDERS = ("order_id", "requested_at", "category")
 
 
+def _first_bad(s: pd.Series, conv: pd.Series) -> int | None:
+    """Row of the first value that is present but did not convert (None when all did)."""
+    cand = conv.isna() & s.notna()
+    if not cand.any():
+        return None
+    sub = s[cand]
+    bad = sub.astype(str).str.strip() != ""
+    if not bad.any():
+        return None
+    return int(s.index.get_indexer([bad.index[bad.to_numpy()][0]])[0])
+
+
 def _coerce(df: pd.DataFrame, spec: dict[str, str], source: str) -> pd.DataFrame:
     out = {}
     n = len(df)
@@ -111,21 +123,34 @@ def _coerce(df: pd.DataFrame, spec: dict[str, str], source: str) -> pd.DataFrame
             continue
         s = df[col]
         if kind == "str":
-            out[col] = s.astype(object).where(s.notna(), "").astype(str)
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                if s.isna().any():
+                    if "" not in s.cat.categories:
+                        s = s.cat.add_categories([""])
+                    s = s.fillna("")
+                out[col] = s
+            elif pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+                out[col] = s.fillna("") if s.isna().any() else s
+            else:
+                out[col] = s.astype(object).where(s.notna(), "").astype(str)
         elif kind == "datetime":
             if isinstance(s.dtype, pd.DatetimeTZDtype):
                 s = s.dt.tz_localize(None)
-            conv = pd.to_datetime(s, errors="coerce")
-            bad = conv.isna() & s.notna() & (s.astype(str).str.strip() != "")
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
+            if pd.api.types.is_datetime64_dtype(s.dtype):
+                out[col] = s.astype("datetime64[ns]")
+                continue
+            conv = pd.to_datetime(s, errors="coerce", format="mixed")
+            i = _first_bad(s, conv)
+            if i is not None:
                 raise InputError(source, col, s.iloc[i], f"not a date/time (row {i + 1})")
             out[col] = conv.astype("datetime64[ns]")
         elif kind == "float":
+            if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+                out[col] = s.astype(float)
+                continue
             conv = pd.to_numeric(s, errors="coerce")
-            bad = conv.isna() & s.notna()
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
+            i = _first_bad(s, conv)
+            if i is not None:
                 raise InputError(source, col, s.iloc[i], f"not a number (row {i + 1})")
             out[col] = conv.astype(float)
         else:
@@ -170,7 +195,7 @@ def normalise_orders(orders: pd.DataFrame, *, source: str = "orders") -> pd.Data
     if bad.any():
         raise InputError(source, "score", sc[bad].iloc[0], "satisfaction scores are 1..5")
     res = out["resolution"]
-    bad = (res != "") & ~res.isin(list(RESOLUTIONS))
+    bad = ~res.isin(["", *RESOLUTIONS])
     if bad.any():
         raise InputError(source, "resolution", res[bad].iloc[0], f"use one of {list(RESOLUTIONS)}")
     extra = [c for c in orders.columns if c not in ORDER_COLUMNS]

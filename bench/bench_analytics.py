@@ -1,0 +1,75 @@
+"""Hotline analytics at scale: the three rates over a generated log of 10 million orders.
+
+Runs the same statistics with DuckDB (the default engine) and with pandas in the same process
+and prints wall times and their ratio. The target (issue 6) is under a minute for 10 million
+orders on this machine.
+
+    PYTHONPATH=src python3 bench/bench_analytics.py [--orders 10000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import pandas as pd
+
+from citycheck.listen.analytics.frames import normalise_orders
+from citycheck.listen.analytics.rates import rank_table, three_rates
+from citycheck.listen.analytics.synthetic import Plant, generate_orders
+from citycheck.listen.analytics.trends import surges
+
+
+def _t(label: str, f):  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    out = f()
+    dt = time.perf_counter() - t0
+    print(f"  {label:<52} {dt:8.2f} s")
+    return out, dt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--orders", type=int, default=10_000_000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, pandas {pd.__version__}")
+    import duckdb
+
+    print(f"duckdb {duckdb.__version__}")
+    t0 = time.perf_counter()
+    orders = generate_orders(args.orders, plant=Plant(), n_units=400, n_areas=16, seed=args.seed)
+    print(f"generated {len(orders):,} orders in {time.perf_counter() - t0:.1f} s (not timed below)")
+
+    totals = {}
+    for engine in ("duckdb", "pandas"):
+        print(f"engine {engine}:")
+        start = time.perf_counter()
+        o, _ = _t("check and normalise the orders table", lambda: normalise_orders(orders))
+        r, _ = _t(
+            "three rates + on-time + closure time by unit",
+            lambda o=o: three_rates(o, by=["unit"], engine=engine),
+        )
+        _t("rank on Wilson lower bounds", lambda r=r: rank_table(r, on="composite"))
+        _t(
+            "by category x area x month",
+            lambda o=o: three_rates(o, by=["category", "area"], period="M", engine=engine),
+        )
+        totals[engine] = time.perf_counter() - start
+        print(f"  {'total':<52} {totals[engine]:8.2f} s")
+    print("trends:")
+    _, t_s = _t("weekly surges per category x area (seasonal baseline)", lambda: surges(
+        orders, by="category", freq="W", extra_keys=["area"]
+    ))
+    print(
+        f"RESULT orders={len(orders):,} duckdb_total_s={totals['duckdb']:.2f} "
+        f"pandas_total_s={totals['pandas']:.2f} "
+        f"pandas/duckdb={totals['pandas'] / totals['duckdb']:.2f} surges_s={t_s:.2f} "
+        f"under_a_minute={totals['duckdb'] + t_s < 60}"
+    )
+
+
+if __name__ == "__main__":
+    main()
