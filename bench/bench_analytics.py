@@ -50,19 +50,20 @@ def main() -> None:
         o, _ = _t("check and normalise the orders table", lambda: normalise_orders(orders))
         r, _ = _t(
             "three rates + on-time + closure time by unit",
-            lambda o=o: three_rates(o, by=["unit"], engine=engine),
+            lambda o=o, e=engine: three_rates(o, by=["unit"], engine=e),
         )
         _t("rank on Wilson lower bounds", lambda r=r: rank_table(r, on="composite"))
         _t(
             "by category x area x month",
-            lambda o=o: three_rates(o, by=["category", "area"], period="M", engine=engine),
+            lambda o=o, e=engine: three_rates(o, by=["category", "area"], period="M", engine=e),
         )
         totals[engine] = time.perf_counter() - start
         print(f"  {'total':<52} {totals[engine]:8.2f} s")
     print("trends:")
-    _, t_s = _t("weekly surges per category x area (seasonal baseline)", lambda: surges(
-        orders, by="category", freq="W", extra_keys=["area"]
-    ))
+    _, t_s = _t(
+        "weekly surges per category x area (seasonal baseline)",
+        lambda: surges(orders, by="category", freq="W", extra_keys=["area"]),
+    )
     print(
         f"RESULT orders={len(orders):,} duckdb_total_s={totals['duckdb']:.2f} "
         f"pandas_total_s={totals['pandas']:.2f} "
