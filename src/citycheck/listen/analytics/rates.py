@@ -231,22 +231,24 @@ def order_flags(
     # a closure stamped before the request is a data error: no closure time from it
     bad_dates = closed & (hours < 0)
     hours = np.where(closed & ~bad_dates, hours, np.nan)
-    return pd.DataFrame(
-        {
-            "eligible": resp_decided.astype(float),
-            "responded": responded.astype(float),
-            "res_credit": res_credit,
-            "assessed": assessed.astype(float),
-            "rated": rated.astype(float),
-            "sat_credit": sat_credit,
-            "due_decided": due_decided.astype(float),
-            "on_time": on_time.astype(float),
-            "closed": closed.astype(float),
-            "closure_hours": hours.astype(float),
-            "closed_before_requested": bad_dates.astype(float),
-        },
-        index=o.index,
-    )
+    cols = {
+        "eligible": resp_decided.astype(float),
+        "responded": responded.astype(float),
+        "res_credit": res_credit,
+        "assessed": assessed.astype(float),
+        "rated": rated.astype(float),
+        "sat_credit": sat_credit,
+        "due_decided": due_decided.astype(float),
+        "on_time": on_time.astype(float),
+        "closed": closed.astype(float),
+        "closure_hours": hours.astype(float),
+        "closed_before_requested": bad_dates.astype(float),
+    }
+    # one 2-D float block: no consolidation copy when the frame is built
+    block = np.empty((len(o), len(cols)))
+    for j, v in enumerate(cols.values()):
+        block[:, j] = v
+    return pd.DataFrame(block, columns=list(cols), index=o.index, copy=False)
 
 
 _SUMS = ("eligible", "responded", "res_credit", "assessed", "rated", "sat_credit")
