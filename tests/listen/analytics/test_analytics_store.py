@@ -73,3 +73,30 @@ def test_store_frames_give_the_rates_by_hand(hotline):
     assert r["satisfaction_n"] == 2 and r["satisfaction"] == 1.0
     # on time: 0 closed within its deadline, 2 too late; 1, 3, 4 open past due at as_of
     assert r["on_time_n"] == 5 and r["on_time"] == pytest.approx(1 / 5)
+
+
+def test_stats_command_reads_the_store(hotline, tmp_path):
+    from typer.testing import CliRunner
+
+    from citycheck.listen.analytics.cli import stats_app
+
+    t0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    for i, text in enumerate(["路灯坏了不亮", "井盖丢失危险", "路面塌陷一个大坑"]):
+        o = hotline.submit(
+            Intake(
+                text,
+                service_code="urban",
+                lat=39.978 - 0.004 * i,
+                lon=116.352 + 0.004 * i,
+                requested_at=t0 + timedelta(minutes=i),
+            )
+        )
+        _close(hotline, o.id, t0 + timedelta(hours=1), score=5)
+    url = hotline.settings.db_url
+    res = CliRunner().invoke(
+        stats_app, ["--db", url, "--by", "unit", "--quiet"], env={"COLUMNS": "200"}
+    )
+    assert res.exit_code == 0, res.output
+    assert "3 orders" in res.output and "jd_ne" in res.output
+    res = CliRunner().invoke(stats_app, ["--db", f"sqlite:///{tmp_path}/none.db", "--quiet"])
+    assert res.exit_code == 2 and not (tmp_path / "none.db").exists()
