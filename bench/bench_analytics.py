@@ -16,9 +16,9 @@ import time
 
 import pandas as pd
 
-from citycheck.listen.analytics.frames import normalise_orders
+from citycheck.listen.analytics.frames import normalise_orders, order_facts
 from citycheck.listen.analytics.rates import rank_table, three_rates
-from citycheck.listen.analytics.synthetic import Plant, generate_orders
+from citycheck.listen.analytics.synthetic import Plant, events_from_orders, generate_orders
 from citycheck.listen.analytics.trends import surges
 
 
@@ -35,6 +35,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--orders", type=int, default=10_000_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--events", type=int, default=1_000_000, help="fold the event log of this many orders"
+    )
     args = ap.parse_args()
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, pandas {pd.__version__}")
     import duckdb
@@ -68,6 +71,11 @@ def main() -> None:
         "weekly surges per category x area (seasonal baseline)",
         lambda: surges(orders, by="category", freq="W", extra_keys=["area"]),
     )
+    if args.events:
+        sub = orders.iloc[: args.events]
+        ev = events_from_orders(sub)
+        print(f"event log: {len(ev):,} events of {len(sub):,} orders")
+        _t("fold the event log into per-order facts", lambda: order_facts(ev))
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(
         f"RESULT orders={len(orders):,} duckdb_wall_s={totals['duckdb']:.2f} "
