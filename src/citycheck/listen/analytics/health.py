@@ -111,7 +111,7 @@ def _points(xy: np.ndarray, point_m: float) -> int:
 
 def _built_up_km2(city, units: gpd.GeoDataFrame) -> pd.Series:
     # the evaluation's own definition of built-up land, so S02 agrees with L12 and the rest
-    from citycheck.evaluate.indicators._overlay import built_up_land
+    from citycheck.evaluate.indicators import built_up_land
 
     built = built_up_land(city)
     return pd.Series(
