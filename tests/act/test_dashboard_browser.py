@@ -80,7 +80,8 @@ def page(browser, base_url):
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
     pg.on("request", lambda r: pg.requests.append(r.url))
     pg.goto(base_url)
-    pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    pg.wait_for_selector("body[data-ready]", timeout=30_000)
+    assert pg.evaluate("document.body.dataset.ready") == "1", pg.inner_text("#error")
     yield pg
     ctx.close()
 

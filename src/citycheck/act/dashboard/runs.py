@@ -85,6 +85,9 @@ class Run:
                         raise KeyError(level)
                     gdf = lay.units[level]
                 gdf = gdf.to_crs("EPSG:4326")
+                num = gdf.select_dtypes("number").columns
+                if len(num):  # +inf (beyond the engine's search bound) is not valid JSON
+                    gdf[num] = gdf[num].replace([np.inf, -np.inf], np.nan)
                 if level == "dwelling":
                     gdf["geometry"] = gdf.geometry.simplify(0.000005)
                 self._geojson[level] = gdf.to_json(na="null", drop_id=True)
@@ -201,15 +204,21 @@ def explain_building(buildings: gpd.GeoDataFrame, osm_id: str, lang: str) -> dic
     gaps = []
     cats = categories()
     for cid, col in distance_columns(buildings).items():
-        d = pd.to_numeric(pd.Series([b[col]]), errors="coerce").iloc[0]
+        d = float(pd.to_numeric(pd.Series([b[col]]), errors="coerce").iloc[0])
         limit = cats[cid].walk_limit_m
-        ok = bool(pd.notna(d) and d <= limit)
+        ok = bool(d <= limit)  # NaN (unreachable / none in area) and +inf are not within
+        if np.isnan(d):
+            text = label("unreachable", lang)
+        elif np.isinf(d):
+            text = label("beyond_search", lang)
+        else:
+            text = f"{d:,.0f} m"
         gaps.append(
             {
                 "category": cid,
                 "name": cats[cid].name(lang),
-                "distance_m": None if pd.isna(d) else float(d),
-                "distance_text": label("unreachable", lang) if pd.isna(d) else f"{d:,.0f} m",
+                "distance_m": float(d) if np.isfinite(d) else None,
+                "distance_text": text,
                 "limit_m": limit,
                 "ok": ok,
                 "grade": "pass" if ok else "fail",

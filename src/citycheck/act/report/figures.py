@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from citycheck.act.report.fonts import register_cjk_font
-from citycheck.act.report.layers import MapLayers
+from citycheck.act.report.layers import MapLayers, life_circle_missing
 from citycheck.categories import categories
 from citycheck.evaluate.catalogue import DIMENSIONS, dimensions
 from citycheck.evaluate.scoring import OVERALL_CUTS
@@ -269,10 +269,7 @@ def life_circle_gap_map(layers: MapLayers, columns: dict[str, str], lang: str) -
         return None
     b = layers.buildings
     res = b[b["residential"].fillna(False).astype(bool)] if "residential" in b else b
-    missing = np.zeros(len(res), dtype=int)
-    for c, col in use.items():
-        d = pd.to_numeric(res[col], errors="coerce").to_numpy(float)
-        missing += ~(d <= cats[c].walk_limit_m)
+    missing = life_circle_missing(res, use)
     top = max(int(missing.max()) if len(missing) else 0, 1)
     bounds = np.arange(-0.5, top + 1.5, 1.0)
     cmap = ListedColormap(["#43a047", *matplotlib.colormaps["OrRd"](np.linspace(0.35, 1, top))])

@@ -293,16 +293,24 @@ def _problem_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
 
 
 def _gap_residents(
-    buildings: gpd.GeoDataFrame, cats: list[str], dist_cols: dict[str, str]
+    buildings: gpd.GeoDataFrame, cats: list[str], dist_cols: dict[str, str], rule: str = "each"
 ) -> float | None:
+    """Residents of residential buildings lacking the categories within their walking limits.
+
+    ``rule="each"``: a building lacks when any category is beyond its limit (all are needed);
+    ``"any"``: the categories are alternatives, a building lacks only when all are beyond.
+    """
     use = [c for c in cats if c in dist_cols]
     if not use or "residents" not in buildings:
         return None
-    lack = np.zeros(len(buildings), dtype=bool)
-    for c in use:
-        d = pd.to_numeric(buildings[dist_cols[c]], errors="coerce").to_numpy(float)
-        limit = categories()[c].walk_limit_m
-        lack |= ~(d <= limit)  # NaN (unreachable) counts as lacking
+    within = np.array(
+        [
+            pd.to_numeric(buildings[dist_cols[c]], errors="coerce").to_numpy(float)
+            <= categories()[c].walk_limit_m  # NaN (unreachable) and +inf are not within
+            for c in use
+        ]
+    )
+    lack = ~within.any(axis=0) if rule == "any" else ~within.all(axis=0)
     res = buildings["residents"].fillna(0.0).to_numpy(float)
     if "residential" in buildings:
         res = np.where(buildings["residential"].fillna(False).astype(bool), res, 0.0)
@@ -339,7 +347,10 @@ def _project_rows(
             ]
         residents: float | None
         basis: str
-        gap_res = _gap_residents(buildings, cats, dist_cols) if buildings is not None else None
+        rule = act.get("rule", "each") if act else "each"
+        gap_res = (
+            _gap_residents(buildings, cats, dist_cols, rule) if buildings is not None else None
+        )
         if gap_res is not None:
             residents, basis = gap_res, "walk"
         elif failing and level in unit_residents:
