@@ -348,8 +348,11 @@ def _project_rows(
         residents: float | None
         basis: str
         rule = act.get("rule", "each") if act else "each"
+        walk_measure = iid in catalogue() and catalogue()[iid].compute == "access"
         gap_res = (
-            _gap_residents(buildings, cats, dist_cols, rule) if buildings is not None else None
+            _gap_residents(buildings, cats, dist_cols, rule)
+            if buildings is not None and walk_measure
+            else None
         )
         if gap_res is not None:
             residents, basis = gap_res, "walk"
