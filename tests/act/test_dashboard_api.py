@@ -107,3 +107,16 @@ def test_no_remote_assets_in_page(client):
     js = client.get("/static/app.js").text
     assert "http://" not in js and "https://" not in js
     _ = json
+
+
+def test_serve_refuses_when_no_run_can_be_shown(demo_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from citycheck.cli import app
+
+    bad = tmp_path / "half"
+    shutil.copytree(demo_run, bad)
+    (bad / "COMPLETE").unlink()
+    res = CliRunner().invoke(app, ["serve", str(bad), "--port", "0"])
+    assert res.exit_code == 2
+    assert "incomplete" in res.output and "none of the run folders" in res.output
