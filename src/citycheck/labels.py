@@ -135,6 +135,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "beyond_search": ("超出搜索范围", "beyond the search range"),
     "no_base_map": ("无街道底图", "no street base map"),
     "chart_dimensions": ("各维度得分（城区）", "Dimension scores (district)"),
+    "chart_before_after": ("前后对比", "Before / after"),
+    "this_run": ("本次体检", "this run"),
     "chart_radar": ("维度雷达图", "Dimension radar"),
     "chart_distribution": ("各单元指标值分布", "Values across units"),
     "dashboard_title": ("城市体检地图", "City health check map"),

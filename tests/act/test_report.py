@@ -343,3 +343,29 @@ def test_chinese_chart_labels_have_glyphs(bupt_run, recwarn):
 
 
 _ = gpd
+
+
+def test_before_after_comparison(bupt_run, no_access_run, tmp_path):
+    out = tmp_path / "cmp.html"
+    res = CliRunner().invoke(
+        app, ["report", str(bupt_run), "--compare", str(no_access_run), "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    before = {
+        i["id"]: i for i in read_results(no_access_run)["indicators"] if i["level"] == "district"
+    }
+    after = {i["id"]: i for i in read_results(bupt_run)["indicators"] if i["level"] == "district"}
+    page = parse(out)
+    rows = {
+        a["data-indicator"]: c for s, a, c in page.rows if s == "results" and "data-indicator" in a
+    }
+    shown = {i for i in set(before) | set(after)
+             if (before.get(i) or {}).get("value") is not None
+             or (after.get(i) or {}).get("value") is not None}  # fmt: skip
+    assert set(rows) == shown
+    for iid, cells in rows.items():
+        for doc, cell in ((before, cells[2]), (after, cells[3])):
+            value = doc[iid]["value"] if iid in doc else None
+            assert shown_equals(cell.split(" ")[0], value), (iid, cell, value)
+    assert "Before / after" in "".join(page.text)
+    assert page.image_sections.count("results") >= 3

@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from citycheck.act.report.layers import MapLayers, distance_columns, load_layers
-from citycheck.act.report.model import Report, build_report, fmt_value, translate_threshold
+from citycheck.act.report.model import (
+    Report,
+    build_report,
+    compare_runs,
+    fmt_value,
+    translate_threshold,
+)
 from citycheck.categories import categories
 from citycheck.evaluate.catalogue import DIMENSIONS, catalogue, dimensions
 from citycheck.io.errors import InputError
@@ -254,37 +260,6 @@ def indicator_menu(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
         ]  # fmt: skip
         out.append({"id": d, "name": dims[d][0 if lang == "zh" else 1], "indicators": items})
     return out
-
-
-def compare_runs(a: dict[str, Any], b: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    """District values of two runs side by side, with the difference and the grade change."""
-
-    def top(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        return {i["id"]: i for i in doc["indicators"] if i["level"] == "district"}
-
-    ta, tb = top(a), top(b)
-    cat = catalogue()
-    rows = []
-    for iid in [i for i in cat if i in ta or i in tb]:
-        x, y = ta.get(iid), tb.get(iid)
-        va = x["value"] if x else None
-        vb = y["value"] if y else None
-        rows.append(
-            {
-                "id": iid,
-                "name": cat[iid].name(lang),
-                "unit": cat[iid].unit,
-                "a": va,
-                "b": vb,
-                "a_text": fmt_value(va),
-                "b_text": fmt_value(vb),
-                "diff_text": fmt_value(vb - va) if va is not None and vb is not None else "—",
-                "grade_a": label(x["grade"], lang) if x else "—",
-                "grade_b": label(y["grade"], lang) if y else "—",
-                "changed": bool(x and y and x["grade"] != y["grade"]),
-            }
-        )
-    return rows
 
 
 def ui_labels(lang: str) -> dict[str, str]:

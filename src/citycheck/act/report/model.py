@@ -28,6 +28,7 @@ __all__ = [
     "Report",
     "actions",
     "build_report",
+    "compare_runs",
     "fmt_value",
     "residents_by_unit",
     "translate_reason",
@@ -72,6 +73,9 @@ class Report:
     figures: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     base_note: str = ""
     has_access: bool = False
+    comparison: list[dict[str, Any]] = field(default_factory=list)
+    compare_name: str = ""
+    compare_dimensions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def fmt_value(value: Any) -> str:
@@ -521,6 +525,37 @@ def _sensitivity(doc: dict[str, Any], lang: str) -> tuple[list[dict], list[dict]
     return rows, unit_rows
 
 
+def compare_runs(a: dict[str, Any], b: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """District values of two runs side by side, with the difference and the grade change."""
+
+    def top(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {i["id"]: i for i in doc["indicators"] if i["level"] == "district"}
+
+    ta, tb = top(a), top(b)
+    cat = catalogue()
+    rows = []
+    for iid in [i for i in cat if i in ta or i in tb]:
+        x, y = ta.get(iid), tb.get(iid)
+        va = x["value"] if x else None
+        vb = y["value"] if y else None
+        rows.append(
+            {
+                "id": iid,
+                "name": cat[iid].name(lang),
+                "unit": cat[iid].unit,
+                "a": va,
+                "b": vb,
+                "a_text": fmt_value(va),
+                "b_text": fmt_value(vb),
+                "diff_text": fmt_value(vb - va) if va is not None and vb is not None else "—",
+                "grade_a": label(x["grade"], lang) if x else "—",
+                "grade_b": label(y["grade"], lang) if y else "—",
+                "changed": bool(x and y and x["grade"] != y["grade"]),
+            }
+        )
+    return rows
+
+
 def build_report(
     doc: dict[str, Any],
     *,
@@ -528,6 +563,7 @@ def build_report(
     buildings: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
     units: dict[str, gpd.GeoDataFrame] | None = None,
+    baseline: dict[str, Any] | None = None,
 ) -> Report:
     """The report's content from results.json and (optionally) the run's map layers.
 
@@ -539,6 +575,8 @@ def build_report(
     buildings, facilities, units : GeoDataFrame, optional
         Layers of ``units.gpkg``; without them, residents affected fall back to the whole area
         and the building-attribute completeness is left out.
+    baseline : dict, optional
+        results.json of an earlier run or another scenario, shown as "before" beside this run.
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang: expected 'zh' or 'en', got {lang!r}")
@@ -615,7 +653,15 @@ def build_report(
     if census:
         attribution.append(label("census_attribution", lang))
     attribution.append(f"{label('generated_by', lang)} {doc['software']['version']}")
+    comparison, compare_name, compare_dims = [], "", []
+    if baseline is not None:
+        comparison = compare_runs(baseline, doc, lang)
+        compare_name = f"{baseline['study_area']['name']} ({baseline['created'][:10]})"
+        compare_dims = _dimension_rows(baseline, lang)
     return Report(
+        comparison=comparison,
+        compare_name=compare_name,
+        compare_dimensions=compare_dims,
         lang=lang,
         title=label("title", lang),
         area_name=sa["name"],
