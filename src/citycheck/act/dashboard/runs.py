@@ -14,7 +14,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from citycheck.act.report.layers import MapLayers, distance_columns, load_layers
+from citycheck.act.report.layers import (
+    MapLayers,
+    distance_columns,
+    life_circle_missing,
+    load_layers,
+)
 from citycheck.act.report.model import (
     Report,
     build_report,
@@ -83,7 +88,10 @@ class Run:
                     keep = [c for c in gdf.columns if c in (
                         "osm_id", "building", "residential", "levels_est", "residents",
                     ) or c in distance_columns(gdf).values()]  # fmt: skip
+                    cols = distance_columns(gdf)
                     gdf = gdf[[*keep, "geometry"]].rename(columns={"osm_id": "unit_id"})
+                    if any(categories()[c].life_circle for c in cols):
+                        gdf["lc_missing"] = life_circle_missing(lay.buildings, cols)
                 elif level == "facilities":
                     gdf = lay.facilities[["category", "name", "geometry"]]
                 else:
