@@ -271,6 +271,10 @@ def version() -> None:
 from citycheck.listen.cli import hotline_app  # noqa: E402  (hotline subcommands)
 
 app.add_typer(hotline_app, name="hotline")
+from citycheck.batch.cli import batch_command, urban_system_command  # noqa: E402
+
+app.command("batch")(batch_command)
+app.command("urban-system")(urban_system_command)
 
 
 def main() -> None:  # pragma: no cover - console entry
