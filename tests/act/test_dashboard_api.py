@@ -18,7 +18,15 @@ def client(demo_run, bupt_run, no_access_run, tmp_path_factory):
     bad = tmp_path_factory.mktemp("bad") / "broken-run"
     shutil.copytree(demo_run, bad)
     (bad / "COMPLETE").unlink()
-    return TestClient(create_app([demo_run, bupt_run, no_access_run, bad]))
+    old = tmp_path_factory.mktemp("old") / "old-run"
+    shutil.copytree(demo_run, old)
+    doc = json.loads((old / "results.json").read_text(encoding="utf-8"))
+    doc["schema_version"] = "2.0"
+    (old / "results.json").write_text(json.dumps(doc), encoding="utf-8")
+    damaged = tmp_path_factory.mktemp("damaged") / "damaged-run"
+    shutil.copytree(demo_run, damaged)
+    (damaged / "units.gpkg").write_bytes(b"not a geopackage")
+    return TestClient(create_app([demo_run, bupt_run, no_access_run, bad, old, damaged]))
 
 
 def test_runs_listed_with_errors(client):
@@ -29,6 +37,9 @@ def test_runs_listed_with_errors(client):
     assert "COMPLETE" in runs["broken-run"]["error"]
     r = client.get("/api/runs/broken-run/meta")
     assert r.status_code == 409 and "incomplete" in r.json()["error"]
+    assert "incompatible" in runs["old-run"]["error"] and "2.0" in runs["old-run"]["error"]
+    assert "units.gpkg" in runs["damaged-run"]["error"]
+    assert client.get("/api/runs/old-run/geojson/district").status_code == 409
     r = client.get("/api/runs/nope/meta")
     assert r.status_code == 404 and "nope" in r.json()["error"]
 
@@ -106,7 +117,6 @@ def test_no_remote_assets_in_page(client):
     assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
     js = client.get("/static/app.js").text
     assert "http://" not in js and "https://" not in js
-    _ = json
 
 
 def test_serve_refuses_when_no_run_can_be_shown(demo_run, tmp_path):

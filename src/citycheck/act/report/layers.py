@@ -173,7 +173,10 @@ def load_layers(run_dir: str | Path, doc: dict[str, Any], *, base: bool = True) 
     gpkg = Path(run_dir) / "units.gpkg"
     if not gpkg.exists():
         raise InputError(gpkg, "file", "units.gpkg", "the run folder has no units.gpkg")
-    names = {str(n) for n, _ in pyogrio.list_layers(gpkg)}
+    try:
+        names = {str(n) for n, _ in pyogrio.list_layers(gpkg)}
+    except Exception as exc:  # pyogrio raises its own DataSourceError for damaged files
+        raise InputError(gpkg, "file", "units.gpkg", f"unreadable GeoPackage ({exc})") from exc
     if "dwelling" not in names:
         raise InputError(gpkg, "layer", "dwelling", f"missing layer; found {sorted(names)}")
     crs = doc["study_area"]["crs"]
