@@ -203,7 +203,13 @@ def _summarise(
     common = baseline.index.intersection(delivered.index)
     if len(common) < len(baseline.index):
         raise RuntimeError(f"scenario {name}: simulation stopped early at t={delivered.index[-1]}")
-    short = (baseline.loc[common] - delivered.loc[common]).clip(lower=0).mean(axis=0)
+    # EPANET's PDA occasionally reports negative "delivered" demand at junctions cut off from
+    # every source (an ill-posed sub-system); a junction can receive neither less than nothing
+    # nor more than its intact supply, so the shortfall is clipped to [0, baseline]
+    got = delivered.loc[common]
+    anomalous = int((got < -1e-6).to_numpy().sum())
+    base = baseline.loc[common].clip(lower=0)
+    short = (base - got.clip(lower=0)).clip(lower=0).mean(axis=0)
     frac = (short / expected_mean.where(expected_mean > 0)).fillna(0.0).clip(upper=1.0)
     hit = frac[frac > affected_fraction].index
     cats: dict[str, int] = {}
@@ -219,6 +225,7 @@ def _summarise(
         "nodes_affected": len(hit),
         "facilities_affected": int(sum(cats.values())),
         "facility_categories": ";".join(f"{k}:{v}" for k, v in sorted(cats.items())),
+        "negative_demand_values": anomalous,
     }
 
 
@@ -300,9 +307,11 @@ def scenario_criticality(
     DataFrame
         Indexed by ``scenario``: ``links_closed``, ``unmet_m3_per_day``, ``unmet_share`` (of all
         demand), ``residents_affected`` (residents weighted by the share of their water lost),
-        ``nodes_affected``, ``facilities_affected``, ``facility_categories``, ``error`` (NaN when
-        solved), ``rank`` (1 = most unmet demand). Baseline shortfall (the intact network below
-        required pressure) is not counted.
+        ``nodes_affected``, ``facilities_affected``, ``facility_categories``,
+        ``negative_demand_values`` (junction-times where EPANET returned a negative delivered
+        demand, clipped to zero), ``error`` (NaN when solved), ``rank`` (1 = most unmet
+        demand). Baseline shortfall (the intact network below required pressure) is not
+        counted.
     """
 
     settings = settings or HydraulicSettings()
@@ -342,7 +351,14 @@ def _scenario_criticality(
     from citycheck.lifeline.register import register_from_inp
     from citycheck.lifeline.risk import residents_from_demand
 
-    baseline = _delivered(wn, [], "epanet", os.path.join(root, "base"))
+    # the intact network through the same toolkit session type the workers use, so that the
+    # shortfall compares like with like
+    base_dir = tempfile.mkdtemp(prefix="base-", dir=root)
+    base_runner = _ToolkitRunner(wn, base_dir)
+    try:
+        baseline = base_runner.run([])
+    finally:
+        base_runner.close()
     expected_mean = _expected(wn, baseline.index.to_numpy()).mean(axis=0)
     if residents is None:
         residents = residents_from_demand(register_from_inp(path).points)
@@ -525,5 +541,5 @@ def verify_with_wntr_simulator(
             )
         )
     return pd.DataFrame(rows).set_index("scenario")[
-        ["unmet_m3_per_day", "residents_affected", "nodes_affected"]
+        ["unmet_m3_per_day", "residents_affected", "nodes_affected", "negative_demand_values"]
     ]
