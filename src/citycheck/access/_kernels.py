@@ -1,0 +1,466 @@
+"""Compiled (numba) kernels: CSR assembly, bounded shortest-path searches, point snapping.
+
+Bounded searches use a bucket queue (Dial's algorithm on float distances): a node sits in bucket
+``floor(d / width)``; buckets are emptied in order, and a node whose distance drops while it waits
+moves to its new bucket through intrusive doubly-linked lists (no heap, no stale entries). When an
+edge is shorter than the bucket width a node may be scanned again after its distance drops inside
+the current bucket (label-correcting), so results are exact whatever the width; the width only
+trades bucket sweeps against re-scans.
+
+Nodes flagged non-transit (the hubs that stand for a building or a facility) are never passed
+through: they take a distance but only relax their edges when they are a source.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import get_num_threads, njit, prange
+
+INF = np.inf
+
+
+@njit(cache=True)
+def csr_from_edges(n, eu, ev, el):  # pragma: no cover - compiled
+    """Symmetric CSR (indptr int64, indices int32, weights float64) from undirected edges."""
+    m = eu.size
+    deg = np.zeros(n + 1, dtype=np.int64)
+    for k in range(m):
+        deg[eu[k] + 1] += 1
+        deg[ev[k] + 1] += 1
+    for i in range(n):
+        deg[i + 1] += deg[i]
+    indptr = deg.copy()
+    fill = deg[:-1].copy()
+    indices = np.empty(2 * m, dtype=np.int32)
+    weights = np.empty(2 * m, dtype=np.float64)
+    for k in range(m):
+        a = eu[k]
+        b = ev[k]
+        w = el[k]
+        p = fill[a]
+        indices[p] = b
+        weights[p] = w
+        fill[a] = p + 1
+        p = fill[b]
+        indices[p] = a
+        weights[p] = w
+        fill[b] = p + 1
+    return indptr, indices, weights
+
+
+@njit(cache=True, inline="always")
+def _bucket_insert(v, b, heads, bnext, bprev, inb):  # pragma: no cover - compiled
+    h = heads[b]
+    bprev[v] = -1
+    bnext[v] = h
+    if h != -1:
+        bprev[h] = v
+    heads[b] = v
+    inb[v] = b
+
+
+@njit(cache=True, inline="always")
+def _bucket_remove(v, heads, bnext, bprev, inb):  # pragma: no cover - compiled
+    b = inb[v]
+    p = bprev[v]
+    nx = bnext[v]
+    if p != -1:
+        bnext[p] = nx
+    else:
+        heads[b] = nx
+    if nx != -1:
+        bprev[nx] = p
+    inb[v] = -1
+
+
+@njit(cache=True)
+def bounded_search(
+    indptr,
+    indices,
+    weights,
+    transit,
+    src_nodes,
+    src_dist,
+    cutoff,
+    width,
+    dist,
+    touched,
+    heads,
+    bnext,
+    bprev,
+    inb,
+):  # pragma: no cover - compiled
+    """Multi-source shortest distances up to ``cutoff``; returns the number of touched nodes.
+
+    ``dist`` must be +inf and ``inb`` -1 everywhere on entry; afterwards ``dist`` holds the
+    distances of ``touched[:n]`` (the caller resets them to inf).
+    """
+    nb = heads.size
+    inv = 1.0 / width
+    for b in range(nb):
+        heads[b] = -1
+    n_t = 0
+    # sources: set, and relax the edges of non-transit sources here (they are skipped later)
+    for k in range(src_nodes.size):
+        s = src_nodes[k]
+        d = src_dist[k]
+        if d <= cutoff and d < dist[s]:
+            if dist[s] == INF:
+                touched[n_t] = s
+                n_t += 1
+            else:
+                if inb[s] != -1:
+                    _bucket_remove(s, heads, bnext, bprev, inb)
+            dist[s] = d
+            _bucket_insert(s, int(d * inv), heads, bnext, bprev, inb)
+    for k in range(src_nodes.size):
+        s = src_nodes[k]
+        if transit[s] or dist[s] != src_dist[k]:
+            continue
+        ds = dist[s]
+        for p in range(indptr[s], indptr[s + 1]):
+            v = indices[p]
+            nd = ds + weights[p]
+            if nd < dist[v] and nd <= cutoff:
+                if dist[v] == INF:
+                    touched[n_t] = v
+                    n_t += 1
+                elif inb[v] != -1:
+                    _bucket_remove(v, heads, bnext, bprev, inb)
+                dist[v] = nd
+                _bucket_insert(v, int(nd * inv), heads, bnext, bprev, inb)
+    for b in range(nb):
+        while heads[b] != -1:
+            u = heads[b]
+            _bucket_remove(u, heads, bnext, bprev, inb)
+            if not transit[u]:
+                continue
+            du = dist[u]
+            for p in range(indptr[u], indptr[u + 1]):
+                v = indices[p]
+                nd = du + weights[p]
+                if nd < dist[v] and nd <= cutoff:
+                    if dist[v] == INF:
+                        touched[n_t] = v
+                        n_t += 1
+                    elif inb[v] != -1:
+                        _bucket_remove(v, heads, bnext, bprev, inb)
+                    dist[v] = nd
+                    _bucket_insert(v, int(nd * inv), heads, bnext, bprev, inb)
+    return n_t
+
+
+def bucket_count(cutoff: float, width: float) -> int:
+    """Number of buckets a search bounded by ``cutoff`` needs."""
+    return int(cutoff / width) + 2
+
+
+@njit(cache=True, parallel=True)
+def nearest_by_group(
+    indptr,
+    indices,
+    weights,
+    transit,
+    cat_ptr,
+    src_nodes,
+    src_dist,
+    cutoff,
+    width,
+    nb,
+    qrow,
+    n_query,
+):  # pragma: no cover - compiled
+    """Nearest distance from every query node to each category's sources (multi-source).
+
+    Sources of category ``c`` are ``src_nodes[cat_ptr[c]:cat_ptr[c+1]]`` at start distances
+    ``src_dist``; ``qrow[node]`` is the output row of a node (-1: not reported). Returns an
+    array (n_cat, n_query) of distances, +inf beyond ``cutoff``.
+    """
+    n = indptr.size - 1
+    n_cat = cat_ptr.size - 1
+    out = np.full((n_cat, n_query), INF)
+    for c in prange(n_cat):
+        dist = np.full(n, INF)
+        touched = np.empty(n, dtype=np.int32)
+        heads = np.empty(nb, dtype=np.int32)
+        bnext = np.empty(n, dtype=np.int32)
+        bprev = np.empty(n, dtype=np.int32)
+        inb = np.full(n, -1, dtype=np.int32)
+        a = cat_ptr[c]
+        b = cat_ptr[c + 1]
+        n_t = bounded_search(
+            indptr,
+            indices,
+            weights,
+            transit,
+            src_nodes[a:b],
+            src_dist[a:b],
+            cutoff,
+            width,
+            dist,
+            touched,
+            heads,
+            bnext,
+            bprev,
+            inb,
+        )
+        for k in range(n_t):
+            i = touched[k]
+            q = qrow[i]
+            if q >= 0:
+                out[c, q] = dist[i]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def counts_by_group(
+    indptr,
+    indices,
+    weights,
+    transit,
+    plan_ptr,
+    plan_cat,
+    cat_gptr,
+    grp_ptr,
+    src_nodes,
+    src_dist,
+    radii,
+    width,
+    nb,
+    qrow,
+    n_query,
+):  # pragma: no cover - compiled
+    """Counts of sources within each radius, and nearest distance, per category and query node.
+
+    One bounded search per group (a facility: one or more source nodes), bounded by the largest
+    radius. Work is split by category: thread ``t`` runs categories
+    ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]`` so no two threads write the same row. Groups of
+    category ``c`` are ``cat_gptr[c]..cat_gptr[c+1]``; group ``g``'s sources are
+    ``src_nodes[grp_ptr[g]:grp_ptr[g+1]]``.
+
+    Returns counts (n_cat, n_radii, n_query) int32, cumulative over radii, and nearest
+    (n_cat, n_query) float64 (+inf beyond the largest radius).
+    """
+    n = indptr.size - 1
+    n_cat = cat_gptr.size - 1
+    n_rad = radii.size
+    cutoff = radii[n_rad - 1]
+    counts = np.zeros((n_cat, n_rad, n_query), dtype=np.int32)
+    near = np.full((n_cat, n_query), INF)
+    n_thr = plan_ptr.size - 1
+    for t in prange(n_thr):
+        dist = np.full(n, INF)
+        touched = np.empty(n, dtype=np.int32)
+        heads = np.empty(nb, dtype=np.int32)
+        bnext = np.empty(n, dtype=np.int32)
+        bprev = np.empty(n, dtype=np.int32)
+        inb = np.full(n, -1, dtype=np.int32)
+        for j in range(plan_ptr[t], plan_ptr[t + 1]):
+            c = plan_cat[j]
+            for g in range(cat_gptr[c], cat_gptr[c + 1]):
+                a = grp_ptr[g]
+                b = grp_ptr[g + 1]
+                n_t = bounded_search(
+                    indptr,
+                    indices,
+                    weights,
+                    transit,
+                    src_nodes[a:b],
+                    src_dist[a:b],
+                    cutoff,
+                    width,
+                    dist,
+                    touched,
+                    heads,
+                    bnext,
+                    bprev,
+                    inb,
+                )
+                for k in range(n_t):
+                    i = touched[k]
+                    d = dist[i]
+                    dist[i] = INF
+                    q = qrow[i]
+                    if q >= 0:
+                        r = 0
+                        while radii[r] < d:
+                            r += 1
+                        counts[c, r, q] += 1
+                        if d < near[c, q]:
+                            near[c, q] = d
+            # cumulative over radii for this category
+            for q in range(n_query):
+                acc = 0
+                for r in range(n_rad):
+                    acc += counts[c, r, q]
+                    counts[c, r, q] = acc
+    return counts, near
+
+
+def thread_plan(load: np.ndarray, n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Split categories over threads, largest load first onto the least-loaded thread (LPT)."""
+    n_threads = max(1, min(n_threads or get_num_threads(), max(1, load.size)))
+    bins: list[list[int]] = [[] for _ in range(n_threads)]
+    totals = np.zeros(n_threads)
+    for c in np.argsort(-load, kind="stable"):
+        t = int(np.argmin(totals))
+        bins[t].append(int(c))
+        totals[t] += load[c]
+    ptr = np.zeros(n_threads + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(b) for b in bins])
+    cats = np.array([c for b in bins for c in b], dtype=np.int64)
+    return ptr, cats
+
+
+@njit(cache=True)
+def _heap_push(hk, hv, size, key, val):  # pragma: no cover - compiled
+    i = size
+    hk[i] = key
+    hv[i] = val
+    while i > 0:
+        p = (i - 1) >> 1
+        if hk[p] <= hk[i]:
+            break
+        hk[p], hk[i] = hk[i], hk[p]
+        hv[p], hv[i] = hv[i], hv[p]
+        i = p
+    return size + 1
+
+
+@njit(cache=True)
+def _heap_pop(hk, hv, size):  # pragma: no cover - compiled
+    key = hk[0]
+    val = hv[0]
+    size -= 1
+    hk[0] = hk[size]
+    hv[0] = hv[size]
+    i = 0
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        c = left
+        if left + 1 < size and hk[left + 1] < hk[left]:
+            c = left + 1
+        if hk[i] <= hk[c]:
+            break
+        hk[c], hk[i] = hk[i], hk[c]
+        hv[c], hv[i] = hv[i], hv[c]
+        i = c
+    return key, val, size
+
+
+@njit(cache=True)
+def dijkstra_pred(
+    indptr, indices, weights, transit, src_nodes, src_dist, cutoff, target_nodes
+):  # pragma: no cover - compiled
+    """Heap Dijkstra with predecessors; stops when all targets are settled or beyond cutoff.
+
+    Returns (dist, pred); ``pred`` is -1 at sources and unreached nodes.
+    """
+    n = indptr.size - 1
+    dist = np.full(n, INF)
+    pred = np.full(n, -1, dtype=np.int64)
+    done = np.zeros(n, dtype=np.bool_)
+    is_target = np.zeros(n, dtype=np.bool_)
+    for t in target_nodes:
+        is_target[t] = True
+    left = target_nodes.size
+    cap = indices.size + src_nodes.size + 1
+    hk = np.empty(cap, dtype=np.float64)
+    hv = np.empty(cap, dtype=np.int64)
+    size = 0
+    is_src = np.zeros(n, dtype=np.bool_)
+    for k in range(src_nodes.size):
+        s = src_nodes[k]
+        if src_dist[k] < dist[s]:
+            dist[s] = src_dist[k]
+            is_src[s] = True
+            size = _heap_push(hk, hv, size, src_dist[k], s)
+    while size > 0:
+        du, u, size = _heap_pop(hk, hv, size)
+        if done[u] or du > dist[u]:
+            continue
+        if du > cutoff:
+            break
+        done[u] = True
+        if is_target[u]:
+            left -= 1
+            if left == 0:
+                break
+        if not transit[u] and not is_src[u]:
+            continue
+        for p in range(indptr[u], indptr[u + 1]):
+            v = indices[p]
+            nd = du + weights[p]
+            if nd < dist[v]:
+                dist[v] = nd
+                pred[v] = u
+                size = _heap_push(hk, hv, size, nd, v)
+    for i in range(n):
+        if dist[i] > cutoff:
+            dist[i] = INF
+            pred[i] = -1
+    return dist, pred
+
+
+@njit(cache=True)
+def snap_to_segments(
+    px, py, sx0, sy0, sx1, sy1, cell_keys, cell_seg, cell, kx0, ky0, span_y, max_dist
+):  # pragma: no cover - compiled
+    """Nearest segment to each point within ``max_dist`` using a uniform grid of ``cell`` metres.
+
+    ``cell_keys`` (sorted) and ``cell_seg`` list the segments registered in each cell (a
+    segment is registered in every cell its bounding box overlaps); ``cell >= max_dist`` so the
+    3x3 block around a point holds every segment within reach. Returns (segment, t, distance)
+    with segment -1 where none is within ``max_dist``; ties go to the lowest segment index.
+    """
+    n = px.size
+    seg = np.full(n, -1, dtype=np.int64)
+    tt = np.zeros(n)
+    dd = np.full(n, INF)
+    for i in range(n):
+        x = px[i]
+        y = py[i]
+        if not (np.isfinite(x) and np.isfinite(y)):
+            continue
+        cx = int(np.floor(x / cell)) - kx0
+        cy = int(np.floor(y / cell)) - ky0
+        best = INF
+        best_s = -1
+        best_t = 0.0
+        for ax in range(cx - 1, cx + 2):
+            if ax < 0:
+                continue
+            for ay in range(cy - 1, cy + 2):
+                if ay < 0 or ay >= span_y:
+                    continue
+                key = ax * span_y + ay
+                lo = np.searchsorted(cell_keys, key)
+                hi = lo
+                while hi < cell_keys.size and cell_keys[hi] == key:
+                    hi += 1
+                for k in range(lo, hi):
+                    s = cell_seg[k]
+                    dx = sx1[s] - sx0[s]
+                    dy = sy1[s] - sy0[s]
+                    l2 = dx * dx + dy * dy
+                    t = 0.0
+                    if l2 > 0.0:
+                        t = ((x - sx0[s]) * dx + (y - sy0[s]) * dy) / l2
+                        if t < 0.0:
+                            t = 0.0
+                        elif t > 1.0:
+                            t = 1.0
+                    qx = sx0[s] + t * dx - x
+                    qy = sy0[s] + t * dy - y
+                    d = np.sqrt(qx * qx + qy * qy)
+                    if d < best or (d == best and s < best_s):
+                        best = d
+                        best_s = s
+                        best_t = t
+        if best_s >= 0 and best <= max_dist:
+            seg[i] = best_s
+            tt[i] = best_t
+            dd[i] = best
+    return seg, tt, dd

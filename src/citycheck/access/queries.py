@@ -1,0 +1,377 @@
+"""Queries on an access graph: nearest distances, counts within radii, reachable sets,
+isochrones and routes.
+
+All distances are along the network in metres, snap distances included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from citycheck.access._kernels import (
+    bucket_count,
+    counts_by_group,
+    dijkstra_pred,
+    nearest_by_group,
+    thread_plan,
+)
+from citycheck.access.graph import AccessGraph
+from citycheck.access.snapping import SegmentIndex
+
+__all__ = [
+    "Route",
+    "bucket_width",
+    "counts_within",
+    "isochrone",
+    "nearest_distance",
+    "reachable_within",
+    "route",
+]
+
+#: GB 50180-2018 equates the 15-minute life circle with about 1000 m of walking (§2.0.2 and the
+#: table of life-circle ranges), i.e. 1000 m / 900 s.
+DEFAULT_SPEED_M_S = 1000.0 / 900.0
+
+
+def bucket_width(cutoff_m: float) -> float:
+    """Bucket width of the bounded searches: ``cutoff / 256``, at least 0.5 m."""
+    return max(float(cutoff_m) / 256.0, 0.5)
+
+
+def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> np.ndarray:
+    qrow = np.full(n_nodes, -1, dtype=np.int64)
+    qn = np.asarray(query_nodes, dtype=np.int64)
+    if np.any(qn < 0):
+        raise ValueError("query_nodes: -1 (an unsnapped owner) cannot be queried; filter first")
+    if np.unique(qn).size != qn.size:
+        raise ValueError("query_nodes: duplicate node ids")
+    qrow[qn] = np.arange(qn.size)
+    return qrow
+
+
+def _pack(sources: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    names = list(sources)
+    arrays = [np.asarray(sources[c], dtype=np.int64) for c in names]
+    arrays = [a[a >= 0] for a in arrays]
+    ptr = np.zeros(len(names) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([a.size for a in arrays])
+    nodes = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
+    return names, ptr, nodes
+
+
+def nearest_distance(
+    graph: AccessGraph,
+    sources: Mapping[str, np.ndarray],
+    query_nodes: np.ndarray,
+    *,
+    cutoff_m: float,
+) -> dict[str, np.ndarray]:
+    """Distance from each query node to the nearest source of each category.
+
+    Parameters
+    ----------
+    graph : AccessGraph
+        The network with hubs.
+    sources : mapping of str to ndarray
+        Category to source nodes (facility hubs; -1 entries are ignored).
+    query_nodes : ndarray of int
+        Nodes to report (building hubs, or street nodes).
+    cutoff_m : float
+        Search bound; farther distances are +inf.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Category to distances (metres) aligned with ``query_nodes``.
+    """
+    names, ptr, nodes = _pack(sources)
+    qrow = _query_rows(graph.n_nodes, query_nodes)
+    width = bucket_width(cutoff_m)
+    out = nearest_by_group(
+        graph.indptr,
+        graph.indices,
+        graph.weights,
+        graph.transit,
+        ptr,
+        nodes,
+        np.zeros(nodes.size),
+        float(cutoff_m),
+        width,
+        bucket_count(cutoff_m, width),
+        qrow,
+        int(np.asarray(query_nodes).size),
+    )
+    return {c: out[k] for k, c in enumerate(names)}
+
+
+def counts_within(
+    graph: AccessGraph,
+    sources: Mapping[str, np.ndarray],
+    query_nodes: np.ndarray,
+    *,
+    radii_m: Sequence[float],
+    n_threads: int | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Number of sources within each radius, and the nearest distance, per category.
+
+    Each source (a facility hub) is searched once up to the largest radius.
+
+    Parameters
+    ----------
+    graph : AccessGraph
+    sources : mapping of str to ndarray
+        Category to facility hubs (one per facility; -1 ignored).
+    query_nodes : ndarray of int
+        Nodes to report.
+    radii_m : sequence of float
+        Radii in metres (sorted here); a source exactly at a radius counts.
+    n_threads : int, optional
+        Threads to spread the categories over (numba's setting by default).
+
+    Returns
+    -------
+    counts : dict of str to ndarray
+        Category to an int32 array (n_query, n_radii), cumulative.
+    nearest : dict of str to ndarray
+        Category to distances (+inf beyond the largest radius).
+    """
+    radii = np.sort(np.asarray(radii_m, dtype=np.float64))
+    if radii.size == 0 or not np.all(np.isfinite(radii)) or radii[0] < 0:
+        raise ValueError(f"radii_m: need finite non-negative radii, got {list(radii_m)}")
+    names, ptr, nodes = _pack(sources)
+    qrow = _query_rows(graph.n_nodes, query_nodes)
+    n_query = int(np.asarray(query_nodes).size)
+    load = np.diff(ptr).astype(np.float64)
+    plan_ptr, plan_cat = thread_plan(load, n_threads)
+    width = bucket_width(radii[-1])
+    counts, near = counts_by_group(
+        graph.indptr,
+        graph.indices,
+        graph.weights,
+        graph.transit,
+        plan_ptr,
+        plan_cat,
+        ptr,
+        np.arange(nodes.size + 1, dtype=np.int64),
+        nodes,
+        np.zeros(nodes.size),
+        radii,
+        width,
+        bucket_count(radii[-1], width),
+        qrow,
+        n_query,
+    )
+    return (
+        {c: counts[k].T for k, c in enumerate(names)},
+        {c: near[k] for k, c in enumerate(names)},
+    )
+
+
+def _point_sources(
+    graph: AccessGraph, x: float, y: float, max_snap_m: float, index: SegmentIndex | None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Start nodes and offsets for an arbitrary point: both ends of its nearest street edge."""
+    idx = index or street_index(graph, max_snap_m)
+    e, t, d = idx.nearest(np.array([x]), np.array([y]), max_snap_m)
+    if e[0] < 0:
+        raise ValueError(
+            f"point ({x:.1f}, {y:.1f}) is farther than max_snap_m={max_snap_m} from the network"
+        )
+    L = graph.edge_len[e[0]]
+    nodes = np.array([graph.edge_u[e[0]], graph.edge_v[e[0]]], dtype=np.int64)
+    offs = np.array([d[0] + t[0] * L, d[0] + (1 - t[0]) * L])
+    return nodes, offs, float(d[0])
+
+
+def street_index(graph: AccessGraph, cell_m: float) -> SegmentIndex:
+    """A nearest-edge index over the street edges of ``graph`` (stubs excluded)."""
+    from citycheck.access.network import WalkNetwork
+
+    shim = WalkNetwork(
+        x=graph.x,
+        y=graph.y,
+        indptr=graph.indptr,
+        indices=graph.indices,
+        weights=graph.weights,
+        edge_u=graph.edge_u,
+        edge_v=graph.edge_v,
+        edge_len=graph.edge_len,
+        component=graph.component,
+    )
+    return SegmentIndex.build(shim, cell_m)
+
+
+def reachable_within(
+    graph: AccessGraph,
+    x: float,
+    y: float,
+    targets: np.ndarray,
+    *,
+    radius_m: float,
+    max_snap_m: float = 100.0,
+) -> np.ndarray:
+    """Distances from a point to each target hub within ``radius_m`` (+inf beyond)."""
+    nodes, offs, _ = _point_sources(graph, x, y, max_snap_m, None)
+    dist, _ = dijkstra_pred(
+        graph.indptr,
+        graph.indices,
+        graph.weights,
+        graph.transit,
+        nodes,
+        offs,
+        float(radius_m),
+        np.empty(0, np.int64),
+    )
+    tg = np.asarray(targets, dtype=np.int64)
+    out = np.full(tg.size, np.inf)
+    ok = tg >= 0
+    out[ok] = dist[tg[ok]]
+    return out
+
+
+def isochrone(
+    graph: AccessGraph,
+    x: float,
+    y: float,
+    *,
+    minutes: float,
+    speed_m_s: float = DEFAULT_SPEED_M_S,
+    buffer_m: float = 25.0,
+    max_snap_m: float = 100.0,
+) -> shapely.Geometry:
+    """Area reachable on foot from a point within ``minutes``.
+
+    The reached network (whole edges, and the reached part of edges left partly) is buffered by
+    ``buffer_m`` and dissolved.
+
+    Returns
+    -------
+    shapely Polygon or MultiPolygon (empty when nothing is reached)
+    """
+    if minutes < 0 or speed_m_s <= 0:
+        raise ValueError(f"isochrone: minutes={minutes}, speed_m_s={speed_m_s} must be positive")
+    budget = minutes * 60.0 * speed_m_s
+    nodes, offs, snap = _point_sources(graph, x, y, max_snap_m, None)
+    dist, _ = dijkstra_pred(
+        graph.indptr,
+        graph.indices,
+        graph.weights,
+        graph.transit,
+        nodes,
+        offs,
+        float(budget),
+        np.empty(0, np.int64),
+    )
+    u, v, L = graph.edge_u, graph.edge_v, graph.edge_len
+    du, dv = dist[u], dist[v]
+    reach_u = np.clip(budget - du, 0, None)  # metres along the edge from u
+    reach_v = np.clip(budget - dv, 0, None)
+    reach_u[~np.isfinite(du)] = 0
+    reach_v[~np.isfinite(dv)] = 0
+    pieces = []
+    full = reach_u + reach_v >= L
+    sel = np.flatnonzero(full & (np.isfinite(du) | np.isfinite(dv)))
+    if sel.size:
+        pieces.append(
+            shapely.linestrings(
+                np.stack(
+                    [
+                        np.stack([graph.x[u[sel]], graph.y[u[sel]]], 1),
+                        np.stack([graph.x[v[sel]], graph.y[v[sel]]], 1),
+                    ],
+                    1,
+                )
+            )
+        )
+    for a, b, r in ((u, v, reach_u), (v, u, reach_v)):
+        sel = np.flatnonzero(~full & (r > 0))
+        if sel.size:
+            f = np.divide(r[sel], L[sel], out=np.zeros(sel.size), where=L[sel] > 0)
+            ex = graph.x[a[sel]] + f * (graph.x[b[sel]] - graph.x[a[sel]])
+            ey = graph.y[a[sel]] + f * (graph.y[b[sel]] - graph.y[a[sel]])
+            pieces.append(
+                shapely.linestrings(
+                    np.stack(
+                        [np.stack([graph.x[a[sel]], graph.y[a[sel]]], 1), np.stack([ex, ey], 1)], 1
+                    )
+                )
+            )
+    start = shapely.points(x, y)
+    if not pieces:
+        return shapely.buffer(start, buffer_m) if snap <= budget else shapely.Polygon()
+    lines = np.concatenate(pieces)
+    return shapely.union_all(shapely.buffer(np.append(lines, start), buffer_m))
+
+
+@dataclass(frozen=True)
+class Route:
+    """A shortest walking route between two points.
+
+    Attributes
+    ----------
+    length_m : float
+        Network length including both snap distances (+inf when no route exists).
+    geometry : shapely LineString
+        From the origin through the network to the destination (empty when no route).
+    nodes : ndarray
+        Graph nodes along the route.
+    """
+
+    length_m: float
+    geometry: shapely.Geometry
+    nodes: np.ndarray
+
+
+def route(
+    graph: AccessGraph,
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    *,
+    max_snap_m: float = 100.0,
+) -> Route:
+    """Shortest walking route between two points (each joined at its nearest edge)."""
+    index = street_index(graph, max_snap_m)
+    o_nodes, o_offs, o_snap = _point_sources(graph, *origin, max_snap_m, index)
+    d_nodes, d_offs, d_snap = _point_sources(graph, *destination, max_snap_m, index)
+    dist, pred = dijkstra_pred(
+        graph.indptr,
+        graph.indices,
+        graph.weights,
+        graph.transit,
+        o_nodes,
+        o_offs,
+        np.inf,
+        d_nodes,
+    )
+    ends = dist[d_nodes] + (d_offs - d_snap) + d_snap
+    k = int(np.argmin(ends))
+    best = float(ends[k])
+    # both points on the same edge: walk along it directly
+    e_o = index.nearest(np.array([origin[0]]), np.array([origin[1]]), max_snap_m)
+    e_d = index.nearest(np.array([destination[0]]), np.array([destination[1]]), max_snap_m)
+    if e_o[0][0] == e_d[0][0]:
+        L = graph.edge_len[e_o[0][0]]
+        direct = o_snap + abs(e_o[1][0] - e_d[1][0]) * L + d_snap
+        if direct <= best:
+            a = (
+                graph.x[graph.edge_u[e_o[0][0]]],
+                graph.y[graph.edge_u[e_o[0][0]]],
+            )
+            b = (graph.x[graph.edge_v[e_o[0][0]]], graph.y[graph.edge_v[e_o[0][0]]])
+            pts = [origin]
+            for tt in (e_o[1][0], e_d[1][0]):
+                pts.append((a[0] + tt * (b[0] - a[0]), a[1] + tt * (b[1] - a[1])))
+            pts.append(destination)
+            return Route(float(direct), shapely.LineString(pts), np.empty(0, np.int64))
+    if not np.isfinite(best):
+        return Route(np.inf, shapely.LineString(), np.empty(0, np.int64))
+    path = [int(d_nodes[k])]
+    while pred[path[-1]] != -1:
+        path.append(int(pred[path[-1]]))
+    path.reverse()
+    pts = [origin] + [(graph.x[i], graph.y[i]) for i in path] + [destination]
+    return Route(best, shapely.LineString(pts), np.asarray(path, dtype=np.int64))

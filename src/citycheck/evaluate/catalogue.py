@@ -1,0 +1,225 @@
+"""The indicator catalogue: ``catalogue.toml`` loaded and validated once.
+
+Every indicator is data (ids, names in Chinese and English, dimension, levels, unit, direction,
+thresholds with their source, data class, formula). Validation collects every problem of the file
+into one error.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = [
+    "DIMENSIONS",
+    "Indicator",
+    "catalogue",
+    "dimensions",
+    "indicator",
+    "load_catalogue",
+]
+
+Direction = Literal["up", "down", "target"]
+Grade = Literal["pass", "warning", "fail", "info", "no data"]
+DIMENSIONS = ("system", "vibrant", "livable", "green", "safe", "civilized", "smart")
+
+
+class Indicator(BaseModel):
+    """One indicator of the catalogue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    dimension: Literal["system", "vibrant", "livable", "green", "safe", "civilized", "smart"]
+    levels: tuple[Literal["dwelling", "compound", "neighbourhood", "district"], ...]
+    unit: str
+    direction: Direction
+    pass_: float | tuple[float, float] | None = Field(default=None, alias="pass")
+    warning: float | tuple[float, float] | None = None
+    goalposts: tuple[float, ...]
+    data: Literal["O", "O+P", "X"]
+    inputs: str | None = None
+    compute: Literal["builtin", "access", "input", "hotline"]
+    red_line: bool = False
+    formula: str
+    source: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _check(self) -> Indicator:
+        problems: list[str] = []
+        if not self.levels:
+            problems.append("needs at least one level")
+        if self.direction == "target":
+            for name, band in (("pass", self.pass_), ("warning", self.warning)):
+                if band is not None and (not isinstance(band, tuple) or band[0] > band[1]):
+                    problems.append(f"{name} must be an ordered [low, high] band")
+            if (
+                isinstance(self.pass_, tuple)
+                and isinstance(self.warning, tuple)
+                and not (self.warning[0] <= self.pass_[0] <= self.pass_[1] <= self.warning[1])
+            ):
+                problems.append("the warning band must contain the pass band")
+            if len(self.goalposts) != 4 or list(self.goalposts) != sorted(self.goalposts):
+                problems.append("target goalposts are [low_worst, low_best, high_best, high_worst]")
+        else:
+            for name, value in (("pass", self.pass_), ("warning", self.warning)):
+                if isinstance(value, tuple):
+                    problems.append(f"{name} must be a number for direction {self.direction}")
+            if self.warning is not None and self.pass_ is None:
+                problems.append("a warning threshold needs a pass threshold")
+            if isinstance(self.pass_, float | int) and isinstance(self.warning, float | int):
+                if self.direction == "up" and self.warning > self.pass_:
+                    problems.append("for 'up' the warning threshold must be ≤ pass")
+                if self.direction == "down" and self.warning < self.pass_:
+                    problems.append("for 'down' the warning threshold must be ≥ pass")
+            if len(self.goalposts) != 2 or self.goalposts[0] == self.goalposts[1]:
+                problems.append("goalposts are [worst, best], two different numbers")
+            elif (self.direction == "up") != (self.goalposts[1] > self.goalposts[0]):
+                problems.append("goalposts [worst, best] contradict the direction")
+        if self.data == "X" and not self.inputs:
+            problems.append("data class X must name its inputs")
+        if self.compute in ("builtin", "access") and self.data == "X":
+            problems.append("an X indicator is computed from inputs, not built in")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def name(self, lang: str = "en") -> str:
+        """The indicator's name in ``lang`` ("zh" or "en")."""
+        return self.zh if lang == "zh" else self.en
+
+    @property
+    def graded(self) -> bool:
+        """Whether the indicator has thresholds (otherwise it is reported as "info")."""
+        return self.pass_ is not None
+
+    def threshold_text(self) -> str:
+        """Human-readable thresholds, e.g. "≥ 8 (warning ≥ 6)"."""
+        if self.pass_ is None:
+            return "—"
+        if self.direction == "target":
+            p = self.pass_
+            w = self.warning
+            text = f"{p[0]:g}–{p[1]:g}"  # type: ignore[index]
+            return text + (f" (warning {w[0]:g}–{w[1]:g})" if w else "")  # type: ignore[index]
+        op = "≥" if self.direction == "up" else "≤"
+        text = f"{op} {self.pass_:g}"
+        return text + (f" (warning {op} {self.warning:g})" if self.warning is not None else "")
+
+    def grade(self, value: float | None) -> Grade:
+        """Judge a value against the thresholds: pass / warning / fail, or info / no data.
+
+        Examples
+        --------
+        >>> indicator("L12").grade(9.0), indicator("L12").grade(7.0), indicator("L12").grade(2)
+        ('pass', 'warning', 'fail')
+        """
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "no data"
+        if self.pass_ is None:
+            return "info"
+        if self.direction == "target":
+            lo, hi = self.pass_  # type: ignore[misc]
+            if lo <= value <= hi:
+                return "pass"
+            if self.warning is not None:
+                wlo, whi = self.warning  # type: ignore[misc]
+                if wlo <= value <= whi:
+                    return "warning"
+            return "fail"
+        sign = 1.0 if self.direction == "up" else -1.0
+        if sign * value >= sign * self.pass_:  # type: ignore[operator]
+            return "pass"
+        if self.warning is not None and sign * value >= sign * self.warning:
+            return "warning"
+        return "fail"
+
+    def gap(self, value: float) -> float:
+        """Distance from the pass threshold in the indicator's unit (0 when passing)."""
+        if self.pass_ is None or value is None or math.isnan(value):
+            return math.nan
+        if self.direction == "target":
+            lo, hi = self.pass_  # type: ignore[misc]
+            return max(lo - value, value - hi, 0.0)
+        if self.direction == "up":
+            return max(self.pass_ - value, 0.0)  # type: ignore[operator]
+        return max(value - self.pass_, 0.0)  # type: ignore[operator]
+
+    def normalise(self, value: float | None) -> float:
+        """Score 0–100 against the fixed goalposts (NaN when there is no value).
+
+        Fixed goalposts, not the sample's min and max, so scores compare across years and
+        cities (OECD/JRC Handbook on Constructing Composite Indicators, 2008, §5).
+        """
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return math.nan
+        g = self.goalposts
+        if self.direction == "target":
+            lw, lb, hb, hw = g
+            if lb <= value <= hb:
+                return 100.0
+            if value < lb:
+                return 100.0 * min(max((value - lw) / (lb - lw), 0.0), 1.0) if lb > lw else 0.0
+            return 100.0 * min(max((hw - value) / (hw - hb), 0.0), 1.0) if hw > hb else 0.0
+        worst, best = g
+        return 100.0 * min(max((value - worst) / (best - worst), 0.0), 1.0)
+
+
+def _read_raw() -> dict:
+    text = resources.files("citycheck.evaluate").joinpath("catalogue.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def load_catalogue(raw: dict | None = None) -> dict[str, Indicator]:
+    """Validate a catalogue (default: the packaged ``catalogue.toml``).
+
+    Raises
+    ------
+    ValueError
+        Listing every invalid entry with its field and reason.
+    """
+    raw = _read_raw() if raw is None else raw
+    out: dict[str, Indicator] = {}
+    problems: list[str] = []
+    for iid, entry in raw.get("indicators", {}).items():
+        try:
+            data = dict(entry)
+            for key in ("pass", "warning"):
+                if isinstance(data.get(key), list):
+                    data[key] = tuple(data[key])
+            out[iid] = Indicator(id=iid, **data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"]) or "entry"
+                problems.append(f"catalogue.toml: indicators.{iid}.{loc}: {err['msg']}")
+    if problems:
+        raise ValueError("invalid indicator catalogue:\n  " + "\n  ".join(problems))
+    return out
+
+
+@cache
+def catalogue() -> dict[str, Indicator]:
+    """The packaged catalogue, keyed by indicator id, in file order."""
+    return load_catalogue()
+
+
+@cache
+def dimensions() -> dict[str, tuple[str, str]]:
+    """The seven dimensions: id -> (Chinese name, English name)."""
+    raw = _read_raw()["dimensions"]
+    return {k: (v["zh"], v["en"]) for k, v in raw.items()}
+
+
+def indicator(iid: str) -> Indicator:
+    """One indicator by id, with a helpful error for unknown ids."""
+    cat = catalogue()
+    if iid not in cat:
+        raise KeyError(f"unknown indicator id {iid!r}; see `citycheck indicators`")
+    return cat[iid]

@@ -1,0 +1,352 @@
+"""The whole check for one study area: OSM in, an evaluation and a run folder out.
+
+:func:`evaluate_city` is pure (a City in, an :class:`Evaluation` out); :func:`run_check` adds the
+edges — reading inputs and writing the run folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import shapely
+
+from citycheck.city import City, build_city
+from citycheck.evaluate.catalogue import catalogue
+from citycheck.evaluate.diagnosis import problem_list
+from citycheck.evaluate.indicators import compute_builtin
+from citycheck.evaluate.scoring import Scores, grade_values, score, sensitivity
+from citycheck.io.errors import InputError
+
+__all__ = ["Evaluation", "evaluate_city", "run_check", "study_area_share"]
+
+log = logging.getLogger(__name__)
+
+StepCallback = Callable[[str], None]
+
+
+@dataclass
+class Evaluation:
+    """Everything one check produced (what the run folder stores).
+
+    Attributes
+    ----------
+    city : City
+    values : DataFrame
+        Long table of every indicator value with grades (``grade_values`` output), including
+        "no data" rows for indicators without inputs.
+    scores : Scores
+    sensitivity : dict
+    problems : DataFrame
+    not_computed : dict
+        Indicator id -> reason it has no value.
+    inputs : list of dict
+        Files read (role, path, sha256, bytes).
+    parameters : dict
+    created : str
+        ISO time of the run (UTC).
+    """
+
+    city: City
+    values: pd.DataFrame
+    scores: Scores
+    sensitivity: dict[str, Any]
+    problems: pd.DataFrame
+    not_computed: dict[str, str]
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+    access: Any = None
+
+
+def study_area_share(study_area: shapely.Geometry, district: shapely.Geometry) -> float:
+    """Share of a district's area that lies in the study area (both in one metric CRS).
+
+    Used to scale a census total to the study area under the assumption of uniform density
+    across the district. It is the simplest defensible scaling without a population grid: it
+    understates dense urban cores and overstates parks and mountains, so the report states it.
+    """
+    if district.area <= 0:
+        raise InputError("census", "district", "empty", "the district boundary has no area")
+    return float(study_area.intersection(district).area / district.area)
+
+
+def _access_values(city: City) -> tuple[pd.DataFrame, dict[str, str], Any]:
+    """Indicators computed on the walking network (the accessibility engine)."""
+    ids = [i.id for i in catalogue().values() if i.compute == "access"]
+    try:
+        from citycheck.access import analyse_city, indicator_values  # type: ignore[attr-defined]
+    except ImportError:
+        reason = "the walking-network engine (citycheck.access) is not available in this build"
+        return (
+            pd.DataFrame(columns=["indicator", "level", "unit_id", "value"]),
+            {i: reason for i in ids},
+            None,
+        )
+    result = analyse_city(city)
+    values, missing = indicator_values(result, city)
+    return values, missing, result
+
+
+def evaluate_city(
+    city: City,
+    *,
+    inputs: pd.DataFrame | None = None,
+    dimension_weights: Mapping[str, float] | None = None,
+    weights_method: str = "equal",
+    on_step: StepCallback | None = None,
+) -> Evaluation:
+    """Evaluate a City: every indicator, grades, scores, sensitivity and the problem list.
+
+    Parameters
+    ----------
+    city : City
+    inputs : DataFrame, optional
+        Values of X indicators (:func:`citycheck.evaluate.inputs.read_inputs`).
+    dimension_weights : mapping, optional
+        Weights of the seven dimensions (default equal).
+    weights_method : str
+        Label of how the weights were chosen ("equal", "ahp", "entropy", "user").
+    on_step : callable, optional
+        Called with a short description before each step (progress display).
+    """
+    step = on_step or (lambda _msg: None)
+    step("computing indicators from OpenStreetMap")
+    builtin = compute_builtin(city)
+    step("computing walking-network indicators")
+    access_vals, not_computed, access_result = _access_values(city)
+    frames = [builtin, access_vals]
+    if inputs is not None and len(inputs):
+        frames.append(inputs[["indicator", "level", "unit_id", "value"]])
+    values = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    if values["indicator"].duplicated().any():
+        values = values.drop_duplicates(["indicator", "level", "unit_id"], keep="last")
+    # every other indicator: one "no data" row at district level, with its reason
+    have = set(values.loc[values["value"].notna(), "indicator"])
+    for ind in catalogue().values():
+        if ind.id in have:
+            continue
+        level = "district" if "district" in ind.levels else ind.levels[-1]
+        values = pd.concat(
+            [
+                values,
+                pd.DataFrame(
+                    [
+                        {
+                            "indicator": ind.id,
+                            "level": level,
+                            "unit_id": "district" if level == "district" else "all",
+                            "value": math.nan,
+                        }
+                    ]
+                ),
+            ],
+            ignore_index=True,
+        )
+        if ind.id not in not_computed:
+            if ind.compute in ("input", "hotline"):
+                not_computed[ind.id] = (
+                    "needs data not in OpenStreetMap: "
+                    f"{ind.inputs}; fill it in with `citycheck template`"
+                )
+            elif ind.data == "O+P" and city.buildings["residents"].isna().all():
+                not_computed[ind.id] = "needs residents: give --population or --census"
+            else:
+                not_computed[ind.id] = "no value could be computed from the data"
+    step("grading and scoring")
+    graded = grade_values(values)
+    scores = score(graded, dimension_weights=dimension_weights, method=weights_method)
+    sens = sensitivity(scores, level="neighbourhood")
+    sens_d = sensitivity(scores, level="district")
+    problems = problem_list(graded)
+    return Evaluation(
+        city=city,
+        values=graded,
+        scores=scores,
+        sensitivity={"district": sens_d, "neighbourhood": sens},
+        problems=problems,
+        not_computed=not_computed,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        access=access_result,
+    )
+
+
+def run_check(
+    pbf: str | os.PathLike[str],
+    *,
+    out_dir: str | os.PathLike[str],
+    boundary: str | os.PathLike[str] | None = None,
+    adcode: str | None = None,
+    census: str | os.PathLike[str] | None = None,
+    population: float | str | os.PathLike[str] | None = None,
+    inputs: str | os.PathLike[str] | None = None,
+    lang: str = "en",
+    name: str | None = None,
+    compounds: str | os.PathLike[str] | None = None,
+    neighbourhoods: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    on_step: StepCallback | None = None,
+) -> Path:
+    """Run the whole check on one OSM extract and write a run folder.
+
+    Parameters
+    ----------
+    pbf : path-like
+        OSM extract.
+    out_dir : path-like
+        Run folder to create (refused if it exists, unless ``overwrite``).
+    boundary : path-like, optional
+        Boundary file; default the extract's area.
+    adcode : str, optional
+        6-digit code of the district: clips the study area to it and, with ``census``, gives
+        the resident total (scaled by :func:`study_area_share`).
+    census : path-like, optional
+        The 7th-census county table.
+    population : float or path-like, optional
+        Residents of the study area (a number), or a CSV with ``osm_id`` and ``residents``.
+    inputs : path-like, optional
+        The filled-in template of X indicators.
+    lang : {"en", "zh"}
+        Language of the HTML summary.
+    name : str, optional
+        Name of the study area.
+    compounds, neighbourhoods : path-like, optional
+        Polygon files of residential compounds / neighbourhoods (an ``unit_id`` or ``name``
+        column names them); default residential land use and blocks bounded by major streets.
+    overwrite : bool
+        Replace an existing run folder (only after the new one is complete).
+    on_step : callable, optional
+        Progress callback.
+
+    Returns
+    -------
+    Path
+        The complete run folder.
+    """
+    from citycheck.evaluate.inputs import read_inputs
+    from citycheck.io.boundary import boundary_from_adcode, read_boundary
+    from citycheck.io.census import county_record, read_county_census
+    from citycheck.io.osm import read_osm
+    from citycheck.io.runfolder import file_record, write_run_folder
+
+    if lang not in ("en", "zh"):
+        raise InputError("--lang", "lang", lang, "choose 'en' or 'zh'")
+    out = Path(out_dir)
+    if out.exists() and not overwrite:
+        raise InputError(out, "out_dir", str(out), "the run folder exists; use --overwrite")
+    if census is not None and adcode is None:
+        raise InputError(census, "adcode", None, "--census needs --adcode to pick the district")
+    if census is not None and population is not None:
+        raise InputError(
+            "--population",
+            "population",
+            population,
+            "give either --population or --census, not both",
+        )
+    step = on_step or (lambda _msg: None)
+    records = [file_record("osm", pbf)]
+    step(f"reading {Path(pbf).name}")
+    layers = read_osm(pbf)
+    area = None
+    if boundary is not None:
+        area = read_boundary(boundary)
+        records.append(file_record("boundary", boundary))
+    district = None
+    if adcode is not None:
+        district = boundary_from_adcode(adcode)
+        base = area if area is not None else shapely.box(*layers.default_bbox())
+        clipped = base.intersection(district)
+        if clipped.is_empty:
+            raise InputError(
+                pbf,
+                "adcode",
+                adcode,
+                "the district does not overlap the OSM extract; check the code and the file",
+            )
+        area = clipped
+    residents_total = None
+    residents_by_id = None
+    parameters: dict[str, Any] = {"lang": lang, "adcode": adcode}
+    if isinstance(population, int | float) and not isinstance(population, bool):
+        residents_total = float(population)
+        parameters["population_total"] = residents_total
+    elif population is not None:
+        ppath = Path(population)
+        table = pd.read_csv(ppath, dtype={"osm_id": str}) if ppath.exists() else None
+        if table is None:
+            raise InputError(ppath, "file", str(ppath), "population file not found")
+        for col in ("osm_id", "residents"):
+            if col not in table.columns:
+                raise InputError(ppath, col, None, "population table needs osm_id, residents")
+        vals = pd.to_numeric(table["residents"], errors="coerce")
+        bad = table.index[vals.isna() | (vals < 0)]
+        if len(bad):
+            raise InputError(
+                ppath,
+                "residents",
+                table.loc[bad[0], "residents"],
+                f"row {bad[0] + 2}: expected a number ≥ 0",
+            )
+        residents_by_id = dict(zip(table["osm_id"], vals, strict=True))
+        records.append(file_record("population", ppath))
+    census_meta = None
+    if census is not None and district is not None:
+        import geopandas as gpd
+
+        table = read_county_census(census)
+        rec = county_record(table, adcode)  # type: ignore[arg-type]
+        study = area if area is not None else shapely.box(*layers.default_bbox())
+        both = gpd.GeoSeries([study, district], crs="EPSG:4326")
+        both = both.to_crs(both.estimate_utm_crs())
+        share = study_area_share(both.iloc[0], both.iloc[1])
+        residents_total = float(rec["population"]) * share
+        step(f"spreading {residents_total:,.0f} residents ({share:.3%} of {rec['county']})")
+        census_meta = {
+            "adcode": str(adcode),
+            "county": str(rec["county"]),
+            "population": int(rec["population"]),
+            "area_share": share,
+            "residents_total": residents_total,
+            "method": "census total × (study area ∩ district area) / district area "
+            "(uniform density across the district)",
+        }
+        records.append(file_record("census", census))
+    unit_layers = {}
+    for role, unit_path in (("compounds", compounds), ("neighbourhoods", neighbourhoods)):
+        if unit_path is not None:
+            import geopandas as gpd
+
+            try:
+                unit_layers[role] = gpd.read_file(unit_path)
+            except Exception as exc:
+                raise InputError(
+                    unit_path, "file", str(unit_path), f"not a readable vector file ({exc})"
+                ) from exc
+            records.append(file_record(role, unit_path))
+    step("building the study area")
+    city = build_city(
+        layers,
+        boundary=area,
+        name=name,
+        residents_total=residents_total,
+        residents_by_osm_id=residents_by_id,
+        **unit_layers,
+    )
+    if census_meta is not None:
+        city.meta["census"] = census_meta
+    x_inputs = None
+    if inputs is not None:
+        x_inputs = read_inputs(inputs)
+        records.append(file_record("inputs", inputs))
+    evaluation = evaluate_city(city, inputs=x_inputs, on_step=step)
+    evaluation.inputs = records
+    evaluation.parameters = parameters
+    step(f"writing {out}")
+    return write_run_folder(evaluation, out, lang=lang, overwrite=overwrite)
