@@ -22,6 +22,7 @@ Klise, K. et al. (2017). A software framework for assessing the resilience of dr
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
@@ -146,7 +147,15 @@ class _ToolkitRunner:
         self.en = ENepanet()
         self.en.ENopen(inp, os.path.join(folder, "model.rpt"), "")
         self.junctions = list(wn.junction_name_list)
-        self.j_idx = [self.en.ENgetnodeindex(n) for n in self.junctions]
+        # only junctions with demand can fall short; the others are read as zero
+        has_demand = [
+            any(d.base_value != 0 for d in wn.get_node(n).demand_timeseries_list)
+            for n in self.junctions
+        ]
+        self.read_pos = np.nonzero(has_demand)[0]
+        self.j_idx = [self.en.ENgetnodeindex(self.junctions[i]) for i in self.read_pos]
+        # EPANET 2.2's project API (what WNTR opens) returns doubles
+        self._value = ctypes.c_double()
         self.report_s = int(wn.options.time.report_timestep)
         self.duration_s = int(wn.options.time.duration)
         self.controlled = {
@@ -167,7 +176,7 @@ class _ToolkitRunner:
                 t = int(self.en.ENrunH())
                 if t % self.report_s == 0 and (not times or times[-1] != t):
                     times.append(t)
-                    rows.append([self.en.ENgetnodevalue(j, EN.DEMAND) for j in self.j_idx])
+                    rows.append(self._demands(EN.DEMAND))
                 step = self.en.ENnextH()
                 if step <= 0:
                     break
@@ -175,8 +184,23 @@ class _ToolkitRunner:
             self.en.ENcloseH()
             for i, v in zip(idx, saved, strict=True):
                 self.en.ENsetlinkvalue(i, EN.INITSTATUS, v)
-        # LPS -> m3/s
-        return pd.DataFrame(np.asarray(rows) / 1000.0, index=times, columns=self.junctions)
+        full = np.zeros((len(rows), len(self.junctions)))
+        full[:, self.read_pos] = np.asarray(rows).reshape(len(rows), -1) / 1000.0  # L/s -> m3/s
+        return pd.DataFrame(full, index=times, columns=self.junctions)
+
+    def _demands(self, code: int) -> list[float]:
+        # the EPANET 2.2 project API called directly: the wrapper's per-call checks cost more
+        # than the read itself when thousands of junctions are read per step
+        lib, project, ref = self.en.ENlib, self.en._project, ctypes.byref(self._value)
+        if project is None:  # legacy single-project API: use the wrapper
+            return [self.en.ENgetnodevalue(j, code) for j in self.j_idx]
+        out = []
+        for j in self.j_idx:
+            err = lib.EN_getnodevalue(project, j, code, ref)
+            if err > 100:
+                raise RuntimeError(f"EPANET error {err} reading node {j}")
+            out.append(self._value.value)
+        return out
 
     def close(self) -> None:
         self.en.ENclose()
