@@ -48,9 +48,8 @@ def main() -> None:
     )
     print(f"  scenarios failed: {int(res['error'].notna().sum())}")
     print(f"  pipes with unmet demand > 1 m3/d: {int((res['unmet_m3_per_day'] > 1.0).sum())}")
-    print(
-        f"  scenarios with negative EPANET demands clipped: {int((res['negative_demand_values'] > 0).sum())}"
-    )
+    clipped = int((res["negative_demand_values"] > 0).sum())
+    print(f"  scenarios with negative EPANET demands clipped: {clipped}")
     print(res.head(10)[["unmet_m3_per_day", "residents_affected", "nodes_affected"]].round(1))
 
     rng = np.random.default_rng(0)
