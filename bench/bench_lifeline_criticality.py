@@ -47,6 +47,8 @@ def main() -> None:
         f"{name}: {n} pipes, 24 h EPS, PDA, 2 workers: {wall:.1f} s ({wall / n * 1000:.1f} ms/pipe)"
     )
     print(f"  scenarios failed: {int(res['error'].notna().sum())}")
+    for pid, err in res["error"].dropna().items():
+        print(f"    {pid}: {err[:200]}")
     print(f"  pipes with unmet demand > 1 m3/d: {int((res['unmet_m3_per_day'] > 1.0).sum())}")
     clipped = int((res["negative_demand_values"] > 0).sum())
     print(f"  scenarios with negative EPANET demands clipped: {clipped}")

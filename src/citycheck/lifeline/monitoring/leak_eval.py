@@ -75,7 +75,12 @@ class LeakStudy:
     train_days, clean_days : int
         Leak-free days to learn the pattern, and further leak-free days to count false alarms.
     cusum_k, cusum_h : float
-        CUSUM reference value and decision interval (in standard deviations).
+        CUSUM reference value and least decision interval (in standard deviations).
+    min_sd_m : float
+        Floor on the learned spread of a sensor.
+    train_margin : float
+        The decision interval of a sensor is at least ``train_margin`` x the largest CUSUM
+        statistic seen on its leak-free training days (fewer false alarms, later detection).
     """
 
     step_s: int = 900
@@ -91,6 +96,7 @@ class LeakStudy:
     cusum_k: float = 1.0
     cusum_h: float = 20.0
     min_sd_m: float = 0.1
+    train_margin: float = 1.1
     seed: int = 0
 
 
@@ -338,7 +344,10 @@ def run_leak_study(path: str | Path, study: LeakStudy | None = None) -> LeakStud
         z_train = _zscores(t_train, p_train, patterns)
         h = np.array(
             [
-                max(study.cusum_h, 1.1 * cusum_statistic(z_train[:, s], k=study.cusum_k).max())
+                max(
+                    study.cusum_h,
+                    study.train_margin * cusum_statistic(z_train[:, s], k=study.cusum_k).max(),
+                )
                 for s in range(len(sensors))
             ]
         )
