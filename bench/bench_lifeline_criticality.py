@@ -74,6 +74,13 @@ def main() -> None:
         t0 = time.perf_counter()
         chk = verify_with_wntr_simulator(path, {p: [p] for p in sample}, settings=s)
         tv = time.perf_counter() - t0
+        failed = chk["error"].notna()
+        if failed.any():
+            print(
+                f"  WNTRSimulator failed on {int(failed.sum())}/{len(chk)} ({label}), e.g. "
+                f"{chk.loc[failed, 'error'].iloc[0][:120]}"
+            )
+        chk = chk[~failed]
         a = ref.loc[chk.index, "unmet_m3_per_day"]
         b = chk["unmet_m3_per_day"]
         diff = (a - b).abs()

@@ -17,7 +17,7 @@ from citycheck.lifeline.monitoring.leak_eval import (
 )
 
 
-def test_leak_signature_matches_wntr_epanet_simulator(net3):
+def test_leak_signature_matches_wntr_epanet_simulator(net3, tmp_path):
     # pressure drop from an emitter at one junction, our toolkit session vs WNTR's
     # EpanetSimulator (which writes and runs its own input file), snapshot at time 0
     import wntr
@@ -33,10 +33,12 @@ def test_leak_signature_matches_wntr_epanet_simulator(net3):
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     for k, node in enumerate(["123", "161"]):
-        base = wntr.sim.EpanetSimulator(_prepare(net3, settings)).run_sim()
+        base = wntr.sim.EpanetSimulator(_prepare(net3, settings)).run_sim(
+            file_prefix=str(tmp_path / "base")
+        )
         leaky = _prepare(net3, settings)
         leaky.get_node(node).emitter_coefficient = 10.0 / 1000.0  # m3/s per m^0.5
-        with_leak = wntr.sim.EpanetSimulator(leaky).run_sim()
+        with_leak = wntr.sim.EpanetSimulator(leaky).run_sim(file_prefix=str(tmp_path / "leak"))
         drop = (base.node["pressure"] - with_leak.node["pressure"]).loc[0, sensors].to_numpy()
         np.testing.assert_allclose(sig[k], drop, atol=0.02)
         assert drop.max() > 0.1  # the leak is visible somewhere

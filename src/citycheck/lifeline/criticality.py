@@ -537,7 +537,8 @@ def verify_with_wntr_simulator(
     Returns
     -------
     DataFrame
-        Indexed by scenario: ``unmet_m3_per_day``, ``residents_affected``, ``nodes_affected``.
+        Indexed by scenario: ``unmet_m3_per_day``, ``residents_affected``, ``nodes_affected``,
+        ``negative_demand_values``, ``error`` (NaN when WNTR's solver finished the period).
     """
     from citycheck.lifeline.register import register_from_inp
     from citycheck.lifeline.risk import residents_from_demand
@@ -551,9 +552,9 @@ def verify_with_wntr_simulator(
     rows = []
     for name, closed in scenarios.items():
         fresh = _prepare(path, settings)
-        d = _delivered(fresh, list(closed), "wntr", None)
-        rows.append(
-            _summarise(
+        try:
+            d = _delivered(fresh, list(closed), "wntr", None)
+            row = _summarise(
                 str(name),
                 list(closed),
                 d,
@@ -563,7 +564,11 @@ def verify_with_wntr_simulator(
                 {},
                 affected_fraction,
             )
-        )
-    return pd.DataFrame(rows).set_index("scenario")[
-        ["unmet_m3_per_day", "residents_affected", "nodes_affected", "negative_demand_values"]
-    ]
+        except Exception as exc:  # WNTR's solver may fail to converge where EPANET does not
+            row = {"scenario": str(name), "error": f"{type(exc).__name__}: {exc}"}
+        rows.append(row)
+    out = pd.DataFrame(rows).set_index("scenario")
+    if "error" not in out:
+        out["error"] = np.nan
+    cols = ["unmet_m3_per_day", "residents_affected", "nodes_affected", "negative_demand_values"]
+    return out.reindex(columns=[*cols, "error"])
