@@ -553,7 +553,7 @@ def verify_with_wntr_simulator(
     if len(baseline.index) < n_times:
         raise RuntimeError(
             f"{path}: WNTR's solver did not converge on the intact network "
-            f"(stopped at t={baseline.index[-1]} s of {t.duration} s); no independent check"
+            f"({len(baseline.index)} of {n_times} report times solved); no independent check"
         )
     expected_mean = _expected(wn, baseline.index.to_numpy()).mean(axis=0)
     rows = []
