@@ -268,8 +268,10 @@ def version() -> None:
     console.print(__version__)
 
 
+from citycheck.listen.analytics.cli import stats as hotline_stats  # noqa: E402
 from citycheck.listen.cli import hotline_app  # noqa: E402  (hotline subcommands)
 
+hotline_app.command("stats")(hotline_stats)
 app.add_typer(hotline_app, name="hotline")
 from citycheck.batch.cli import batch_command, urban_system_command  # noqa: E402
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,35 +59,37 @@ def bupt_run(tmp_path_factory) -> Path:
     return out
 
 
-def straight_line_distances(buildings: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
-                            category: str) -> np.ndarray:  # fmt: skip
-    """Euclidean distance from each building to the nearest facility of a category (brute force).
-
-    A lower bound of the walking distance, used to stand in for the accessibility engine's
-    columns in tests of the drawing and counting (not of the distances themselves).
-    """
-    pts = facilities[facilities["category"] == category].geometry
-    if not len(pts):
-        return np.full(len(buildings), np.nan)
-    return np.array([min(g.distance(p) for p in pts) for g in buildings.geometry])
+NO_ENGINE = "the walking-network engine (citycheck.access) is not available in this build"
 
 
 @pytest.fixture(scope="session")
-def access_run(bupt_run, tmp_path_factory) -> Path:
-    """The BUPT run with per-building distance columns as the access engine would add them."""
+def no_access_run(bupt_run, tmp_path_factory) -> Path:
+    """The BUPT run as a build without the walking-network engine writes it: no per-building
+    distance columns, the network indicators listed as not computed."""
+    import json
+
     import pyogrio
 
-    out = tmp_path_factory.mktemp("access") / "bupt-access"
+    from citycheck.evaluate.catalogue import catalogue
+
+    out = tmp_path_factory.mktemp("noaccess") / "bupt-noaccess"
     shutil.copytree(bupt_run, out)
     for f in out.glob("report.*"):
         f.unlink()
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    access = {i for i, ind in catalogue().items() if ind.compute == "access"}
+    doc["indicators"] = [i for i in doc["indicators"] if i["id"] not in access]
+    doc["problems"] = [p for p in doc["problems"] if p["indicator"] not in access]
+    doc["not_computed"] = {
+        **{k: v for k, v in doc["not_computed"].items() if k not in access},
+        **{i: NO_ENGINE for i in sorted(access)},
+    }
+    (out / "results.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     gpkg = out / "units.gpkg"
-    b = gpd.read_file(gpkg, layer="dwelling")
-    fac = gpd.read_file(gpkg, layer="facilities")
-    for cat in ("kindergarten", "bus_stop", "convenience", "sports"):
-        b[f"dist_{cat}"] = straight_line_distances(b, fac, cat)
     layers = {name: gpd.read_file(gpkg, layer=name) for name, _ in pyogrio.list_layers(gpkg)}
-    layers["dwelling"] = b
+    b = layers["dwelling"]
+    engine = re.compile(r"^(dist_m_|n\d+_|within_|lc\d*_)|^(reachable|snap_m|component.*)$")
+    layers["dwelling"] = b.drop(columns=[c for c in b.columns if engine.match(c)])
     gpkg.unlink()
     for name, layer in layers.items():
         layer.to_file(gpkg, layer=name, driver="GPKG")

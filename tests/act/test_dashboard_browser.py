@@ -80,7 +80,8 @@ def page(browser, base_url):
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
     pg.on("request", lambda r: pg.requests.append(r.url))
     pg.goto(base_url)
-    pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    pg.wait_for_selector("body[data-ready]", timeout=30_000)
+    assert pg.evaluate("document.body.dataset.ready") == "1", pg.inner_text("#error")
     yield pg
     ctx.close()
 
@@ -223,4 +224,37 @@ def test_buildings_level_and_compare(page, demo_run, artifacts):
         else:
             assert float(b_text.replace(",", "")) == pytest.approx(value, rel=1e-3, abs=0.5)
     page.screenshot(path=str(artifacts / "dashboard-compare.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_clicking_a_building_shows_its_walking_gaps(page, bupt_run, artifacts):
+    import geopandas as gpd
+
+    page.select_option("#level", "dwelling")
+    _ready(page)
+    # residential buildings coloured by life-circle gaps (the run has walking distances)
+    assert "Life-circle gaps" in page.inner_text(".lc-legend")
+    paths = page.locator("#map path.leaflet-interactive")
+    areas = paths.evaluate_all(
+        "els => els.map(e => { const b = e.getBBox(); return b.width * b.height; })"
+    )
+    paths.nth(max(range(len(areas)), key=areas.__getitem__)).click(force=True)
+    page.wait_for_selector("#info table.gaps tr td")
+    osm_id = page.get_attribute("#info", "data-unit")
+    b = gpd.read_file(bupt_run / "units.gpkg", layer="dwelling").set_index("osm_id").loc[osm_id]
+    rows = page.locator("#info table.gaps tr:has(td)")
+    assert rows.count() >= 10
+    from citycheck.categories import categories
+
+    by_name = {c.en: cid for cid, c in categories().items()}
+    for k in range(rows.count()):
+        cells = rows.nth(k).locator("td")
+        cid = by_name[cells.nth(0).inner_text()]
+        d = b[f"dist_m_{cid}"]
+        text = cells.nth(1).inner_text()
+        if d == d and d != float("inf"):
+            assert float(text.replace(",", "").removesuffix(" m")) == pytest.approx(d, abs=0.5)
+        verdict = cells.nth(2).inner_text()
+        assert ("pass" in verdict) == bool(d <= categories()[cid].walk_limit_m)
+    page.screenshot(path=str(artifacts / "dashboard-building.png"))
     assert page.errors == []

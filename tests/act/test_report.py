@@ -187,7 +187,8 @@ def test_html_is_self_contained_and_maps_have_content(bupt_run):
         raw = base64.b64decode(src.split(",", 1)[1])
         img = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"))
         non_white = (img < 245).any(axis=2).mean()
-        colours = len(np.unique(img.reshape(-1, 3), axis=0))
+        packed = (img[..., 0].astype(np.uint32) << 16) | (img[..., 1].astype(np.uint32) << 8)
+        colours = len(np.unique(packed | img[..., 2]))
         assert non_white > 0.01 and colours > 20, (section, non_white, colours)
         if section in ("overview", "problem-list"):  # maps: streets, buildings, units drawn
             maps += 1
@@ -206,39 +207,62 @@ def test_overview_attribution_and_completeness(bupt_run):
         assert counts[cat] == str(n)
 
 
-def test_life_circle_section_in_both_states(bupt_run, access_run):
+def test_life_circle_section_in_both_states(bupt_run, no_access_run):
     from citycheck.act.report import write_report
 
-    plain = parse(bupt_run / "report.en.html")
-    plain_text = "".join(plain.text)
-    assert "Walking life circles were not computed" in plain_text
-    out = write_report(access_run, lang="en", fmt="html")
+    computed = parse(bupt_run / "report.en.html")
+    assert "Walking life circles were not computed" not in "".join(computed.text)
+    life = [s for s in computed.image_sections if s == "life-circle"]
+    assert len(life) >= 2  # the overall gap map and per-category maps
+    out = write_report(no_access_run, lang="en", fmt="html")
     page = parse(out)
-    assert "Walking life circles were not computed" not in "".join(page.text)
-    # life-circle gap maps drawn (overall + per category) on top of the plain run's figures
-    assert len(page.images) >= len(plain.images) + 2
+    text = "".join(page.text)
+    assert "Walking life circles were not computed" in text
+    assert "the walking-network engine (citycheck.access) is not available" in text
+    assert "life-circle" not in page.image_sections
 
 
-def test_residents_affected_by_walking_gap(access_run):
-    """Residents beyond the kindergarten limit, counted by a plain loop over buildings."""
+def test_gap_map_counts_match_the_engine_flags(bupt_run):
+    """The report's count of missing life-circle categories per building equals the access
+    engine's own lc5/lc10/lc15 flags written in the run folder."""
+    from citycheck.act.report.layers import distance_columns, life_circle_missing
+
+    b = gpd.read_file(bupt_run / "units.gpkg", layer="dwelling")
+    mine = life_circle_missing(b, distance_columns(b))
+    engine = (b["lc5_missing"] + b["lc10_missing"] + b["lc15_missing"]).to_numpy()
+    assert (mine == engine).all()
+    assert engine.max() > 0
+
+
+@pytest.mark.parametrize(
+    ("indicator", "cats", "alternatives"),
+    [("L06b", ["food_market"], False), ("L09", ["bus_stop", "rail_station"], True)],
+)
+def test_residents_affected_by_walking_gap(bupt_run, indicator, cats, alternatives):
+    """Residents beyond the walking limit, counted by a plain loop over buildings."""
     from citycheck.act.report.layers import load_layers
     from citycheck.act.report.model import build_report
     from citycheck.categories import categories
 
-    doc = read_results(access_run)
-    lay = load_layers(access_run, doc, base=False)
+    doc = read_results(bupt_run)
+    lay = load_layers(bupt_run, doc, base=False)
     fake = dict(doc)
     fake["problems"] = [
-        {**doc["problems"][0], "indicator": "L02", "worst_level": None, "units_failing": 0,
+        {**doc["problems"][0], "indicator": indicator, "worst_level": None, "units_failing": 0,
          "units_total": 0, "worst_units": [], "red_line": False}
     ]  # fmt: skip
     rep = build_report(fake, lang="en", buildings=lay.buildings, units=lay.units)
-    limit = categories()["kindergarten"].walk_limit_m
     expected = 0.0
     for _, b in lay.buildings.iterrows():
-        d = b["dist_kindergarten"]
-        if bool(b["residential"]) and not (d == d and d <= limit):
+        ok = [
+            b[f"dist_m_{c}"] == b[f"dist_m_{c}"]
+            and b[f"dist_m_{c}"] <= categories()[c].walk_limit_m
+            for c in cats
+        ]
+        lacks = not any(ok) if alternatives else not all(ok)
+        if bool(b["residential"]) and lacks:
             expected += b["residents"] or 0.0
+    assert 0 < expected < doc["study_area"]["residents_total"]
     assert rep.projects[0]["residents"] == pytest.approx(expected)
     assert rep.projects[0]["basis"] == "residents beyond the walking limit"
 
@@ -319,3 +343,29 @@ def test_chinese_chart_labels_have_glyphs(bupt_run, recwarn):
 
 
 _ = gpd
+
+
+def test_before_after_comparison(bupt_run, no_access_run, tmp_path):
+    out = tmp_path / "cmp.html"
+    res = CliRunner().invoke(
+        app, ["report", str(bupt_run), "--compare", str(no_access_run), "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    before = {
+        i["id"]: i for i in read_results(no_access_run)["indicators"] if i["level"] == "district"
+    }
+    after = {i["id"]: i for i in read_results(bupt_run)["indicators"] if i["level"] == "district"}
+    page = parse(out)
+    rows = {
+        a["data-indicator"]: c for s, a, c in page.rows if s == "results" and "data-indicator" in a
+    }
+    shown = {i for i in set(before) | set(after)
+             if (before.get(i) or {}).get("value") is not None
+             or (after.get(i) or {}).get("value") is not None}  # fmt: skip
+    assert set(rows) == shown
+    for iid, cells in rows.items():
+        for doc, cell in ((before, cells[2]), (after, cells[3])):
+            value = doc[iid]["value"] if iid in doc else None
+            assert shown_equals(cell.split(" ")[0], value), (iid, cell, value)
+    assert "Before / after" in "".join(page.text)
+    assert page.image_sections.count("results") >= 3

@@ -28,6 +28,9 @@ def report_command(
         Path | None,
         typer.Option("--out", "-o", help="file to write (default RUN_DIR/report.LANG.FORMAT)"),
     ] = None,
+    compare: Annotated[
+        Path | None, typer.Option(help="an earlier run (or another scenario) shown as before")
+    ] = None,
 ) -> None:
     """Write the health-check report (indicator table, problem and project lists, maps)."""
     from citycheck.act.report import write_report
@@ -39,7 +42,7 @@ def report_command(
         err_console.print(f"[bold red]error:[/] --format: expected html or pdf, got {format!r}")
         raise typer.Exit(code=2)
     try:
-        path = write_report(run_dir, lang=lang, fmt=format, out=out)
+        path = write_report(run_dir, lang=lang, fmt=format, out=out, compare=compare)
     except InputError as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(code=2) from None

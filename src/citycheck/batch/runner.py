@@ -65,7 +65,10 @@ CITY_RECORD = "batch-city.json"
 
 @dataclass
 class CityOutcome:
-    """What happened to one city of a batch."""
+    """What happened to one city of a batch.
+
+    ``attempts`` counts every attempt recorded in the output folder, earlier batches included.
+    """
 
     id: str
     status: str
@@ -307,7 +310,7 @@ def run_batch(
     BatchReport
         ``batch.json`` / ``batch.csv`` in ``out_dir`` hold the same, rewritten as cities finish.
     """
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # workers may run elsewhere, with another cwd
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat()

@@ -99,7 +99,9 @@ def test_indicators_on_a_city_match_direct_computation(city, orders):
     assert d.loc["Z02", "value"] == pytest.approx(len(inside) / residents * 1e4 / years, rel=1e-3)
     # S02: three planted spots; C04: the two named streets
     assert d.loc["S02", "n"] == 15 and d.loc["S02", "note"].startswith("3 waterlogging points")
-    assert d.loc["S02", "value"] > 3 / (city.boundary.area / 1e6) - 1e-9
+    from citycheck.evaluate.indicators._overlay import built_up_land
+
+    assert d.loc["S02", "value"] == pytest.approx(3 / (built_up_land(city).area / 1e6))
     assert d.loc["C04", "value"] == 2
     for s in streets:
         assert s in d.loc["C04", "note"]
@@ -148,3 +150,55 @@ def test_hotspots_join_the_problem_list():
         assert p["worst_units"][0]["unit_id"] == sub.loc[sub["z"].idxmax(), "cell"]
         assert p["scope"] == "hotspot" and p["indicator"] == "Z02"
         assert (sub["orders"] > 0).all() and (sub["q"] < 0.05).all()
+
+
+def test_hex_rates_per_10k_residents_on_a_city(city, orders):
+    import h3
+
+    from citycheck.listen.analytics.hotspots import residents_per_hex
+
+    res = residents_per_hex(city.buildings, 9)
+    assert res.sum() == pytest.approx(city.buildings["residents"].sum())
+    # each building's residents land in the cell of its centroid
+    c = city.buildings.geometry.centroid.to_crs("EPSG:4326")
+    b0 = city.buildings["residents"].idxmax()
+    cell = h3.latlng_to_cell(c.loc[b0].y, c.loc[b0].x, 9)
+    assert res[cell] >= city.buildings.loc[b0, "residents"]
+    o, _ = orders
+    hexes = hex_hotspots(o, resolution=9, by=None, residents=res)
+    assert (hexes["residents"] > 0).all()  # cells without residents are left out of the test
+    want = o.assign(
+        cell=[h3.latlng_to_cell(a, b, 9) for a, b in zip(o["lat"], o["lon"], strict=True)]
+    )
+    want = want["cell"].value_counts()
+    for _, r in hexes.iterrows():
+        assert r["orders"] == want.get(r["cell"], 0)
+        assert r["per_10k"] == pytest.approx(r["orders"] / r["residents"] * 1e4)
+
+
+def test_repeat_places_across_months():
+    from citycheck.listen.analytics.trends import repeat_places
+
+    t0 = pd.Timestamp("2025-01-10 10:00")
+    rows = [
+        # the same drain floods in three different months (within 20 m)
+        *[
+            (f"d{i}", t0 + pd.DateOffset(months=i), "waterlogging", 39.9 + 1e-4 * i, 116.4)
+            for i in range(3)
+        ],
+        # three reports at one spot in one week: a burst, not a repeat place across months
+        *[(f"b{i}", t0 + pd.Timedelta(days=i), "waterlogging", 39.95, 116.45) for i in range(3)],
+        # scattered single reports
+        *[(f"s{i}", t0, "waterlogging", 39.8 + 0.01 * i, 116.3) for i in range(5)],
+    ]
+    o = pd.DataFrame(rows, columns=["order_id", "requested_at", "category", "lat", "lon"])
+    rep = repeat_places(o, resolution=10, min_orders=3, min_months=2)
+    assert len(rep) == 1
+    assert sorted(rep.iloc[0]["order_ids"]) == ["d0", "d1", "d2"] and rep.iloc[0]["months"] == 3
+    by_address = repeat_places(
+        o.assign(address=["A路1号"] * 3 + ["B路2号"] * 3 + [""] * 5),
+        place="address",
+        min_orders=3,
+        min_months=1,
+    )
+    assert set(by_address["place"]) == {"A路1号", "B路2号"}

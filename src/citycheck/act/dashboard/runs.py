@@ -14,8 +14,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from citycheck.act.report.layers import MapLayers, distance_columns, load_layers
-from citycheck.act.report.model import Report, build_report, fmt_value, translate_threshold
+from citycheck.act.report.layers import (
+    MapLayers,
+    distance_columns,
+    life_circle_missing,
+    load_layers,
+)
+from citycheck.act.report.model import (
+    Report,
+    build_report,
+    compare_runs,
+    fmt_value,
+    translate_threshold,
+)
 from citycheck.categories import categories
 from citycheck.evaluate.catalogue import DIMENSIONS, catalogue, dimensions
 from citycheck.io.errors import InputError
@@ -77,7 +88,10 @@ class Run:
                     keep = [c for c in gdf.columns if c in (
                         "osm_id", "building", "residential", "levels_est", "residents",
                     ) or c in distance_columns(gdf).values()]  # fmt: skip
+                    cols = distance_columns(gdf)
                     gdf = gdf[[*keep, "geometry"]].rename(columns={"osm_id": "unit_id"})
+                    if any(categories()[c].life_circle for c in cols):
+                        gdf["lc_missing"] = life_circle_missing(lay.buildings, cols)
                 elif level == "facilities":
                     gdf = lay.facilities[["category", "name", "geometry"]]
                 else:
@@ -85,6 +99,9 @@ class Run:
                         raise KeyError(level)
                     gdf = lay.units[level]
                 gdf = gdf.to_crs("EPSG:4326")
+                num = gdf.select_dtypes("number").columns
+                if len(num):  # +inf (beyond the engine's search bound) is not valid JSON
+                    gdf[num] = gdf[num].replace([np.inf, -np.inf], np.nan)
                 if level == "dwelling":
                     gdf["geometry"] = gdf.geometry.simplify(0.000005)
                 self._geojson[level] = gdf.to_json(na="null", drop_id=True)
@@ -201,15 +218,21 @@ def explain_building(buildings: gpd.GeoDataFrame, osm_id: str, lang: str) -> dic
     gaps = []
     cats = categories()
     for cid, col in distance_columns(buildings).items():
-        d = pd.to_numeric(pd.Series([b[col]]), errors="coerce").iloc[0]
+        d = float(pd.to_numeric(pd.Series([b[col]]), errors="coerce").iloc[0])
         limit = cats[cid].walk_limit_m
-        ok = bool(pd.notna(d) and d <= limit)
+        ok = bool(d <= limit)  # NaN (unreachable / none in area) and +inf are not within
+        if np.isnan(d):
+            text = label("unreachable", lang)
+        elif np.isinf(d):
+            text = label("beyond_search", lang)
+        else:
+            text = f"{d:,.0f} m"
         gaps.append(
             {
                 "category": cid,
                 "name": cats[cid].name(lang),
-                "distance_m": None if pd.isna(d) else float(d),
-                "distance_text": label("unreachable", lang) if pd.isna(d) else f"{d:,.0f} m",
+                "distance_m": float(d) if np.isfinite(d) else None,
+                "distance_text": text,
                 "limit_m": limit,
                 "ok": ok,
                 "grade": "pass" if ok else "fail",
@@ -245,37 +268,6 @@ def indicator_menu(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
         ]  # fmt: skip
         out.append({"id": d, "name": dims[d][0 if lang == "zh" else 1], "indicators": items})
     return out
-
-
-def compare_runs(a: dict[str, Any], b: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    """District values of two runs side by side, with the difference and the grade change."""
-
-    def top(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        return {i["id"]: i for i in doc["indicators"] if i["level"] == "district"}
-
-    ta, tb = top(a), top(b)
-    cat = catalogue()
-    rows = []
-    for iid in [i for i in cat if i in ta or i in tb]:
-        x, y = ta.get(iid), tb.get(iid)
-        va = x["value"] if x else None
-        vb = y["value"] if y else None
-        rows.append(
-            {
-                "id": iid,
-                "name": cat[iid].name(lang),
-                "unit": cat[iid].unit,
-                "a": va,
-                "b": vb,
-                "a_text": fmt_value(va),
-                "b_text": fmt_value(vb),
-                "diff_text": fmt_value(vb - va) if va is not None and vb is not None else "—",
-                "grade_a": label(x["grade"], lang) if x else "—",
-                "grade_b": label(y["grade"], lang) if y else "—",
-                "changed": bool(x and y and x["grade"] != y["grade"]),
-            }
-        )
-    return rows
 
 
 def ui_labels(lang: str) -> dict[str, str]:

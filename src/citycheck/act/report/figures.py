@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from citycheck.act.report.fonts import register_cjk_font
-from citycheck.act.report.layers import MapLayers
+from citycheck.act.report.layers import MapLayers, life_circle_missing
 from citycheck.categories import categories
 from citycheck.evaluate.catalogue import DIMENSIONS, dimensions
 from citycheck.evaluate.scoring import OVERALL_CUTS
@@ -36,6 +36,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 __all__ = [
+    "before_after_chart",
     "dimension_bars",
     "dimension_radar",
     "distribution_chart",
@@ -269,10 +270,7 @@ def life_circle_gap_map(layers: MapLayers, columns: dict[str, str], lang: str) -
         return None
     b = layers.buildings
     res = b[b["residential"].fillna(False).astype(bool)] if "residential" in b else b
-    missing = np.zeros(len(res), dtype=int)
-    for c, col in use.items():
-        d = pd.to_numeric(res[col], errors="coerce").to_numpy(float)
-        missing += ~(d <= cats[c].walk_limit_m)
+    missing = life_circle_missing(res, use)
     top = max(int(missing.max()) if len(missing) else 0, 1)
     bounds = np.arange(-0.5, top + 1.5, 1.0)
     cmap = ListedColormap(["#43a047", *matplotlib.colormaps["OrRd"](np.linspace(0.35, 1, top))])
@@ -314,6 +312,27 @@ def dimension_bars(dimension_rows: list[dict[str, Any]], lang: str) -> str:
     ax.set_xlim(0, 105)
     ax.set_xlabel(label("score", lang))
     ax.set_title(label("chart_dimensions", lang), fontsize=11)
+    return png_uri(fig)
+
+
+@_with_cjk
+def before_after_chart(
+    before: list[dict[str, Any]], after: list[dict[str, Any]], names: tuple[str, str], lang: str
+) -> str:
+    """District dimension scores of two runs (before / after) as paired bars."""
+    fig = _figure(7.0, 3.8)
+    ax = fig.add_subplot()
+    y = np.arange(len(after))
+    vb = [r["district"] if r["district"] is not None else np.nan for r in before]
+    va = [r["district"] if r["district"] is not None else np.nan for r in after]
+    ax.barh(y - 0.2, np.nan_to_num(vb), height=0.38, color="#90a4ae", label=names[0])
+    ax.barh(y + 0.2, np.nan_to_num(va), height=0.38, color="#1565c0", label=names[1])
+    ax.set_yticks(y, [r["name"] for r in after], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 105)
+    ax.set_xlabel(label("score", lang))
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(label("chart_before_after", lang), fontsize=11)
     return png_uri(fig)
 
 

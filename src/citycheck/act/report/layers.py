@@ -16,13 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
 from citycheck.categories import categories
 from citycheck.io.errors import InputError
 
-__all__ = ["MapLayers", "distance_columns", "load_layers", "water_and_green"]
+__all__ = [
+    "MapLayers",
+    "distance_columns",
+    "life_circle_missing",
+    "load_layers",
+    "water_and_green",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +118,9 @@ def distance_columns(buildings: pd.DataFrame) -> dict[str, str]:
     """Per-building walking-distance columns by facility category, where the run has them.
 
     The accessibility engine adds one column per category with the network distance in metres
-    to the nearest facility. Accepted names: ``dist_<category>``, ``<category>_dist``,
-    ``<category>_dist_m``, ``d_<category>``, ``nearest_<category>`` (with an optional ``_m``).
+    to the nearest facility, ``dist_m_<category>`` (:func:`citycheck.access.dist_column`; +inf
+    beyond its search bound, NaN when unreachable). Also accepted: ``dist_<category>``,
+    ``<category>_dist``, ``<category>_dist_m``, ``nearest_<category>``.
 
     Returns
     -------
@@ -123,12 +131,26 @@ def distance_columns(buildings: pd.DataFrame) -> dict[str, str]:
     out: dict[str, str] = {}
     for col in buildings.columns:
         name = str(col)
-        m = re.fullmatch(r"(?:dist|d|nearest|distance)_(\w+?)(?:_m)?", name) or re.fullmatch(
-            r"(\w+?)_(?:dist|distance|nearest)(?:_m)?", name
+        m = (
+            re.fullmatch(r"dist_m_(\w+)", name)
+            or re.fullmatch(r"(?:dist|nearest|distance)_(\w+?)(?:_m)?", name)
+            or re.fullmatch(r"(\w+?)_(?:dist|distance|nearest)(?:_m)?", name)
         )
         if m and m.group(1) in cats and pd.api.types.is_numeric_dtype(buildings[col]):
             out.setdefault(m.group(1), name)
     return out
+
+
+def life_circle_missing(buildings: pd.DataFrame, columns: dict[str, str]) -> np.ndarray:
+    """Per building, how many life-circle categories (5/10/15-minute, GB 50180-2018) are not
+    within their walking limit (NaN and +inf distances count as not within)."""
+    cats = categories()
+    missing = np.zeros(len(buildings), dtype=int)
+    for cid, col in columns.items():
+        if cats[cid].life_circle:
+            d = pd.to_numeric(buildings[col], errors="coerce").to_numpy(float)
+            missing += ~(d <= cats[cid].walk_limit_m)
+    return missing
 
 
 def load_layers(run_dir: str | Path, doc: dict[str, Any], *, base: bool = True) -> MapLayers:
@@ -151,7 +173,10 @@ def load_layers(run_dir: str | Path, doc: dict[str, Any], *, base: bool = True) 
     gpkg = Path(run_dir) / "units.gpkg"
     if not gpkg.exists():
         raise InputError(gpkg, "file", "units.gpkg", "the run folder has no units.gpkg")
-    names = {str(n) for n, _ in pyogrio.list_layers(gpkg)}
+    try:
+        names = {str(n) for n, _ in pyogrio.list_layers(gpkg)}
+    except Exception as exc:  # pyogrio raises its own DataSourceError for damaged files
+        raise InputError(gpkg, "file", "units.gpkg", f"unreadable GeoPackage ({exc})") from exc
     if "dwelling" not in names:
         raise InputError(gpkg, "layer", "dwelling", f"missing layer; found {sorted(names)}")
     crs = doc["study_area"]["crs"]

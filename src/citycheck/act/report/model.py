@@ -28,6 +28,7 @@ __all__ = [
     "Report",
     "actions",
     "build_report",
+    "compare_runs",
     "fmt_value",
     "residents_by_unit",
     "translate_reason",
@@ -72,6 +73,9 @@ class Report:
     figures: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     base_note: str = ""
     has_access: bool = False
+    comparison: list[dict[str, Any]] = field(default_factory=list)
+    compare_name: str = ""
+    compare_dimensions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def fmt_value(value: Any) -> str:
@@ -293,16 +297,24 @@ def _problem_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
 
 
 def _gap_residents(
-    buildings: gpd.GeoDataFrame, cats: list[str], dist_cols: dict[str, str]
+    buildings: gpd.GeoDataFrame, cats: list[str], dist_cols: dict[str, str], rule: str = "each"
 ) -> float | None:
+    """Residents of residential buildings lacking the categories within their walking limits.
+
+    ``rule="each"``: a building lacks when any category is beyond its limit (all are needed);
+    ``"any"``: the categories are alternatives, a building lacks only when all are beyond.
+    """
     use = [c for c in cats if c in dist_cols]
     if not use or "residents" not in buildings:
         return None
-    lack = np.zeros(len(buildings), dtype=bool)
-    for c in use:
-        d = pd.to_numeric(buildings[dist_cols[c]], errors="coerce").to_numpy(float)
-        limit = categories()[c].walk_limit_m
-        lack |= ~(d <= limit)  # NaN (unreachable) counts as lacking
+    within = np.array(
+        [
+            pd.to_numeric(buildings[dist_cols[c]], errors="coerce").to_numpy(float)
+            <= categories()[c].walk_limit_m  # NaN (unreachable) and +inf are not within
+            for c in use
+        ]
+    )
+    lack = ~within.any(axis=0) if rule == "any" else ~within.all(axis=0)
     res = buildings["residents"].fillna(0.0).to_numpy(float)
     if "residential" in buildings:
         res = np.where(buildings["residential"].fillna(False).astype(bool), res, 0.0)
@@ -339,7 +351,13 @@ def _project_rows(
             ]
         residents: float | None
         basis: str
-        gap_res = _gap_residents(buildings, cats, dist_cols) if buildings is not None else None
+        rule = act.get("rule", "each") if act else "each"
+        walk_measure = iid in catalogue() and catalogue()[iid].compute == "access"
+        gap_res = (
+            _gap_residents(buildings, cats, dist_cols, rule)
+            if buildings is not None and walk_measure
+            else None
+        )
         if gap_res is not None:
             residents, basis = gap_res, "walk"
         elif failing and level in unit_residents:
@@ -507,6 +525,37 @@ def _sensitivity(doc: dict[str, Any], lang: str) -> tuple[list[dict], list[dict]
     return rows, unit_rows
 
 
+def compare_runs(a: dict[str, Any], b: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """District values of two runs side by side, with the difference and the grade change."""
+
+    def top(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {i["id"]: i for i in doc["indicators"] if i["level"] == "district"}
+
+    ta, tb = top(a), top(b)
+    cat = catalogue()
+    rows = []
+    for iid in [i for i in cat if i in ta or i in tb]:
+        x, y = ta.get(iid), tb.get(iid)
+        va = x["value"] if x else None
+        vb = y["value"] if y else None
+        rows.append(
+            {
+                "id": iid,
+                "name": cat[iid].name(lang),
+                "unit": cat[iid].unit,
+                "a": va,
+                "b": vb,
+                "a_text": fmt_value(va),
+                "b_text": fmt_value(vb),
+                "diff_text": fmt_value(vb - va) if va is not None and vb is not None else "—",
+                "grade_a": label(x["grade"], lang) if x else "—",
+                "grade_b": label(y["grade"], lang) if y else "—",
+                "changed": bool(x and y and x["grade"] != y["grade"]),
+            }
+        )
+    return rows
+
+
 def build_report(
     doc: dict[str, Any],
     *,
@@ -514,6 +563,7 @@ def build_report(
     buildings: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
     units: dict[str, gpd.GeoDataFrame] | None = None,
+    baseline: dict[str, Any] | None = None,
 ) -> Report:
     """The report's content from results.json and (optionally) the run's map layers.
 
@@ -525,6 +575,8 @@ def build_report(
     buildings, facilities, units : GeoDataFrame, optional
         Layers of ``units.gpkg``; without them, residents affected fall back to the whole area
         and the building-attribute completeness is left out.
+    baseline : dict, optional
+        results.json of an earlier run or another scenario, shown as "before" beside this run.
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang: expected 'zh' or 'en', got {lang!r}")
@@ -601,7 +653,15 @@ def build_report(
     if census:
         attribution.append(label("census_attribution", lang))
     attribution.append(f"{label('generated_by', lang)} {doc['software']['version']}")
+    comparison, compare_name, compare_dims = [], "", []
+    if baseline is not None:
+        comparison = compare_runs(baseline, doc, lang)
+        compare_name = f"{baseline['study_area']['name']} ({baseline['created'][:10]})"
+        compare_dims = _dimension_rows(baseline, lang)
     return Report(
+        comparison=comparison,
+        compare_name=compare_name,
+        compare_dimensions=compare_dims,
         lang=lang,
         title=label("title", lang),
         area_name=sa["name"],

@@ -48,6 +48,18 @@ def add_figures(report: Report, layers: MapLayers) -> Report:
         {"title": label("chart_radar", lang),
          "src": figures.dimension_radar(report.dimension_rows, lang)}
     )  # fmt: skip
+    if report.compare_dimensions:
+        figs["results"].append(
+            {
+                "title": label("chart_before_after", lang),
+                "src": figures.before_after_chart(
+                    report.compare_dimensions,
+                    report.dimension_rows,
+                    (report.compare_name, label("this_run", lang)),
+                    lang,
+                ),
+            }
+        )
     for level in ("neighbourhood", "compound"):
         dist = figures.distribution_chart(report.unit_rows, report.indicator_rows, level, lang)
         if dist:
@@ -126,10 +138,12 @@ def write_reports(
     langs: tuple[str, ...] = ("zh", "en"),
     formats: tuple[str, ...] = ("html", "pdf"),
     out_dir: str | Path | None = None,
+    compare: str | Path | None = None,
 ) -> list[Path]:
     """Read a run folder once and write its report in several languages and formats.
 
     Files are named ``report.<lang>.<format>`` in ``out_dir`` (default: the run folder).
+    ``compare`` names an earlier run (or another scenario) shown as "before" beside this one.
 
     Raises
     ------
@@ -146,14 +160,19 @@ def write_reports(
             raise ValueError(f"lang: expected 'zh' or 'en', got {lang!r}")
     run = Path(run_dir)
     doc = read_results(run)
+    baseline = read_results(compare) if compare is not None else None
     layers = load_layers(run, doc)
     target = Path(out_dir) if out_dir is not None else run
     written = []
     for lang in langs:
         report = build_report(
-            doc, lang=lang, buildings=layers.buildings, facilities=layers.facilities,
+            doc,
+            lang=lang,
+            buildings=layers.buildings,
+            facilities=layers.facilities,
             units=layers.units,
-        )  # fmt: skip
+            baseline=baseline,
+        )
         add_figures(report, layers)
         for fmt in formats:
             out = target / f"report.{lang}.{fmt}"
@@ -172,6 +191,7 @@ def write_report(
     lang: str = "en",
     fmt: str = "html",
     out: str | Path | None = None,
+    compare: str | Path | None = None,
 ) -> Path:
     """Read a run folder and write its report in one language and format.
 
@@ -183,18 +203,22 @@ def write_report(
     fmt : {"html", "pdf"}
     out : path, optional
         Output file (default ``RUN_DIR/report.<lang>.<fmt>``).
+    compare : path, optional
+        An earlier run folder (or another scenario) shown as "before".
 
     Raises
     ------
     InputError
-        If the run folder is incomplete, from an incompatible version, or lacks units.gpkg.
+        If a run folder is incomplete, from an incompatible version, or lacks units.gpkg.
     ValueError
         For an unknown language or format.
     """
     if out is None:
-        return write_reports(run_dir, langs=(lang,), formats=(fmt,))[0]
+        return write_reports(run_dir, langs=(lang,), formats=(fmt,), compare=compare)[0]
     out = Path(out)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".report-") as tmp_dir:
-        tmp = write_reports(run_dir, langs=(lang,), formats=(fmt,), out_dir=tmp_dir)[0]
+        tmp = write_reports(
+            run_dir, langs=(lang,), formats=(fmt,), out_dir=tmp_dir, compare=compare
+        )[0]
         tmp.replace(out)
     return out

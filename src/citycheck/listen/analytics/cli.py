@@ -121,11 +121,39 @@ def _print(console: Console, name: str, df: pd.DataFrame, rows: int, note: str =
     console.print(t)
 
 
+def _load(table: Path | None, db: str | None) -> pd.DataFrame:
+    if (table is None) == (db is None):
+        raise InputError("hotline stats", "table/--db", None, "give a table or --db, not both")
+    if table is not None:
+        return read_orders(table)
+    from citycheck.listen.analytics.store_adapter import frames_from_store
+    from citycheck.listen.settings import HotlineSettings
+    from citycheck.listen.store import Hotline
+
+    if db.startswith("sqlite:///") and not Path(db.removeprefix("sqlite:///")).exists():
+        raise InputError(db, "--db", db, "no such SQLite file (stats never creates a store)")
+    settings = HotlineSettings(db_url=db)
+    if not settings.secret:
+        # analytics reads no personal field; the store still wants a key to start
+        settings = HotlineSettings(db_url=db, secret="analytics-read-only")
+    h = Hotline(settings)
+    try:
+        orders, _ = frames_from_store(h)
+    finally:
+        h.close()
+    return orders
+
+
 @stats_app.command()
 def stats(
     table: Annotated[
-        Path, typer.Argument(help="Orders: NYC 311 / message-board / orders CSV or Excel")
-    ],
+        Path | None,
+        typer.Argument(help="Orders: NYC 311 / message-board / orders CSV or Excel"),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Read the hotline store at this SQLAlchemy URL instead of a file"),
+    ] = None,
     by: Annotated[str, typer.Option(help="Group by these columns (comma-separated)")] = "unit",
     period: Annotated[str | None, typer.Option(help="Also by period: W, M, Q or Y")] = None,
     rates: Annotated[str, typer.Option(help="City formulas id in the rates file")] = "default",
@@ -143,7 +171,7 @@ def stats(
     console = Console()
     err = Console(stderr=True)
     try:
-        orders = read_orders(table)
+        orders = _load(table, db)
         res = None
         if residents is not None:
             rt = pd.read_csv(residents)

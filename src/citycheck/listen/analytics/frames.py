@@ -95,6 +95,18 @@ RESOLUTIONS: dict[str, tuple[str, str]] = {
 _REQUIRED_ORDERS = ("order_id", "requested_at", "category")
 
 
+def _first_bad(s: pd.Series, conv: pd.Series) -> int | None:
+    """Row of the first value that is present but did not convert (None when all did)."""
+    cand = conv.isna() & s.notna()
+    if not cand.any():
+        return None
+    sub = s[cand]
+    bad = sub.astype(str).str.strip() != ""
+    if not bad.any():
+        return None
+    return int(s.index.get_indexer([bad.index[bad.to_numpy()][0]])[0])
+
+
 def _coerce(df: pd.DataFrame, spec: dict[str, str], source: str) -> pd.DataFrame:
     out = {}
     n = len(df)
@@ -111,26 +123,48 @@ def _coerce(df: pd.DataFrame, spec: dict[str, str], source: str) -> pd.DataFrame
             continue
         s = df[col]
         if kind == "str":
-            out[col] = s.astype(object).where(s.notna(), "").astype(str)
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                if s.isna().any():
+                    if "" not in s.cat.categories:
+                        s = s.cat.add_categories([""])
+                    s = s.fillna("")
+                out[col] = s
+            elif pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+                out[col] = s.fillna("") if s.isna().any() else s
+            else:
+                out[col] = s.astype(object).where(s.notna(), "").astype(str)
         elif kind == "datetime":
             if isinstance(s.dtype, pd.DatetimeTZDtype):
                 s = s.dt.tz_localize(None)
-            conv = pd.to_datetime(s, errors="coerce")
-            bad = conv.isna() & s.notna() & (s.astype(str).str.strip() != "")
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
+            if pd.api.types.is_datetime64_dtype(s.dtype):
+                out[col] = s.astype("datetime64[ns]")
+                continue
+            conv = pd.to_datetime(s, errors="coerce", format="mixed")
+            i = _first_bad(s, conv)
+            if i is not None:
                 raise InputError(source, col, s.iloc[i], f"not a date/time (row {i + 1})")
             out[col] = conv.astype("datetime64[ns]")
         elif kind == "float":
+            if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+                out[col] = s.astype(float)
+                continue
             conv = pd.to_numeric(s, errors="coerce")
-            bad = conv.isna() & s.notna()
-            if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
+            i = _first_bad(s, conv)
+            if i is not None:
                 raise InputError(source, col, s.iloc[i], f"not a number (row {i + 1})")
             out[col] = conv.astype(float)
         else:
             out[col] = pd.to_numeric(s, errors="coerce").fillna(0).astype(np.int64)
-    return pd.DataFrame(out, index=df.index)
+    return _frame(out, df.index)
+
+
+def _frame(columns: dict[str, pd.Series], index: pd.Index) -> pd.DataFrame:
+    """A frame from columns without consolidating them into 2-D blocks (a full copy of every
+    column, seconds at ten million rows)."""
+    frame = pd.DataFrame(index=index)
+    for name, s in columns.items():
+        frame[name] = s
+    return frame
 
 
 def normalise_orders(orders: pd.DataFrame, *, source: str = "orders") -> pd.DataFrame:
@@ -170,12 +204,12 @@ def normalise_orders(orders: pd.DataFrame, *, source: str = "orders") -> pd.Data
     if bad.any():
         raise InputError(source, "score", sc[bad].iloc[0], "satisfaction scores are 1..5")
     res = out["resolution"]
-    bad = (res != "") & ~res.isin(list(RESOLUTIONS))
+    bad = ~res.isin(["", *RESOLUTIONS])
     if bad.any():
         raise InputError(source, "resolution", res[bad].iloc[0], f"use one of {list(RESOLUTIONS)}")
-    extra = [c for c in orders.columns if c not in ORDER_COLUMNS]
-    if extra:
-        out = pd.concat([out, orders[extra]], axis=1)
+    for c in orders.columns:
+        if c not in ORDER_COLUMNS:
+            out[c] = orders[c]
     return out.reset_index(drop=True)
 
 
@@ -219,26 +253,45 @@ def order_facts(
         reopen), ``reopen_count``.
     """
     ev = normalise_events(events)
-    ev = ev.sort_values(["order_id", "seq"], kind="stable")
-    facts = pd.DataFrame(index=pd.Index(ev["order_id"].unique(), name="order_id"))
+    # integer codes for orders and kinds: every step below is a numpy pass or an integer groupby
+    oid, ids = pd.factorize(ev["order_id"])
+    seq = ev["seq"].to_numpy(np.int64)
+    order = np.lexsort((seq, oid))
+    oid, seq = oid[order], seq[order]
+    kind = ev["kind"].to_numpy(dtype=object)[order]
+    at = ev["at"].to_numpy("datetime64[ns]")[order]
+    unit = ev["unit"].to_numpy(dtype=object)[order]
+    score = ev["score"].to_numpy(float)[order]
+    resolution = ev["resolution"].to_numpy(dtype=object)[order]
+    kcode, kinds = pd.factorize(kind)
+    kinds = list(kinds)
 
-    def last_at(mask: pd.Series) -> pd.Series:
-        return ev.loc[mask].groupby("order_id")["at"].max()
+    def is_kind(*names: str) -> np.ndarray:
+        wanted = [kinds.index(n) for n in names if n in kinds]
+        return np.isin(kcode, wanted)
 
-    facts["requested_at"] = ev.loc[ev["kind"] == "accept"].groupby("order_id")["at"].min()
-    disp = ev.loc[ev["kind"] == "dispatch"]
-    facts["unit"] = disp.groupby("order_id")["unit"].last()
-    facts["unit"] = facts["unit"].fillna("")
-    facts["responded_at"] = ev.loc[ev["kind"].isin(response_kinds)].groupby("order_id")["at"].min()
-    # an order's last reopen voids every close, call-back and rating before it
-    last_reopen = ev.loc[ev["kind"] == "reopen"].groupby("order_id")["seq"].max()
-    ev["_after"] = ev["seq"] > ev["order_id"].map(last_reopen).fillna(-1)
-    facts["closed_at"] = last_at((ev["kind"] == "close") & ev["_after"])
-    rated = ev.loc[(ev["kind"] == "rate") & ev["_after"] & ev["score"].notna()]
-    facts["score"] = rated.groupby("order_id")["score"].last()
-    stated = ev.loc[ev["kind"].isin(["callback", "rate"]) & ev["_after"] & (ev["resolution"] != "")]
-    facts["resolution"] = stated.groupby("order_id")["resolution"].last()
-    facts["resolution"] = facts["resolution"].fillna("")
-    reopens = (ev["kind"] == "reopen").groupby(ev["order_id"], sort=False).sum()
-    facts["reopen_count"] = reopens.reindex(facts.index).fillna(0).astype(np.int64)
-    return facts.reset_index()
+    n = len(ids)
+
+    def agg(mask: np.ndarray, values: np.ndarray, how: str, fill):  # type: ignore[no-untyped-def]
+        out = pd.Series(values[mask]).groupby(oid[mask]).agg(how)
+        full = pd.Series(fill, index=np.arange(n), dtype=out.dtype if len(out) else None)
+        full.loc[out.index] = out.to_numpy()
+        return full.to_numpy()
+
+    reopen = is_kind("reopen")
+    last_reopen = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last_reopen, oid[reopen], seq[reopen])
+    after = seq > last_reopen[oid]
+    nat = np.datetime64("NaT", "ns")
+    facts = pd.DataFrame({"order_id": np.asarray(ids)})
+    facts["requested_at"] = agg(is_kind("accept"), at, "min", nat)
+    facts["unit"] = agg(is_kind("dispatch"), unit, "last", "")
+    facts["responded_at"] = agg(is_kind(*response_kinds), at, "min", nat)
+    facts["closed_at"] = agg(is_kind("close") & after, at, "max", nat)
+    facts["score"] = agg(is_kind("rate") & after & ~np.isnan(score), score, "last", np.nan)
+    stated = is_kind("callback", "rate") & after & (resolution != "")
+    facts["resolution"] = agg(stated, resolution, "last", "")
+    facts["reopen_count"] = np.bincount(oid[reopen], minlength=n).astype(np.int64)
+    for c in ("requested_at", "responded_at", "closed_at"):
+        facts[c] = facts[c].astype("datetime64[ns]")
+    return facts

@@ -9,7 +9,8 @@
   would grade by chance); ``lo``/``hi`` give the Wilson interval.
 - Z02 orders per 10,000 residents per year (residents of the units from the City's buildings).
 - S02 waterlogging points per km² of built-up land: waterlogging reports within ``point_m`` of
-  one another are one point; built-up land is the unit's area less green and water land use.
+  one another are one point; built-up land is the evaluation's (built land-use polygons and
+  building footprints inside the boundary, ``evaluate.indicators._overlay.built_up_land``).
 - C04 roads with disorderly parking: distinct streets (by name, else OSM id) within
   ``street_m`` of a parking report.
 
@@ -109,15 +110,16 @@ def _points(xy: np.ndarray, point_m: float) -> int:
 
 
 def _built_up_km2(city, units: gpd.GeoDataFrame) -> pd.Series:
-    open_land = city.landuse[city.landuse["lu_class"].isin(["green", "water"])]
-    union = open_land.union_all() if len(open_land) else None
-    areas = {}
-    for uid, geom in zip(units["unit_id"], units.geometry, strict=True):
-        g = geom.intersection(city.boundary)
-        if union is not None:
-            g = g.difference(union)
-        areas[str(uid)] = g.area / 1e6
-    return pd.Series(areas)
+    # the evaluation's own definition of built-up land, so S02 agrees with L12 and the rest
+    from citycheck.evaluate.indicators import built_up_land
+
+    built = built_up_land(city)
+    return pd.Series(
+        {
+            str(uid): geom.intersection(built).area / 1e6
+            for uid, geom in zip(units["unit_id"], units.geometry, strict=True)
+        }
+    )
 
 
 def hotline_indicators(

@@ -202,13 +202,16 @@ def order_flags(
 
     closed_at = o["closed_at"].to_numpy("datetime64[ns]")
     closed = ~np.isnat(closed_at)
-    res = o["resolution"].to_numpy(dtype=object).astype(str)
-    if cfg.resolution_from_closure:
-        res = np.where((res == "") & closed, "resolved", res)
+    res = o["resolution"]
+    stated = (res != "").to_numpy()
     credit = np.zeros(len(o))
     for outcome, w in cfg.resolution_weights.items():
-        credit[res == outcome] = w
-    assessed = (res != "") & eligible
+        credit[(res == outcome).to_numpy()] = w
+    if cfg.resolution_from_closure:
+        inferred = ~stated & closed
+        credit[inferred] = cfg.resolution_weights.get("resolved", 1.0)
+        stated = stated | inferred
+    assessed = stated & eligible
     if cfg.resolution_basis == "received":
         assessed = eligible.copy()
     res_credit = np.where(assessed, credit, 0.0)
@@ -228,22 +231,24 @@ def order_flags(
     # a closure stamped before the request is a data error: no closure time from it
     bad_dates = closed & (hours < 0)
     hours = np.where(closed & ~bad_dates, hours, np.nan)
-    return pd.DataFrame(
-        {
-            "eligible": resp_decided.astype(float),
-            "responded": responded.astype(float),
-            "res_credit": res_credit,
-            "assessed": assessed.astype(float),
-            "rated": rated.astype(float),
-            "sat_credit": sat_credit,
-            "due_decided": due_decided.astype(float),
-            "on_time": on_time.astype(float),
-            "closed": closed.astype(float),
-            "closure_hours": hours.astype(float),
-            "closed_before_requested": bad_dates.astype(float),
-        },
-        index=o.index,
-    )
+    cols = {
+        "eligible": resp_decided.astype(float),
+        "responded": responded.astype(float),
+        "res_credit": res_credit,
+        "assessed": assessed.astype(float),
+        "rated": rated.astype(float),
+        "sat_credit": sat_credit,
+        "due_decided": due_decided.astype(float),
+        "on_time": on_time.astype(float),
+        "closed": closed.astype(float),
+        "closure_hours": hours.astype(float),
+        "closed_before_requested": bad_dates.astype(float),
+    }
+    # one 2-D float block: no consolidation copy when the frame is built
+    block = np.empty((len(o), len(cols)))
+    for j, v in enumerate(cols.values()):
+        block[:, j] = v
+    return pd.DataFrame(block, columns=list(cols), index=o.index, copy=False)
 
 
 _SUMS = ("eligible", "responded", "res_credit", "assessed", "rated", "sat_credit")
@@ -329,14 +334,18 @@ def three_rates(
     o = normalise_orders(orders)
     flags = order_flags(o, cfg, as_of=as_of, normalised=True)
     keys = list(by)
+    uniques: dict[str, pd.Index] = {}
     for k in keys:
         if k not in o.columns:
             raise InputError("orders", k, None, "no such column to group by")
-        flags[k] = o[k].to_numpy()
+        # group on integer codes (fast in both engines); names are put back afterwards
+        codes, uniques[k] = pd.factorize(o[k], sort=True)
+        flags[k] = codes
     if period:
-        if period not in ("D", "W", "M", "Q", "Y"):
+        if period not in _PERIODS:
             raise InputError("three_rates", "period", period, "use D, W, M, Q or Y")
-        flags["period"] = o["requested_at"].dt.to_period(period).astype(str).to_numpy()
+        codes, uniques["period"] = _period_codes(o["requested_at"], period)
+        flags["period"] = codes
         keys = [*keys, "period"]
     if engine == "duckdb":
         g = _group_duckdb(flags, keys)
@@ -344,7 +353,31 @@ def three_rates(
         g = _group_pandas(flags, keys)
     else:
         raise InputError("three_rates", "engine", engine, "use duckdb or pandas")
+    for k in keys:
+        g[k] = np.asarray(uniques[k])[g[k].to_numpy(np.int64)]
     return _rates_from_sums(g, keys, cfg)
+
+
+_PERIODS = {"D": "D", "W": "W", "M": "M", "Q": "Q", "Y": "Y"}
+
+
+def _period_codes(t: pd.Series, period: str) -> tuple[np.ndarray, pd.Index]:
+    """Integer period codes of datetimes and the period labels (via unique values only)."""
+    v = t.to_numpy("datetime64[ns]")
+    if period == "W":
+        days = v.astype("datetime64[D]").astype(np.int64)
+        base = (days - ((days + 3) % 7)).astype("datetime64[D]")  # Monday of the week
+    elif period in ("Q", "Y"):
+        base = v.astype("datetime64[M]")
+    else:
+        base = v.astype(f"datetime64[{period}]")
+    codes, uniq = pd.factorize(base, sort=True)
+    labels = pd.DatetimeIndex(uniq).to_period(period).astype(str)
+    if period in ("Q", "Y"):
+        # months collapse to their quarter or year: recode on the labels
+        codes2, labels2 = pd.factorize(np.asarray(labels)[codes], sort=True)
+        return codes2, pd.Index(labels2)
+    return codes, pd.Index(labels)
 
 
 def _rates_from_sums(g: pd.DataFrame, keys: list[str], cfg: RateConfig) -> pd.DataFrame:

@@ -135,22 +135,25 @@ def generate_orders(
     df = pd.DataFrame(
         {
             "requested_at": requested.astype("datetime64[ns]"),
-            "category": np.array(cats, dtype=object)[cat],
-            "unit": np.char.add("U", np.char.zfill(unit.astype(str), 2)).astype(object),
-            "area": np.char.add("D", area.astype(str)).astype(object),
+            "category": pd.Categorical.from_codes(cat, cats),
+            "unit": pd.Categorical.from_codes(unit, [f"U{i:02d}" for i in range(n_units)]),
+            "area": pd.Categorical.from_codes(area, [f"D{i}" for i in range(n_areas)]),
             "lat": lat,
             "lon": lon,
-            "requester": np.char.add("R", rng.integers(0, max(10, n // 3), n).astype(str)).astype(
-                object
+            "requester": _labels("R", rng.integers(0, max(10, n // 3), n)),
+            "request_type": pd.Categorical.from_codes(
+                (rng.random(n) >= 0.8).astype(np.int8), ["complaint", "help"]
             ),
-            "request_type": np.where(rng.random(n) < 0.8, "complaint", "help").astype(object),
             "responded_at": (requested + (resp_h * 3600).astype("timedelta64[s]")).astype(
                 "datetime64[ns]"
             ),
             "respond_due_at": (requested + np.timedelta64(24, "h")).astype("datetime64[ns]"),
             "closed_at": closed_at.astype("datetime64[ns]"),
             "due_at": (requested + np.timedelta64(5, "D")).astype("datetime64[ns]"),
-            "resolution": np.where(np.isnat(closed_at), "", resolution).astype(object),
+            "resolution": pd.Categorical(
+                np.where(np.isnat(closed_at), "", resolution),
+                categories=["", "resolved", "partly", "unresolved"],
+            ),
             "score": np.where(rated & ~np.isnat(closed_at), score, np.nan),
             "reopen_count": reopened.astype(np.int64),
             "text": "",
@@ -159,8 +162,8 @@ def generate_orders(
     if plant is not None:
         df = _plant(df, plant, rng, lon0, strip, lat0, lat1)
     df = df.sort_values("requested_at", kind="stable").reset_index(drop=True)
-    df.insert(0, "order_id", np.char.add("S", np.arange(len(df)).astype(str)).astype(object))
-    df["text"] = df["category"].map({k: v[0] for k, v in CATEGORIES.items()})
+    df.insert(0, "order_id", _labels("S", np.arange(len(df))))
+    df["text"] = df["category"].map({k: v[0] for k, v in CATEGORIES.items()}).astype("category")
     return df
 
 
@@ -200,6 +203,12 @@ def _plant(df, plant, rng, lon0, strip, lat0, lat1) -> pd.DataFrame:
             extra[c] = extra[c] + shift
         df = pd.concat([df, extra], ignore_index=True)
     return df
+
+
+def _labels(prefix: str, ids: np.ndarray) -> pd.Categorical:
+    """Categorical string labels prefix+id, formatting each distinct id once."""
+    codes, uniq = pd.factorize(ids)
+    return pd.Categorical.from_codes(codes, [f"{prefix}{i}" for i in uniq])
 
 
 def events_from_orders(orders: pd.DataFrame) -> pd.DataFrame:

@@ -265,7 +265,7 @@ def repeat_places(
         o = o.loc[o[place].astype(str).str.strip() != ""].copy()
         o["place"] = o[place].astype(str)
     o["month"] = o["requested_at"].dt.to_period("M")
-    g = o.groupby(["place", by], sort=False)
+    g = o.groupby(["place", by], sort=False, observed=True)
     out = pd.DataFrame(
         {
             "orders": g.size(),
@@ -291,9 +291,12 @@ def repeat_callers(
         ``order_ids``; most orders first.
     """
     o = normalise_orders(orders)
-    o = o.loc[o["requester"] != ""].copy()
+    o = o.loc[o["requester"] != ""]
+    # keep only requester-theme pairs with enough orders before the (slower) list aggregation
+    size = o.groupby(["requester", by], sort=False, observed=True)["order_id"].transform("size")
+    o = o.loc[size >= min_orders].copy()
     o["month"] = o["requested_at"].dt.to_period("M")
-    g = o.groupby(["requester", by], sort=False)
+    g = o.groupby(["requester", by], sort=False, observed=True)
     out = pd.DataFrame(
         {
             "orders": g.size(),

@@ -112,6 +112,26 @@ function fillMenus() {
   fillSelect($("level"), levels, state.level);
 }
 
+function lcColour(t) { // 0 missing → green, more → orange to dark red
+  if (t <= 0) return "#43a047";
+  const a = [253, 187, 132], b = [179, 0, 0];
+  const c = a.map((x, k) => Math.round(x + t * (b[k] - x)));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+function drawLcLegend(max) {
+  if (state.legend) state.legend.remove();
+  state.legend = L.control({ position: "bottomright" });
+  state.legend.onAdd = () => {
+    const div = L.DomUtil.create("div", "legend lc-legend");
+    const steps = [...new Set([0, 1, Math.ceil(max / 2), max])];
+    div.innerHTML = `<b>${esc(L_("map_life_circle"))}</b><br>${esc(L_("missing_categories"))}<br>` +
+      steps.map((k) => `<i style="background:${lcColour(k / max)}"></i>${k}`).join("<br>");
+    return div;
+  };
+  state.legend.addTo(map);
+}
+
 function drawLegend(lo, hi, unit) {
   if (state.legend) state.legend.remove();
   state.legend = L.control({ position: "bottomright" });
@@ -130,17 +150,22 @@ async function drawMap(fit) {
   const data = await api(`/api/runs/${state.run}/geojson/${state.level}`);
   const info = indicatorInfo();
   const col = state.ind ? state.ind.replace(/\./g, "_") : null;
+  const isBuilding = state.level === "dwelling";
+  const lcMode = isBuilding && data.features.some((f) => typeof f.properties.lc_missing === "number")
+    && !data.features.some((f) => typeof f.properties[col] === "number");
+  const lcMax = lcMode ? Math.max(1, ...data.features.map((f) => f.properties.lc_missing || 0)) : 1;
   const vals = data.features.map((f) => f.properties[col]).filter((v) => typeof v === "number");
   const lo = vals.length ? Math.min(...vals) : null;
   const hi = vals.length ? Math.max(...vals) : null;
   if (state.layer) state.layer.remove();
-  const isBuilding = state.level === "dwelling";
   state.layer = L.geoJSON(data, {
     style: (f) => {
       const v = f.properties[col];
       const g = f.properties[col + "_grade"];
+      const m = f.properties.lc_missing;
       const fill = typeof v === "number" ? colour(hi > lo ? (v - lo) / (hi - lo) : 0.5)
-        : (isBuilding ? (f.properties.residential ? "#a1887f" : "#d7ccc8") : "#eeeeee");
+        : (lcMode && f.properties.residential ? lcColour(m / lcMax)
+          : (isBuilding ? (f.properties.residential ? "#a1887f" : "#d7ccc8") : "#eeeeee"));
       return { color: g === "fail" ? GRADE.fail : (isBuilding ? "#8d6e63" : "#607d8b"),
         weight: g === "fail" ? 2.5 : (isBuilding ? 0.3 : 1), fillColor: fill,
         fillOpacity: isBuilding ? 0.8 : 0.5 };
@@ -152,7 +177,7 @@ async function drawMap(fit) {
   $("map").dataset.features = String(data.features.length);
   $("map").dataset.indicator = state.ind || "";
   $("map").dataset.level = state.level;
-  drawLegend(lo, hi, info ? info.unit : "");
+  if (lcMode) drawLcLegend(lcMax); else drawLegend(lo, hi, info ? info.unit : "");
   if (!state.base) {  // the run's own buildings as a light, non-interactive base map
     const b = await api(`/api/runs/${state.run}/geojson/dwelling`);
     state.base = L.geoJSON(b, { renderer: baseRenderer, interactive: false,
