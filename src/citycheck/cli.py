@@ -277,6 +277,9 @@ from citycheck.batch.cli import batch_command, urban_system_command  # noqa: E40
 
 app.command("batch")(batch_command)
 app.command("urban-system")(urban_system_command)
+from citycheck.lifeline.cli import lifeline_app  # noqa: E402  (lifeline subcommands)
+
+app.add_typer(lifeline_app, name="lifeline")
 
 
 def main() -> None:  # pragma: no cover - console entry

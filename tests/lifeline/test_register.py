@@ -183,3 +183,33 @@ def test_gis_register_bad_column_mapping(ky4, tmp_path):
     _gis_layer(ky4).to_file(path, layer="pipes", driver="GPKG")
     with pytest.raises(RegisterError, match=r"'MAT_X'.*material"):
         register_from_gis(path, layer="pipes", columns={"material": "MAT_X"})
+
+
+def test_gis_point_assets_and_source_connectivity(ky4, tmp_path):
+    # a reservoir point at one end of the connected piece: the stray pipe is still the only
+    # disconnected record, now judged by "no path to a source"
+    layer = _gis_layer(ky4)
+    path = tmp_path / "net.gpkg"
+    layer.to_file(path, layer="pipes", driver="GPKG")
+    start = layer.geometry.iloc[0].coords[0]
+    pts = gpd.GeoDataFrame(
+        {"asset_id": ["R1", "V1"], "type": ["reservoir", "valve"]},
+        geometry=gpd.points_from_xy([start[0], start[0] + 5], [start[1], start[1]]),
+        crs=layer.crs,
+    )
+    pts.to_file(path, layer="assets", driver="GPKG")
+    reg = register_from_gis(path, layer="pipes", points_layer="assets", network="water")
+    assert list(reg.points["kind"]) == ["reservoir", "valve"]
+    # the reservoir sits on a pipe end: it is snapped onto that node
+    assert reg.points.loc[0, "node"] in set(reg.pipes["from_node"]) | set(reg.pipes["to_node"])
+    v = validate_register(reg, year=2026)
+    assert "STRAY" in set(v.issues["record"])
+    assert "STRAY" not in set(v.pipes["pipe_id"])
+    assert len(v.pipes) == 6
+    # move the reservoir onto the stray pipe: now the stray pipe is the fed one and the eight
+    # others have no source (the largest piece is not assumed to be the good one)
+    pts.geometry = gpd.points_from_xy([0.0, 5.0], [0.0, 0.0])
+    pts.to_file(path, layer="assets", driver="GPKG", mode="w")
+    reg = register_from_gis(path, layer="pipes", points_layer="assets", network="water")
+    v = validate_register(reg, year=2026)
+    assert list(v.pipes["pipe_id"]) == ["STRAY"]

@@ -22,6 +22,7 @@ Klise, K. et al. (2017). A software framework for assessing the resilience of dr
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
@@ -146,7 +147,15 @@ class _ToolkitRunner:
         self.en = ENepanet()
         self.en.ENopen(inp, os.path.join(folder, "model.rpt"), "")
         self.junctions = list(wn.junction_name_list)
-        self.j_idx = [self.en.ENgetnodeindex(n) for n in self.junctions]
+        # only junctions with demand can fall short; the others are read as zero
+        has_demand = [
+            any(d.base_value != 0 for d in wn.get_node(n).demand_timeseries_list)
+            for n in self.junctions
+        ]
+        self.read_pos = np.nonzero(has_demand)[0]
+        self.j_idx = [self.en.ENgetnodeindex(self.junctions[i]) for i in self.read_pos]
+        # EPANET 2.2's project API (what WNTR opens) returns doubles
+        self._value = ctypes.c_double()
         self.report_s = int(wn.options.time.report_timestep)
         self.duration_s = int(wn.options.time.duration)
         self.controlled = {
@@ -167,7 +176,7 @@ class _ToolkitRunner:
                 t = int(self.en.ENrunH())
                 if t % self.report_s == 0 and (not times or times[-1] != t):
                     times.append(t)
-                    rows.append([self.en.ENgetnodevalue(j, EN.DEMAND) for j in self.j_idx])
+                    rows.append(self._demands(EN.DEMAND))
                 step = self.en.ENnextH()
                 if step <= 0:
                     break
@@ -175,8 +184,23 @@ class _ToolkitRunner:
             self.en.ENcloseH()
             for i, v in zip(idx, saved, strict=True):
                 self.en.ENsetlinkvalue(i, EN.INITSTATUS, v)
-        # LPS -> m3/s
-        return pd.DataFrame(np.asarray(rows) / 1000.0, index=times, columns=self.junctions)
+        full = np.zeros((len(rows), len(self.junctions)))
+        full[:, self.read_pos] = np.asarray(rows).reshape(len(rows), -1) / 1000.0  # L/s -> m3/s
+        return pd.DataFrame(full, index=times, columns=self.junctions)
+
+    def _demands(self, code: int) -> list[float]:
+        # the EPANET 2.2 project API called directly: the wrapper's per-call checks cost more
+        # than the read itself when thousands of junctions are read per step
+        lib, project, ref = self.en.ENlib, self.en._project, ctypes.byref(self._value)
+        if project is None:  # legacy single-project API: use the wrapper
+            return [self.en.ENgetnodevalue(j, code) for j in self.j_idx]
+        out = []
+        for j in self.j_idx:
+            err = lib.EN_getnodevalue(project, j, code, ref)
+            if err > 100:
+                raise RuntimeError(f"EPANET error {err} reading node {j}")
+            out.append(self._value.value)
+        return out
 
     def close(self) -> None:
         self.en.ENclose()
@@ -203,7 +227,13 @@ def _summarise(
     common = baseline.index.intersection(delivered.index)
     if len(common) < len(baseline.index):
         raise RuntimeError(f"scenario {name}: simulation stopped early at t={delivered.index[-1]}")
-    short = (baseline.loc[common] - delivered.loc[common]).clip(lower=0).mean(axis=0)
+    # EPANET's PDA occasionally reports negative "delivered" demand at junctions cut off from
+    # every source (an ill-posed sub-system); a junction can receive neither less than nothing
+    # nor more than its intact supply, so the shortfall is clipped to [0, baseline]
+    got = delivered.loc[common]
+    anomalous = int((got < -1e-6).to_numpy().sum())
+    base = baseline.loc[common].clip(lower=0)
+    short = (base - got.clip(lower=0)).clip(lower=0).mean(axis=0)
     frac = (short / expected_mean.where(expected_mean > 0)).fillna(0.0).clip(upper=1.0)
     hit = frac[frac > affected_fraction].index
     cats: dict[str, int] = {}
@@ -219,6 +249,7 @@ def _summarise(
         "nodes_affected": len(hit),
         "facilities_affected": int(sum(cats.values())),
         "facility_categories": ";".join(f"{k}:{v}" for k, v in sorted(cats.items())),
+        "negative_demand_values": anomalous,
     }
 
 
@@ -300,9 +331,11 @@ def scenario_criticality(
     DataFrame
         Indexed by ``scenario``: ``links_closed``, ``unmet_m3_per_day``, ``unmet_share`` (of all
         demand), ``residents_affected`` (residents weighted by the share of their water lost),
-        ``nodes_affected``, ``facilities_affected``, ``facility_categories``, ``error`` (NaN when
-        solved), ``rank`` (1 = most unmet demand). Baseline shortfall (the intact network below
-        required pressure) is not counted.
+        ``nodes_affected``, ``facilities_affected``, ``facility_categories``,
+        ``negative_demand_values`` (junction-times where EPANET returned a negative delivered
+        demand, clipped to zero), ``error`` (NaN when solved), ``rank`` (1 = most unmet
+        demand). Baseline shortfall (the intact network below required pressure) is not
+        counted.
     """
 
     settings = settings or HydraulicSettings()
@@ -342,7 +375,14 @@ def _scenario_criticality(
     from citycheck.lifeline.register import register_from_inp
     from citycheck.lifeline.risk import residents_from_demand
 
-    baseline = _delivered(wn, [], "epanet", os.path.join(root, "base"))
+    # the intact network through the same toolkit session type the workers use, so that the
+    # shortfall compares like with like
+    base_dir = tempfile.mkdtemp(prefix="base-", dir=root)
+    base_runner = _ToolkitRunner(wn, base_dir)
+    try:
+        baseline = base_runner.run([])
+    finally:
+        base_runner.close()
     expected_mean = _expected(wn, baseline.index.to_numpy()).mean(axis=0)
     if residents is None:
         residents = residents_from_demand(register_from_inp(path).points)
@@ -497,7 +537,8 @@ def verify_with_wntr_simulator(
     Returns
     -------
     DataFrame
-        Indexed by scenario: ``unmet_m3_per_day``, ``residents_affected``, ``nodes_affected``.
+        Indexed by scenario: ``unmet_m3_per_day``, ``residents_affected``, ``nodes_affected``,
+        ``negative_demand_values``, ``error`` (NaN when WNTR's solver finished the period).
     """
     from citycheck.lifeline.register import register_from_inp
     from citycheck.lifeline.risk import residents_from_demand
@@ -507,13 +548,20 @@ def verify_with_wntr_simulator(
         residents = residents_from_demand(register_from_inp(path).points)
     wn = _prepare(path, settings)
     baseline = _delivered(wn, [], "wntr", None)
+    t = wn.options.time
+    n_times = int(t.duration // t.report_timestep) + 1
+    if len(baseline.index) < n_times:
+        raise RuntimeError(
+            f"{path}: WNTR's solver did not converge on the intact network "
+            f"({len(baseline.index)} of {n_times} report times solved); no independent check"
+        )
     expected_mean = _expected(wn, baseline.index.to_numpy()).mean(axis=0)
     rows = []
     for name, closed in scenarios.items():
         fresh = _prepare(path, settings)
-        d = _delivered(fresh, list(closed), "wntr", None)
-        rows.append(
-            _summarise(
+        try:
+            d = _delivered(fresh, list(closed), "wntr", None)
+            row = _summarise(
                 str(name),
                 list(closed),
                 d,
@@ -523,7 +571,11 @@ def verify_with_wntr_simulator(
                 {},
                 affected_fraction,
             )
-        )
-    return pd.DataFrame(rows).set_index("scenario")[
-        ["unmet_m3_per_day", "residents_affected", "nodes_affected"]
-    ]
+        except Exception as exc:  # WNTR's solver may fail to converge where EPANET does not
+            row = {"scenario": str(name), "error": f"{type(exc).__name__}: {exc}"}
+        rows.append(row)
+    out = pd.DataFrame(rows).set_index("scenario")
+    if "error" not in out:
+        out["error"] = np.nan
+    cols = ["unmet_m3_per_day", "residents_affected", "nodes_affected", "negative_demand_values"]
+    return out.reindex(columns=[*cols, "error"])

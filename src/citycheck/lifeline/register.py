@@ -468,6 +468,13 @@ def register_from_gis(
     pipes = pipes[[*PIPE_COLUMNS, "geometry"]]
     if points_layer is not None:
         points = _points_from_gis(path, points_layer, src)
+        if raw.crs is not None and points.crs is not None and points.crs != pipes.crs:
+            points = points.to_crs(pipes.crs)
+        if "from_node" not in columns:
+            # the node a point asset sits on, with the same snapping as the pipe ends
+            points["node"] = [
+                f"n{round(g.x / snap_m)}_{round(g.y / snap_m)}" for g in points.geometry
+            ]
     else:
         points = gpd.GeoDataFrame(
             {c: pd.Series(dtype=object) for c in POINT_COLUMNS}, geometry=[], crs=pipes.crs
@@ -667,7 +674,8 @@ def _disconnected(register: AssetRegister, require_source: bool) -> np.ndarray:
     pts = register.points
     sources = set()
     if require_source and len(pts):
-        sources = set(pts.loc[pts["kind"].isin(SOURCE_KINDS), "asset_id"].astype(str))
+        node_col = "node" if "node" in pts.columns else "asset_id"
+        sources = set(pts.loc[pts["kind"].isin(SOURCE_KINDS), node_col].astype(str))
     extra = list(zip(register.links["from_node"], register.links["to_node"], strict=True))
     for net, grp in pipes[ok].groupby("network", dropna=False):
         G = nx.Graph()

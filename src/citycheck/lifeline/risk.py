@@ -520,6 +520,8 @@ def risk_table(
             "diameter_mm": pipes["diameter_mm"].to_numpy(),
             "length_m": pipes["length_m"].to_numpy(),
             "street": pipes["street"].to_numpy() if "street" in pipes else None,
+            "from_node": pipes["from_node"].to_numpy(),
+            "to_node": pipes["to_node"].to_numpy(),
         }
     )
     for c in fail.columns:

@@ -26,6 +26,7 @@ __all__ = [
     "WATER_LEVEL_LEVELS_M",
     "DailyPattern",
     "cusum",
+    "cusum_statistic",
     "learn_daily_pattern",
     "pattern_zscores",
     "threshold_levels",
@@ -120,19 +121,24 @@ def pattern_zscores(
     return (np.asarray(values, dtype=float) - mu) / sd
 
 
-def cusum(z: np.ndarray, *, k: float = 0.5, h: float = 8.0, direction: int = -1) -> np.ndarray:
-    """One-sided CUSUM of standardised residuals; True where the statistic exceeds ``h``.
+def cusum_statistic(z: np.ndarray, *, k: float = 0.5, direction: int = -1) -> np.ndarray:
+    """One-sided CUSUM statistic ``S_t = max(0, S_{t-1} + direction * z_t - k)``.
 
-    ``S_t = max(0, S_{t-1} + direction * z_t - k)``; ``direction=-1`` watches for falls
-    (pressure), ``+1`` for rises (flow). Missing values (NaN) leave the statistic unchanged.
+    ``direction=-1`` watches for falls (pressure), ``+1`` for rises (flow). Missing values (NaN)
+    leave the statistic unchanged.
     """
     s = 0.0
-    out = np.zeros(len(z), dtype=bool)
+    out = np.zeros(len(z))
     for i, x in enumerate(np.asarray(z, dtype=float)):
         if not np.isnan(x):
             s = max(0.0, s + direction * x - k)
-        out[i] = s > h
+        out[i] = s
     return out
+
+
+def cusum(z: np.ndarray, *, k: float = 0.5, h: float = 8.0, direction: int = -1) -> np.ndarray:
+    """One-sided CUSUM of standardised residuals; True where the statistic exceeds ``h``."""
+    return cusum_statistic(z, k=k, direction=direction) > h
 
 
 def threshold_levels(values: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
