@@ -42,21 +42,29 @@ def bucket_width(cutoff_m: float) -> float:
     return max(float(cutoff_m) / 256.0, 0.5)
 
 
-def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> np.ndarray:
-    qrow = np.full(n_nodes, -1, dtype=np.int64)
+def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Output row of every node (-1: not queried), rows in node order for memory locality;
+    and the row of each query node."""
     qn = np.asarray(query_nodes, dtype=np.int64)
-    if np.any(qn < 0):
-        raise ValueError("query_nodes: -1 (an unsnapped owner) cannot be queried; filter first")
-    if np.unique(qn).size != qn.size:
+    if np.any(qn < 0) or np.any(qn >= n_nodes):
+        raise ValueError(
+            "query_nodes: ids must be nodes of the graph (-1 marks an unjoined owner; filter it)"
+        )
+    order = np.argsort(qn, kind="stable")
+    sq = qn[order]
+    if sq.size and np.any(sq[1:] == sq[:-1]):
         raise ValueError("query_nodes: duplicate node ids")
-    qrow[qn] = np.arange(qn.size)
-    return qrow
+    qrow = np.full(n_nodes, -1, dtype=np.int64)
+    qrow[sq] = np.arange(sq.size)
+    row_of = np.empty(qn.size, dtype=np.int64)
+    row_of[order] = np.arange(qn.size)
+    return qrow, row_of
 
 
 def _pack(sources: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray]:
     names = list(sources)
     arrays = [np.asarray(sources[c], dtype=np.int64) for c in names]
-    arrays = [a[a >= 0] for a in arrays]
+    arrays = [np.sort(a[a >= 0]) for a in arrays]  # node order = Morton order: cache locality
     ptr = np.zeros(len(names) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([a.size for a in arrays])
     nodes = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
@@ -69,6 +77,8 @@ def nearest_distance(
     query_nodes: np.ndarray,
     *,
     cutoff_m: float,
+    n_threads: int | None = None,
+    method: str = "bucket",
 ) -> dict[str, np.ndarray]:
     """Distance from each query node to the nearest source of each category.
 
@@ -82,6 +92,10 @@ def nearest_distance(
         Nodes to report (building hubs, or street nodes).
     cutoff_m : float
         Search bound; farther distances are +inf.
+    n_threads : int, optional
+        Threads to spread the categories over (numba's setting by default).
+    method : {"bucket", "heap"}
+        Priority queue of the search (both exact).
 
     Returns
     -------
@@ -89,13 +103,16 @@ def nearest_distance(
         Category to distances (metres) aligned with ``query_nodes``.
     """
     names, ptr, nodes = _pack(sources)
-    qrow = _query_rows(graph.n_nodes, query_nodes)
+    qrow, row_of = _query_rows(graph.n_nodes, query_nodes)
     width = bucket_width(cutoff_m)
+    plan_ptr, plan_cat = thread_plan(np.ones(len(names)), n_threads)
     out = nearest_by_group(
         graph.indptr,
         graph.indices,
         graph.weights,
         graph.transit,
+        plan_ptr,
+        plan_cat,
         ptr,
         nodes,
         np.zeros(nodes.size),
@@ -104,8 +121,9 @@ def nearest_distance(
         bucket_count(cutoff_m, width),
         qrow,
         int(np.asarray(query_nodes).size),
+        method == "heap",
     )
-    return {c: out[k] for k, c in enumerate(names)}
+    return {c: out[k][row_of] for k, c in enumerate(names)}
 
 
 def counts_within(
@@ -143,11 +161,10 @@ def counts_within(
     if radii.size == 0 or not np.all(np.isfinite(radii)) or radii[0] < 0:
         raise ValueError(f"radii_m: need finite non-negative radii, got {list(radii_m)}")
     names, ptr, nodes = _pack(sources)
-    qrow = _query_rows(graph.n_nodes, query_nodes)
+    qrow, row_of = _query_rows(graph.n_nodes, query_nodes)
     n_query = int(np.asarray(query_nodes).size)
     load = np.diff(ptr).astype(np.float64)
     plan_ptr, plan_cat = thread_plan(load, n_threads)
-    width = bucket_width(radii[-1])
     counts, near = counts_by_group(
         graph.indptr,
         graph.indices,
@@ -158,16 +175,13 @@ def counts_within(
         ptr,
         np.arange(nodes.size + 1, dtype=np.int64),
         nodes,
-        np.zeros(nodes.size),
         radii,
-        width,
-        bucket_count(radii[-1], width),
         qrow,
         n_query,
     )
     return (
-        {c: counts[k].T for k, c in enumerate(names)},
-        {c: near[k] for k, c in enumerate(names)},
+        {c: counts[k][row_of] for k, c in enumerate(names)},
+        {c: near[k][row_of] for k, c in enumerate(names)},
     )
 
 
