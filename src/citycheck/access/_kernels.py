@@ -359,7 +359,6 @@ def _count_search(
     """
     n_t = 0
     size = 0
-    n_rad = radii.size
     for k in range(src_nodes.size):
         s = src_nodes[k]
         if dist[s] == INF:
@@ -367,7 +366,6 @@ def _count_search(
             n_t += 1
             dist[s] = 0.0
             size = _hpush(hk, hv, size, 0.0, s)
-    first = True
     while size > 0:
         du = hk[0]
         u = hv[0]

@@ -69,8 +69,9 @@ class AccessResult:
     ----------
     buildings : DataFrame
         Indexed like the buildings analysed. Columns: ``residential``, ``reachable`` (joined
-        to the network within ``max_snap_m``), ``snap_m``, ``component`` and ``component_length_m`` (the network
-        piece it joined; small pieces are campus or compound paths), then per category
+        to the network within ``max_snap_m``), ``snap_m``, ``component`` and
+        ``component_length_m`` (the network piece it joined; small pieces are campus or
+        compound paths), then per category
         :func:`dist_column` (metres; +inf beyond the search bound; NaN when the building is
         unreachable or the category has no facility in the area) and :func:`count_column` per
         radius (nullable integers, NA where the distance is NaN), then the life-circle flags of
