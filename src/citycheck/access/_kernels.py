@@ -246,7 +246,117 @@ def heap_search(
     return n_t
 
 
+@njit(cache=True)
+def _nearest_chunk(
+    indptr,
+    indices,
+    weights,
+    transit,
+    cats,
+    cat_ptr,
+    src_nodes,
+    src_dist,
+    cutoff,
+    width,
+    nb,
+    qrow,
+    out,
+    use_heap,
+    max_src,
+):  # pragma: no cover - compiled
+    """Run the categories ``cats`` one after another with one set of scratch arrays."""
+    n = indptr.size - 1
+    dist = np.full(n, INF)
+    touched = np.empty(n, dtype=np.int32)
+    cap = indices.size + max_src + 1 if use_heap else 0
+    hk = np.empty(cap, dtype=np.float64)
+    hv = np.empty(cap, dtype=np.int32)
+    heads = np.empty(nb, dtype=np.int32)
+    m = 0 if use_heap else n
+    bnext = np.empty(m, dtype=np.int32)
+    bprev = np.empty(m, dtype=np.int32)
+    inb = np.full(m, -1, dtype=np.int32)
+    for c in cats:
+        a = cat_ptr[c]
+        b = cat_ptr[c + 1]
+        if use_heap:
+            n_t = heap_search(
+                indptr,
+                indices,
+                weights,
+                transit,
+                src_nodes[a:b],
+                src_dist[a:b],
+                cutoff,
+                dist,
+                touched,
+                hk,
+                hv,
+            )
+        else:
+            n_t = bounded_search(
+                indptr,
+                indices,
+                weights,
+                transit,
+                src_nodes[a:b],
+                src_dist[a:b],
+                cutoff,
+                width,
+                dist,
+                touched,
+                heads,
+                bnext,
+                bprev,
+                inb,
+            )
+        for k in range(n_t):
+            i = touched[k]
+            q = qrow[i]
+            if q >= 0:
+                out[c, q] = dist[i]
+            dist[i] = INF
+
+
 @njit(cache=True, parallel=True)
+def _nearest_parallel(
+    indptr,
+    indices,
+    weights,
+    transit,
+    plan_ptr,
+    plan_cat,
+    cat_ptr,
+    src_nodes,
+    src_dist,
+    cutoff,
+    width,
+    nb,
+    qrow,
+    out,
+    use_heap,
+    max_src,
+):  # pragma: no cover - compiled
+    for t in prange(plan_ptr.size - 1):
+        _nearest_chunk(
+            indptr,
+            indices,
+            weights,
+            transit,
+            plan_cat[plan_ptr[t] : plan_ptr[t + 1]],
+            cat_ptr,
+            src_nodes,
+            src_dist,
+            cutoff,
+            width,
+            nb,
+            qrow,
+            out,
+            use_heap,
+            max_src,
+        )
+
+
 def nearest_by_group(
     indptr,
     indices,
@@ -263,75 +373,50 @@ def nearest_by_group(
     qrow,
     n_query,
     use_heap,
-):  # pragma: no cover - compiled
+):
     """Nearest distance from every query node to each category's sources (multi-source).
 
     Sources of category ``c`` are ``src_nodes[cat_ptr[c]:cat_ptr[c+1]]`` at start distances
     ``src_dist``; ``qrow[node]`` is the output row of a node (-1: not reported). Thread ``t``
-    runs categories ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]`` with its own scratch arrays.
-    Returns an array (n_cat, n_query) of distances, +inf beyond ``cutoff``.
+    runs categories ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]`` with its own scratch arrays (one
+    thread: no parallel region at all). Returns (n_cat, n_query) distances, +inf beyond
+    ``cutoff``.
     """
-    n = indptr.size - 1
     n_cat = cat_ptr.size - 1
     out = np.full((n_cat, n_query), INF)
-    n_thr = plan_ptr.size - 1
-    max_src = 0
-    for c in range(n_cat):
-        max_src = max(max_src, cat_ptr[c + 1] - cat_ptr[c])
-    for t in prange(n_thr):
-        dist = np.full(n, INF)
-        touched = np.empty(n, dtype=np.int32)
-        if use_heap:
-            hk = np.empty(indices.size + max_src + 1, dtype=np.float64)
-            hv = np.empty(indices.size + max_src + 1, dtype=np.int32)
-        else:
-            hk = np.empty(0, dtype=np.float64)
-            hv = np.empty(0, dtype=np.int32)
-        heads = np.empty(nb, dtype=np.int32)
-        bnext = np.empty(n if not use_heap else 0, dtype=np.int32)
-        bprev = np.empty(n if not use_heap else 0, dtype=np.int32)
-        inb = np.full(n if not use_heap else 0, -1, dtype=np.int32)
-        for j in range(plan_ptr[t], plan_ptr[t + 1]):
-            c = plan_cat[j]
-            a = cat_ptr[c]
-            b = cat_ptr[c + 1]
-            if use_heap:
-                n_t = heap_search(
-                    indptr,
-                    indices,
-                    weights,
-                    transit,
-                    src_nodes[a:b],
-                    src_dist[a:b],
-                    cutoff,
-                    dist,
-                    touched,
-                    hk,
-                    hv,
-                )
-            else:
-                n_t = bounded_search(
-                    indptr,
-                    indices,
-                    weights,
-                    transit,
-                    src_nodes[a:b],
-                    src_dist[a:b],
-                    cutoff,
-                    width,
-                    dist,
-                    touched,
-                    heads,
-                    bnext,
-                    bprev,
-                    inb,
-                )
-            for k in range(n_t):
-                i = touched[k]
-                q = qrow[i]
-                if q >= 0:
-                    out[c, q] = dist[i]
-                dist[i] = INF
+    max_src = int(np.diff(cat_ptr).max()) if n_cat else 0
+    args = (indptr, indices, weights, transit)
+    if plan_ptr.size - 1 <= 1:
+        _nearest_chunk(
+            *args,
+            plan_cat,
+            cat_ptr,
+            src_nodes,
+            src_dist,
+            float(cutoff),
+            float(width),
+            int(nb),
+            qrow,
+            out,
+            bool(use_heap),
+            max_src,
+        )
+    else:
+        _nearest_parallel(
+            *args,
+            plan_ptr,
+            plan_cat,
+            cat_ptr,
+            src_nodes,
+            src_dist,
+            float(cutoff),
+            float(width),
+            int(nb),
+            qrow,
+            out,
+            bool(use_heap),
+            max_src,
+        )
     return out
 
 
@@ -403,7 +488,94 @@ def _count_search(
     return n_t
 
 
+@njit(cache=True)
+def _counts_chunk(
+    indptr,
+    indices,
+    weights,
+    transit,
+    cats,
+    cat_gptr,
+    grp_ptr,
+    src_nodes,
+    radii,
+    qrow,
+    counts,
+    near,
+    max_src,
+):  # pragma: no cover - compiled
+    n = indptr.size - 1
+    n_rad = radii.size
+    cutoff = radii[n_rad - 1]
+    dist = np.full(n, INF)
+    touched = np.empty(n, dtype=np.int32)
+    hk = np.empty(indices.size + max_src + 1, dtype=np.float64)
+    hv = np.empty(indices.size + max_src + 1, dtype=np.int32)
+    n_query = counts.shape[1]
+    for c in cats:
+        counts_c = counts[c]
+        near_c = near[c]
+        for g in range(cat_gptr[c], cat_gptr[c + 1]):
+            n_t = _count_search(
+                indptr,
+                indices,
+                weights,
+                transit,
+                src_nodes[grp_ptr[g] : grp_ptr[g + 1]],
+                cutoff,
+                dist,
+                touched,
+                hk,
+                hv,
+                radii,
+                qrow,
+                counts_c,
+                near_c,
+            )
+            for k in range(n_t):
+                dist[touched[k]] = INF
+        for q in range(n_query):
+            acc = 0
+            for r in range(n_rad):
+                acc += counts_c[q, r]
+                counts_c[q, r] = acc
+
+
 @njit(cache=True, parallel=True)
+def _counts_parallel(
+    indptr,
+    indices,
+    weights,
+    transit,
+    plan_ptr,
+    plan_cat,
+    cat_gptr,
+    grp_ptr,
+    src_nodes,
+    radii,
+    qrow,
+    counts,
+    near,
+    max_src,
+):  # pragma: no cover - compiled
+    for t in prange(plan_ptr.size - 1):
+        _counts_chunk(
+            indptr,
+            indices,
+            weights,
+            transit,
+            plan_cat[plan_ptr[t] : plan_ptr[t + 1]],
+            cat_gptr,
+            grp_ptr,
+            src_nodes,
+            radii,
+            qrow,
+            counts,
+            near,
+            max_src,
+        )
+
+
 def counts_by_group(
     indptr,
     indices,
@@ -417,61 +589,41 @@ def counts_by_group(
     radii,
     qrow,
     n_query,
-):  # pragma: no cover - compiled
+):
     """Counts of sources within each radius, and nearest distance, per category and query node.
 
     One bounded search per group (a facility: one or more source nodes at distance 0), bounded
-    by the largest radius. Work is split by category: thread ``t`` runs categories
-    ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]`` so no two threads write the same row. Groups of
-    category ``c`` are ``cat_gptr[c]..cat_gptr[c+1]``; group ``g``'s sources are
-    ``src_nodes[grp_ptr[g]:grp_ptr[g+1]]``.
+    by the largest radius, counting query nodes as they settle. Work is split by category:
+    thread ``t`` runs categories ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]`` so no two threads
+    write the same row. Groups of category ``c`` are ``cat_gptr[c]..cat_gptr[c+1]``; group
+    ``g``'s sources are ``src_nodes[grp_ptr[g]:grp_ptr[g+1]]``.
 
     Returns counts (n_cat, n_query, n_radii) int32, cumulative over radii, and nearest
     (n_cat, n_query) float64 (+inf beyond the largest radius).
     """
-    n = indptr.size - 1
     n_cat = cat_gptr.size - 1
-    n_rad = radii.size
-    cutoff = radii[n_rad - 1]
-    counts = np.zeros((n_cat, n_query, n_rad), dtype=np.int32)
+    counts = np.zeros((n_cat, n_query, radii.size), dtype=np.int32)
     near = np.full((n_cat, n_query), INF)
-    n_thr = plan_ptr.size - 1
-    max_src = 0
-    for g in range(grp_ptr.size - 1):
-        max_src = max(max_src, grp_ptr[g + 1] - grp_ptr[g])
-    for t in prange(n_thr):
-        dist = np.full(n, INF)
-        touched = np.empty(n, dtype=np.int32)
-        hk = np.empty(indices.size + max_src + 1, dtype=np.float64)
-        hv = np.empty(indices.size + max_src + 1, dtype=np.int32)
-        for j in range(plan_ptr[t], plan_ptr[t + 1]):
-            c = plan_cat[j]
-            counts_c = counts[c]
-            near_c = near[c]
-            for g in range(cat_gptr[c], cat_gptr[c + 1]):
-                n_t = _count_search(
-                    indptr,
-                    indices,
-                    weights,
-                    transit,
-                    src_nodes[grp_ptr[g] : grp_ptr[g + 1]],
-                    cutoff,
-                    dist,
-                    touched,
-                    hk,
-                    hv,
-                    radii,
-                    qrow,
-                    counts_c,
-                    near_c,
-                )
-                for k in range(n_t):
-                    dist[touched[k]] = INF
-            for q in range(n_query):
-                acc = 0
-                for r in range(n_rad):
-                    acc += counts_c[q, r]
-                    counts_c[q, r] = acc
+    max_src = int(np.diff(grp_ptr).max()) if grp_ptr.size > 1 else 0
+    args = (indptr, indices, weights, transit)
+    if plan_ptr.size - 1 <= 1:
+        _counts_chunk(
+            *args, plan_cat, cat_gptr, grp_ptr, src_nodes, radii, qrow, counts, near, max_src
+        )
+    else:
+        _counts_parallel(
+            *args,
+            plan_ptr,
+            plan_cat,
+            cat_gptr,
+            grp_ptr,
+            src_nodes,
+            radii,
+            qrow,
+            counts,
+            near,
+            max_src,
+        )
     return counts, near
 
 

@@ -38,8 +38,12 @@ DEFAULT_SPEED_M_S = 1000.0 / 900.0
 
 
 def bucket_width(cutoff_m: float) -> float:
-    """Bucket width of the bounded searches: ``cutoff / 256``, at least 0.5 m."""
-    return max(float(cutoff_m) / 256.0, 0.5)
+    """Bucket width of the bounded searches: ``cutoff / 64``, at least 0.5 m.
+
+    Wider buckets mean fewer bucket sweeps and list moves; edges shorter than the width may be
+    scanned again (label-correcting), which keeps the result exact.
+    """
+    return max(float(cutoff_m) / 64.0, 0.5)
 
 
 def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +127,8 @@ def nearest_distance(
         int(np.asarray(query_nodes).size),
         method == "heap",
     )
+    if np.array_equal(row_of, np.arange(row_of.size)):  # query in node order: no copy
+        return {c: out[k] for k, c in enumerate(names)}
     return {c: out[k][row_of] for k, c in enumerate(names)}
 
 
@@ -179,6 +185,11 @@ def counts_within(
         qrow,
         n_query,
     )
+    if np.array_equal(row_of, np.arange(row_of.size)):  # query in node order: no copy
+        return (
+            {c: counts[k] for k, c in enumerate(names)},
+            {c: near[k] for k, c in enumerate(names)},
+        )
     return (
         {c: counts[k][row_of] for k, c in enumerate(names)},
         {c: near[k][row_of] for k, c in enumerate(names)},
