@@ -198,18 +198,25 @@ def counts_within(
 
 def _point_sources(
     graph: AccessGraph, x: float, y: float, max_snap_m: float, index: SegmentIndex | None
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Start nodes and offsets for an arbitrary point: both ends of its nearest street edge."""
+) -> tuple[np.ndarray, np.ndarray, float, tuple[float, float]]:
+    """Start nodes and offsets for an arbitrary point (both ends of its nearest street edge),
+    its snap distance and the snapped point."""
     idx = index or street_index(graph, max_snap_m)
     e, t, d = idx.nearest(np.array([x]), np.array([y]), max_snap_m)
     if e[0] < 0:
         raise ValueError(
             f"point ({x:.1f}, {y:.1f}) is farther than max_snap_m={max_snap_m} from the network"
         )
-    L = graph.edge_len[e[0]]
-    nodes = np.array([graph.edge_u[e[0]], graph.edge_v[e[0]]], dtype=np.int64)
+    k = int(e[0])
+    L = graph.edge_len[k]
+    u, v = graph.edge_u[k], graph.edge_v[k]
+    nodes = np.array([u, v], dtype=np.int64)
     offs = np.array([d[0] + t[0] * L, d[0] + (1 - t[0]) * L])
-    return nodes, offs, float(d[0])
+    on = (
+        float(graph.x[u] + t[0] * (graph.x[v] - graph.x[u])),
+        float(graph.y[u] + t[0] * (graph.y[v] - graph.y[u])),
+    )
+    return nodes, offs, float(d[0]), on
 
 
 def street_index(graph: AccessGraph, cell_m: float) -> SegmentIndex:
@@ -240,7 +247,7 @@ def reachable_within(
     max_snap_m: float = 100.0,
 ) -> np.ndarray:
     """Distances from a point to each target hub within ``radius_m`` (+inf beyond)."""
-    nodes, offs, _ = _point_sources(graph, x, y, max_snap_m, None)
+    nodes, offs, _, _ = _point_sources(graph, x, y, max_snap_m, None)
     dist, _ = dijkstra_pred(
         graph.indptr,
         graph.indices,
@@ -280,7 +287,7 @@ def isochrone(
     if minutes < 0 or speed_m_s <= 0:
         raise ValueError(f"isochrone: minutes={minutes}, speed_m_s={speed_m_s} must be positive")
     budget = minutes * 60.0 * speed_m_s
-    nodes, offs, snap = _point_sources(graph, x, y, max_snap_m, None)
+    nodes, offs, snap, _ = _point_sources(graph, x, y, max_snap_m, None)
     dist, _ = dijkstra_pred(
         graph.indptr,
         graph.indices,
@@ -360,8 +367,8 @@ def route(
 ) -> Route:
     """Shortest walking route between two points (each joined at its nearest edge)."""
     index = street_index(graph, max_snap_m)
-    o_nodes, o_offs, o_snap = _point_sources(graph, *origin, max_snap_m, index)
-    d_nodes, d_offs, d_snap = _point_sources(graph, *destination, max_snap_m, index)
+    o_nodes, o_offs, o_snap, o_on = _point_sources(graph, *origin, max_snap_m, index)
+    d_nodes, d_offs, d_snap, d_on = _point_sources(graph, *destination, max_snap_m, index)
     dist, pred = dijkstra_pred(
         graph.indptr,
         graph.indices,
@@ -372,7 +379,7 @@ def route(
         np.inf,
         d_nodes,
     )
-    ends = dist[d_nodes] + (d_offs - d_snap) + d_snap
+    ends = dist[d_nodes] + d_offs
     k = int(np.argmin(ends))
     best = float(ends[k])
     # both points on the same edge: walk along it directly
@@ -398,5 +405,5 @@ def route(
     while pred[path[-1]] != -1:
         path.append(int(pred[path[-1]]))
     path.reverse()
-    pts = [origin] + [(graph.x[i], graph.y[i]) for i in path] + [destination]
+    pts = [origin, o_on] + [(graph.x[i], graph.y[i]) for i in path] + [d_on, destination]
     return Route(best, shapely.LineString(pts), np.asarray(path, dtype=np.int64))
