@@ -180,8 +180,8 @@ def test_worst_units(grid_result):
         geometry=[box(-50, -200, 110, 300), box(110, -200, 700, 300), box(5000, 0, 5100, 100)],
         crs=CRS,
     )
-    s = grid_result.shares(_buildings(), units, flags=["within_park"])
-    # A: B1 within 300 m of the park (235 m), B2 unreachable -> 0.5; B: B4 (80 m) yes, B3 no
-    w = worst_units(s, "within_park_share_floor_area", n=2)
+    s = grid_result.shares(_buildings(), units, flags=["within_kindergarten"])
+    # A: B1 within 300 m of the kindergarten (275 m), B2 unreachable; B: B4 (280 m) yes, B3 no
+    w = worst_units(s, "within_kindergarten_share_floor_area", n=2)
     assert w["unit_id"].tolist() == ["A", "B"]  # C has no building: left out
-    assert w["within_park_share_floor_area"].tolist() == pytest.approx([1 / 3, 4 / 7])
+    assert w["within_kindergarten_share_floor_area"].tolist() == pytest.approx([1 / 3, 4 / 7])
