@@ -185,3 +185,17 @@ def test_worst_units(grid_result):
     w = worst_units(s, "within_kindergarten_share_floor_area", n=2)
     assert w["unit_id"].tolist() == ["A", "B"]  # C has no building: left out
     assert w["within_kindergarten_share_floor_area"].tolist() == pytest.approx([1 / 3, 4 / 7])
+
+
+def test_facilities_within_by_hand(grid_result):
+    # from B4's entrance (150,120): 20 m to (150,100); park edge at (200,100)+10 = 80 m,
+    # bus stop 20 + 50 + 50 + 3 = 123 m, kindergarten 20 + 250 + 10 = 280 m
+    near = grid_result.facilities_within(150, 120, radius_m=300)
+    got = dict(zip(near["category"], near["dist_m"], strict=True))
+    assert got["park"] == pytest.approx(80.0)
+    assert got["park_large"] == pytest.approx(80.0)
+    assert got["bus_stop"] == pytest.approx(123.0)
+    assert got["kindergarten"] == pytest.approx(280.0)
+    assert "food_market" not in got  # on the other component
+    only = grid_result.facilities_within(150, 120, radius_m=100, category="park")
+    assert only["facility_id"].tolist() == ["f2"]
