@@ -199,3 +199,21 @@ def test_facilities_within_by_hand(grid_result):
     assert "food_market" not in got  # on the other component
     only = grid_result.facilities_within(150, 120, radius_m=100, category="park")
     assert only["facility_id"].tolist() == ["f2"]
+
+
+def test_query_order_does_not_matter(grid_result):
+    from citycheck.access import nearest_distance
+
+    g = grid_result.graph
+    q = np.flatnonzero(g.transit)  # node order: the no-copy path
+    rev = q[::-1].copy()
+    src = {"k": g.hubs["facilities"][:2], "b": g.hubs["facilities"][3:4]}
+    c1, n1 = counts_within(g, src, q, radii_m=(100, 300))
+    c2, n2 = counts_within(g, src, rev, radii_m=(100, 300))
+    d1 = nearest_distance(g, src, q, cutoff_m=300)
+    d2 = nearest_distance(g, src, rev, cutoff_m=300)
+    for k in src:
+        assert np.array_equal(c1[k], c2[k][::-1])
+        assert np.array_equal(n1[k], n2[k][::-1])
+        assert np.array_equal(d1[k], d2[k][::-1])
+        assert np.array_equal(np.minimum(d1[k], np.inf), n1[k])

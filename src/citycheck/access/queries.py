@@ -54,15 +54,23 @@ def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> tuple[np.ndarray, np.n
         raise ValueError(
             "query_nodes: ids must be nodes of the graph (-1 marks an unjoined owner; filter it)"
         )
+    if qn.size < 2 or bool(np.all(qn[1:] > qn[:-1])):  # already in node order
+        qrow = np.full(n_nodes, -1, dtype=np.int64)
+        qrow[qn] = np.arange(qn.size)
+        return qrow, np.arange(qn.size)
     order = np.argsort(qn, kind="stable")
     sq = qn[order]
-    if sq.size and np.any(sq[1:] == sq[:-1]):
+    if np.any(sq[1:] == sq[:-1]):
         raise ValueError("query_nodes: duplicate node ids")
     qrow = np.full(n_nodes, -1, dtype=np.int64)
     qrow[sq] = np.arange(sq.size)
     row_of = np.empty(qn.size, dtype=np.int64)
     row_of[order] = np.arange(qn.size)
     return qrow, row_of
+
+
+def _identity(row_of: np.ndarray) -> bool:
+    return row_of.size == 0 or (row_of[0] == 0 and bool(np.all(np.diff(row_of) == 1)))
 
 
 def _pack(sources: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -127,7 +135,7 @@ def nearest_distance(
         int(np.asarray(query_nodes).size),
         method == "heap",
     )
-    if np.array_equal(row_of, np.arange(row_of.size)):  # query in node order: no copy
+    if _identity(row_of):  # query in node order: no copy
         return {c: out[k] for k, c in enumerate(names)}
     return {c: out[k][row_of] for k, c in enumerate(names)}
 
@@ -185,7 +193,7 @@ def counts_within(
         qrow,
         n_query,
     )
-    if np.array_equal(row_of, np.arange(row_of.size)):  # query in node order: no copy
+    if _identity(row_of):  # query in node order: no copy
         return (
             {c: counts[k] for k, c in enumerate(names)},
             {c: near[k] for k, c in enumerate(names)},
