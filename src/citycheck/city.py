@@ -24,7 +24,7 @@ import shapely.prepared
 
 from citycheck.categories import categories, match_categories
 from citycheck.io.errors import InputError
-from citycheck.io.osm import OsmLayers
+from citycheck.io.osm import STREET_KEYS, OsmLayers
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -536,7 +536,9 @@ def build_city(
     levels_default = dict(DEFAULT_LEVELS if default_levels is None else default_levels)
     levels_default.setdefault("*", DEFAULT_LEVELS["*"])
 
-    bnd = gpd.GeoSeries([boundary], crs="EPSG:4326").to_crs(crs).iloc[0]
+    # densify first: a parallel of latitude is a curve in the projected CRS
+    dense = shapely.segmentize(boundary, max_segment_length=0.0005)
+    bnd = gpd.GeoSeries([dense], crs="EPSG:4326").to_crs(crs).iloc[0]
     bnd = shapely.make_valid(bnd)
     keep_zone = bnd.buffer(buffer_m)
 
@@ -637,18 +639,7 @@ def build_city(
 
     # --- streets, entrances
     streets = _project(layers.streets, crs)
-    for col in (
-        "highway",
-        "foot",
-        "access",
-        "service",
-        "sidewalk",
-        "area",
-        "name",
-        "layer",
-        "tunnel",
-        "bridge",
-    ):
+    for col in STREET_KEYS:
         if col not in streets.columns:
             streets[col] = pd.Series(None, index=streets.index, dtype=object)
     streets = streets[streets.intersects(keep_zone)].reset_index(drop=True)
@@ -679,6 +670,14 @@ def build_city(
         warnings.append("no buildings in the study area")
     elif not b["residential"].any():
         warnings.append("no residential buildings found (no residential tags or land use)")
+    present = set(fac["category"]) if len(fac) else set()
+    empty = [c for c, cat in cats.items() if cat.life_circle is not None and c not in present]
+    if empty:
+        warnings.append(
+            "no facility mapped within reach of the area for: "
+            + ", ".join(f"{cats[c].en} ({cats[c].zh}, {c})" for c in empty)
+            + " — read as missing in the life-circle indicators; check OSM completeness"
+        )
     for w in warnings:
         log.warning("%s: %s", source, w)
     meta = {

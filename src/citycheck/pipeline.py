@@ -142,7 +142,7 @@ def evaluate_city(
                         {
                             "indicator": ind.id,
                             "level": level,
-                            "unit_id": "district" if level == "district" else "",
+                            "unit_id": "district" if level == "district" else "all",
                             "value": math.nan,
                         }
                     ]
@@ -189,6 +189,8 @@ def run_check(
     inputs: str | os.PathLike[str] | None = None,
     lang: str = "en",
     name: str | None = None,
+    compounds: str | os.PathLike[str] | None = None,
+    neighbourhoods: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     on_step: StepCallback | None = None,
 ) -> Path:
@@ -215,6 +217,9 @@ def run_check(
         Language of the HTML summary.
     name : str, optional
         Name of the study area.
+    compounds, neighbourhoods : path-like, optional
+        Polygon files of residential compounds / neighbourhoods (an ``unit_id`` or ``name``
+        column names them); default residential land use and blocks bounded by major streets.
     overwrite : bool
         Replace an existing run folder (only after the new one is complete).
     on_step : callable, optional
@@ -313,6 +318,18 @@ def run_check(
             "(uniform density across the district)",
         }
         records.append(file_record("census", census))
+    unit_layers = {}
+    for role, unit_path in (("compounds", compounds), ("neighbourhoods", neighbourhoods)):
+        if unit_path is not None:
+            import geopandas as gpd
+
+            try:
+                unit_layers[role] = gpd.read_file(unit_path)
+            except Exception as exc:
+                raise InputError(
+                    unit_path, "file", str(unit_path), f"not a readable vector file ({exc})"
+                ) from exc
+            records.append(file_record(role, unit_path))
     step("building the study area")
     city = build_city(
         layers,
@@ -320,6 +337,7 @@ def run_check(
         name=name,
         residents_total=residents_total,
         residents_by_osm_id=residents_by_id,
+        **unit_layers,
     )
     if census_meta is not None:
         city.meta["census"] = census_meta

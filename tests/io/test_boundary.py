@@ -28,8 +28,9 @@ def test_adcode_errors():
 
 
 def test_read_boundary_reprojects(tmp_path):
-    box = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.box(116.3, 39.99, 116.33, 40.01)],
-                           crs="EPSG:4326").to_crs(3857)
+    box = gpd.GeoDataFrame(
+        {"name": ["a"]}, geometry=[shapely.box(116.3, 39.99, 116.33, 40.01)], crs="EPSG:4326"
+    ).to_crs(3857)
     path = tmp_path / "b.gpkg"
     box.to_file(path)
     geom = read_boundary(path)
@@ -46,5 +47,5 @@ def test_read_boundary_errors(tmp_path):
         read_boundary(path)
     junk = tmp_path / "junk.geojson"
     junk.write_text("{not json")
-    with pytest.raises(InputError, match="junk.geojson"):
+    with pytest.raises(InputError, match=r"junk\.geojson"):
         read_boundary(junk)

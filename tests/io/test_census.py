@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from tests.conftest import shared_data
 
 from citycheck.io.census import county_record, read_county_census
 from citycheck.io.errors import InputError, InputProblems
-from tests.conftest import shared_data
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,7 @@ def test_unknown_code(county_table):
 
 
 def test_text_in_number_column(tmp_path):
-    src = pd.read_csv(shared_data("census", "china_county_census_2020.csv"),
-                      dtype=str, nrows=5)
+    src = pd.read_csv(shared_data("census", "china_county_census_2020.csv"), dtype=str, nrows=5)
     src.loc[2, "人口数_合计"] = "about 3 million"
     bad = tmp_path / "bad.csv"
     src.to_csv(bad, index=False)

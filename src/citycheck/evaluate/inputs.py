@@ -44,22 +44,26 @@ def template_frame(*, units: dict[str, list[str]] | None = None) -> pd.DataFrame
     for ind in catalogue().values():
         if ind.compute not in ("input", "hotline"):
             continue
-        for level in ind.levels:
-            for uid in units.get(level, []):
-                rows.append(
-                    {
-                        "indicator": ind.id,
-                        "name_zh": ind.zh,
-                        "name_en": ind.en,
-                        "level": level,
-                        "unit_id": uid,
-                        "value": None,
-                        "unit": ind.unit,
-                        "inputs": ind.inputs or "",
-                        "note": "",
-                    }
-                )
-    return pd.DataFrame(rows, columns=list(TEMPLATE_COLUMNS)).rename(columns=TEMPLATE_COLUMNS)
+        pairs = [(level, uid) for level in ind.levels for uid in units.get(level, [])]
+        if not pairs:  # defined only at levels without listed units: one row to copy per unit
+            pairs = [(ind.levels[0], "")]
+        for level, uid in pairs:
+            rows.append(
+                {
+                    "indicator": ind.id,
+                    "name_zh": ind.zh,
+                    "name_en": ind.en,
+                    "level": level,
+                    "unit_id": uid,
+                    "value": None,
+                    "unit": ind.unit,
+                    "inputs": ind.inputs or "",
+                    "note": "",
+                }
+            )
+    frame = pd.DataFrame(rows, columns=list(TEMPLATE_COLUMNS))
+    frame["value"] = frame["value"].astype(object)
+    return frame.rename(columns=TEMPLATE_COLUMNS)
 
 
 def _header_map(columns: list[str]) -> dict[str, str]:
@@ -171,7 +175,14 @@ def read_inputs(path: str | os.PathLike[str]) -> pd.DataFrame:
         if ind.unit == "%" and not 0 <= value <= 100:
             problems.append(InputProblem(rowno, "value", text, "a percentage lies in 0–100"))
             continue
-        unit_id = str(rec.get("unit_id") or "district").strip() or "district"
+        unit_id = str(rec.get("unit_id") or "").strip()
+        if not unit_id:
+            if level != "district":
+                problems.append(
+                    InputProblem(rowno, "unit_id", "", f"a {level} value needs the unit's id")
+                )
+                continue
+            unit_id = "district"
         key = (iid, level, unit_id)
         if key in seen:
             problems.append(

@@ -27,7 +27,7 @@ from osmium.filter import KeyFilter
 from citycheck.categories import osm_keys
 from citycheck.io.errors import InputError
 
-__all__ = ["LANDUSE_KEYS", "OsmLayers", "read_osm"]
+__all__ = ["LANDUSE_KEYS", "STREET_KEYS", "OsmLayers", "read_osm"]
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ _BUILDING_KEYS = (
     "name:en",
     "name:zh",
 )
-_STREET_KEYS = (
+#: Street keys kept on every ``highway=*`` way (one list for the reader and the City).
+STREET_KEYS = (
     "highway",
     "foot",
     "access",
@@ -119,7 +120,8 @@ class OsmLayers:
             return self.header_bbox
         if len(self.buildings) >= 10:
             b = self.buildings.geometry.representative_point().total_bounds
-            return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+            pad = 1e-5  # about 1 m, so the outermost buildings are not on the edge
+            return (float(b[0]) - pad, float(b[1]) - pad, float(b[2]) + pad, float(b[3]) + pad)
         return self.extent()
 
     def counts(self) -> dict[str, int]:
@@ -240,8 +242,12 @@ def read_osm(
                     f_rows.append({"osm_id": oid, **picked})
                     f_geom.append(wkb)
             elif obj.is_way():
-                if ("building" in tags and tags["building"] != "no" and not obj.is_closed()
-                        and "highway" not in tags):
+                if (
+                    "building" in tags
+                    and tags["building"] != "no"
+                    and not obj.is_closed()
+                    and "highway" not in tags
+                ):
                     skipped["building way not closed"] = (
                         skipped.get("building way not closed", 0) + 1
                     )
@@ -263,11 +269,13 @@ def read_osm(
                             )
                             continue
                         wkb = shapely.to_wkb(shapely.LineString(coords), hex=True)
-                    s_rows.append({"osm_id": f"w{obj.id}", **_pick(tags, _STREET_KEYS)})
+                    s_rows.append({"osm_id": f"w{obj.id}", **_pick(tags, STREET_KEYS)})
                     s_geom.append(wkb)
             elif obj.is_relation():
-                if (tags.get("type") in ("multipolygon", "boundary")
-                        and tags.get("building", "no") != "no"):
+                if (
+                    tags.get("type") in ("multipolygon", "boundary")
+                    and tags.get("building", "no") != "no"
+                ):
                     building_relations.add(obj.id)
             elif obj.is_area():
                 oid = f"{'w' if obj.from_way() else 'r'}{obj.orig_id()}"
@@ -307,13 +315,19 @@ def read_osm(
                         break
     except RuntimeError as exc:  # libosmium: not OSM data, truncated, bad compression
         raise InputError(path, "file", path.name, f"not a readable OSM file ({exc})") from exc
-    unassembled = sorted(closed_building_ways - assembled_ways - {
-        int(x[1:]) for x in skipped_buildings if x.startswith("w")})
+    unassembled = sorted(
+        closed_building_ways
+        - assembled_ways
+        - {int(x[1:]) for x in skipped_buildings if x.startswith("w")}
+    )
     if unassembled:
         skipped["building ring invalid or outside extract"] = len(unassembled)
         skipped_buildings.extend(f"w{i}" for i in unassembled)
-    broken_rel = sorted(building_relations - assembled_relations - {
-        int(x[1:]) for x in skipped_buildings if x.startswith("r")})
+    broken_rel = sorted(
+        building_relations
+        - assembled_relations
+        - {int(x[1:]) for x in skipped_buildings if x.startswith("r")}
+    )
     if broken_rel:
         skipped["building relation incomplete"] = len(broken_rel)
         skipped_buildings.extend(f"r{i}" for i in broken_rel)

@@ -1,0 +1,28 @@
+"""Plumbing settings of the hotline service (pydantic-settings; env prefix CITYCHECK_HOTLINE_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HotlineSettings(BaseSettings):
+    """Settings read from the environment (``CITYCHECK_HOTLINE_DB_URL`` etc.) or passed in."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYCHECK_HOTLINE_")
+
+    db_url: str = Field("sqlite:///hotline.db", description="SQLAlchemy URL of the store")
+    secret: str = Field("", description="secret for encryption at rest of personal fields")
+    timezone: str = Field("Asia/Shanghai", description="city timezone for deadlines and output")
+    catalogue_file: str | None = Field(None, description="city catalogue TOML (None: demo)")
+    calendar_file: str | None = Field(None, description="holiday calendar TOML (None: national)")
+    jurisdiction_file: str | None = Field(None, description="street-office polygons GeoJSON")
+    model_file: str | None = Field(None, description="classifier trained by `hotline train`")
+    confidence_threshold: float = Field(0.5, ge=0, le=1, description="below: to a person")
+    rate_limit_per_minute: int = Field(600, ge=1, description="Open311 POSTs per key/IP/minute")
+    max_body_bytes: int = Field(64_000, ge=1024, description="largest accepted request body")
+    duplicate_radius_m: float = Field(150.0, ge=0)
+    duplicate_days: float = Field(7.0, ge=0)
+    duplicate_similarity: float = Field(0.25, ge=0, le=1)
+    jurisdiction_id: str = Field("demo.citycheck", description="Open311 jurisdiction_id")
+    public_base_url: str = Field("http://127.0.0.1:8311", description="for discovery")

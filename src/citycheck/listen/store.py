@@ -1,0 +1,687 @@
+"""The hotline store: intake, the event log and its projection, queries, keys and staff accounts.
+
+Every write is one database transaction that appends events and updates the order's projection;
+callers acknowledge an order only after :meth:`Hotline.submit` returned, i.e. after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from citycheck.listen.calendar import WorkCalendar, load_calendar
+from citycheck.listen.catalogue import Catalogue, load_catalogue
+from citycheck.listen.classifier import TextClassifier, load_model
+from citycheck.listen.db import make_engine, session_factory, upgrade
+from citycheck.listen.deadlines import compute_clocks, escalation_level, overdue_clocks
+from citycheck.listen.dispatch import Jurisdiction, load_jurisdiction, route
+from citycheck.listen.domain import (
+    Channel,
+    Event,
+    EventKind,
+    OrderState,
+    RequestType,
+    Status,
+    TransitionError,
+    Urgency,
+    apply_event,
+    derive_state,
+)
+from citycheck.listen.duplicates import is_duplicate
+from citycheck.listen.models import ApiKey, Order, OrderEvent, StaffUser
+from citycheck.listen.privacy import FieldCipher, hash_secret, redact
+from citycheck.listen.settings import HotlineSettings
+
+log = logging.getLogger(__name__)
+
+ROLES = ("dispatcher", "unit", "supervisor", "admin")
+_DONE = (Status.CLOSED.value, Status.CALLED_BACK.value, Status.RATED.value)
+
+
+def utc(dt: datetime) -> datetime:
+    """Aware UTC datetime (SQLite returns naive datetimes that were stored as UTC)."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+@dataclass
+class Intake:
+    """One incoming request, whatever the channel (phone, web, app, SMS, Open311, import)."""
+
+    description: str = ""
+    service_code: str | None = None
+    request_type: RequestType | None = None
+    urgency: Urgency = Urgency.NORMAL
+    channel: Channel = Channel.PHONE
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    media_url: str | None = None
+    confidential: bool = False
+    requested_at: datetime | None = None
+    external_id: str | None = None
+    actor: str = "intake"
+    closed_at: datetime | None = None  # imports: already closed in the source system
+    source: dict[str, Any] = field(default_factory=dict)  # imports: original fields kept
+
+
+@dataclass(frozen=True)
+class Staff:
+    """An authenticated staff member."""
+
+    username: str
+    role: str
+    unit: str | None
+
+
+class Hotline:
+    """The hotline service over one database.
+
+    Parameters
+    ----------
+    settings
+        Plumbing (database URL, secret, data files, thresholds).
+    engine
+        An existing engine (tests); by default one is made from ``settings.db_url``.
+    """
+
+    def __init__(self, settings: HotlineSettings, *, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.tz = ZoneInfo(settings.timezone)
+        self.catalogue: Catalogue = load_catalogue(settings.catalogue_file)
+        self.calendar: WorkCalendar = load_calendar(settings.calendar_file)
+        self.jurisdiction: Jurisdiction = load_jurisdiction(settings.jurisdiction_file)
+        self.classifier: TextClassifier | None = (
+            load_model(settings.model_file) if settings.model_file else None
+        )
+        self.cipher = FieldCipher(settings.secret)
+        self.engine = engine or make_engine(settings.db_url)
+        upgrade(self.engine)
+        self.Session = session_factory(self.engine)
+        self._is_pg = self.engine.dialect.name == "postgresql"
+
+    # ---------------------------------------------------------------- intake
+    def submit(self, intake: Intake) -> Order:
+        """Accept, classify, link or dispatch a request in one transaction; return the order.
+
+        Returns only after the commit, so the order is durable before the caller acknowledges it.
+        """
+        with self.Session.begin() as s:
+            return self._submit_in(s, intake)
+
+    def submit_many(self, intakes: list[Intake]) -> list[Order]:
+        """Submit several requests in one transaction (imports); all or none are stored."""
+        with self.Session.begin() as s:
+            return [self._submit_in(s, i) for i in intakes]
+
+    def _submit_in(self, s: Session, intake: Intake) -> Order:
+        now = utc(intake.requested_at or datetime.now(UTC))
+        text = intake.description or ""
+        cat = self.catalogue
+        service_code = intake.service_code
+        confidence: float | None = 1.0 if service_code else None
+        if service_code is None and self.classifier is not None and text.strip():
+            labels, confs = self.classifier.predict([text])
+            service_code, confidence = labels[0], float(confs[0])
+            if service_code not in cat.services:
+                service_code, confidence = None, 0.0
+        service = cat.services.get(service_code or "")
+        rtype = intake.request_type or (service.request_type if service else RequestType.COMPLAINT)
+        order = Order(
+            token=str(uuid.uuid4()),
+            service_code=service_code,
+            request_type=rtype.value,
+            urgency=intake.urgency.value,
+            channel=intake.channel.value,
+            description_public=redact(text),
+            description_enc=self.cipher.encrypt(text),
+            name_enc=self.cipher.encrypt(intake.name),
+            phone_enc=self.cipher.encrypt(intake.phone),
+            email_enc=self.cipher.encrypt(intake.email),
+            address_enc=self.cipher.encrypt(intake.address),
+            device_id=intake.device_id,
+            account_id=intake.account_id,
+            attributes=dict(intake.attributes),
+            media_url=intake.media_url,
+            lat=intake.lat,
+            lon=intake.lon,
+            external_id=intake.external_id,
+            status=Status.ACCEPTED.value,
+            confidential=intake.confidential,
+            assisting_units=[],
+            duplicates=0,
+            escalation=0,
+            requested_at=now,
+            updated_at=now,
+            n_events=0,
+        )
+        events = [
+            Event(
+                EventKind.ACCEPT,
+                now,
+                intake.actor,
+                "system",
+                data={
+                    "request_type": rtype.value,
+                    "urgency": intake.urgency.value,
+                    "channel": intake.channel.value,
+                    "confidential": intake.confidential,
+                },
+            )
+        ]
+        low = confidence is None or confidence < self.settings.confidence_threshold
+        if service_code is not None or self.classifier is not None:
+            events.append(
+                Event(
+                    EventKind.CLASSIFY,
+                    now,
+                    "client" if intake.service_code else "classifier",
+                    "system",
+                    data={
+                        "service_code": service_code,
+                        "confidence": confidence,
+                        "needs_review": low,
+                    },
+                )
+            )
+        if True:
+            s.add(order)
+            s.flush()
+            master = None
+            if service is not None and not low and intake.closed_at is None:
+                master = self._find_master(s, order, text)
+            if master is not None:
+                if self._is_pg:  # serialise concurrent links to the same master
+                    s.execute(select(Order.id).where(Order.id == master.id).with_for_update())
+                    s.refresh(master)
+                events.append(
+                    Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master.id})
+                )
+                self._append(
+                    s,
+                    master,
+                    Event(EventKind.NOTE, now, "system", "system", data={"linked": order.id}),
+                )
+                master.duplicates += 1
+            elif service is not None and not low:
+                lead, assisting = route(service, intake.lat, intake.lon, self.jurisdiction)
+                events.append(
+                    Event(
+                        EventKind.DISPATCH,
+                        now,
+                        "auto-dispatch",
+                        "system",
+                        unit=lead,
+                        data={"assisting_units": list(assisting)},
+                    )
+                )
+            if intake.closed_at is not None:
+                events.append(
+                    Event(
+                        EventKind.ARCHIVE,
+                        utc(intake.closed_at),
+                        intake.actor,
+                        "system",
+                        data={"source": intake.source},
+                    )
+                )
+            elif intake.source:
+                events.append(
+                    Event(
+                        EventKind.NOTE, now, intake.actor, "system", data={"source": intake.source}
+                    )
+                )
+            for ev in events:
+                self._append(s, order, ev, fresh=True)
+        return order
+
+    def _find_master(self, s: Session, order: Order, text: str) -> Order | None:
+        st = self.settings
+        if order.lat is None or order.lon is None:
+            return None
+        since = order.requested_at - timedelta(days=st.duplicate_days)
+        dlat = st.duplicate_radius_m / 111_000 + 1e-9
+        q = (
+            select(Order)
+            .where(
+                Order.service_code == order.service_code,
+                Order.id != order.id,
+                Order.duplicate_of.is_(None),
+                Order.status.notin_((*_DONE, Status.LINKED.value)),
+                Order.requested_at >= since,
+                Order.lat.between(order.lat - dlat, order.lat + dlat),
+            )
+            .order_by(Order.requested_at)
+            .limit(50)
+        )
+        for cand in s.scalars(q):
+            old = (
+                cand.service_code,
+                cand.lat,
+                cand.lon,
+                utc(cand.requested_at),
+                cand.description_public,
+            )
+            new = (order.service_code, order.lat, order.lon, utc(order.requested_at), redact(text))
+            if is_duplicate(
+                new,
+                old,
+                radius_m=st.duplicate_radius_m,
+                days=st.duplicate_days,
+                min_similarity=st.duplicate_similarity,
+            ):
+                return cand
+        return None
+
+    # ---------------------------------------------------------------- the log
+    def _load_events(self, s: Session, order_id: int) -> list[Event]:
+        rows = s.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.seq)
+        )
+        return [self._to_event(r) for r in rows]
+
+    def _to_event(self, r: OrderEvent) -> Event:
+        return Event(
+            EventKind(r.kind),
+            utc(r.at).astimezone(self.tz),
+            r.actor,
+            r.role,
+            r.unit,
+            r.reason,
+            dict(r.data or {}),
+        )
+
+    def _append(self, s: Session, order: Order, event: Event, *, fresh: bool = False) -> OrderState:
+        """Validate ``event`` against the derived state, append it, refresh the projection."""
+        cached = getattr(order, "_state_cache", None) if fresh else None
+        if cached is not None or (fresh and order.n_events == 0):
+            state = cached
+        else:
+            prior = self._load_events(s, order.id)
+            state = derive_state(prior) if prior else None
+        event = Event(
+            event.kind,
+            utc(event.at).astimezone(self.tz),
+            event.actor,
+            event.role,
+            event.unit,
+            event.reason,
+            event.data,
+        )
+        new = apply_event(state, event)
+        order.n_events += 1
+        s.add(
+            OrderEvent(
+                order_id=order.id,
+                seq=order.n_events,
+                kind=event.kind.value,
+                at=utc(event.at),
+                actor=event.actor,
+                role=event.role,
+                unit=event.unit,
+                reason=event.reason,
+                data=event.data,
+            )
+        )
+        self._project(order, new)
+        order._state_cache = new  # type: ignore[attr-defined]
+        return new
+
+    def _project(self, order: Order, st: OrderState) -> None:
+        order.status = st.status.value
+        order.service_code = st.service_code
+        order.request_type = st.request_type.value
+        order.urgency = st.urgency.value
+        order.lead_unit = st.lead_unit
+        order.assisting_units = list(st.assisting_units)
+        order.confidence = st.confidence
+        order.escalation = st.escalation
+        order.confidential = st.confidential
+        order.duplicate_of = int(st.duplicate_of) if st.duplicate_of else None
+        order.updated_at = utc(st.updated_at)
+        order.status_notes = redact(st.reply) if st.reply else None
+        order.close_due = utc(compute_clocks(st, self.catalogue, self.calendar).close_due)
+
+    def act(
+        self,
+        order_id: int,
+        kind: EventKind,
+        staff: Staff,
+        *,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+        unit: str | None = None,
+        at: datetime | None = None,
+    ) -> OrderState:
+        """Append one staff action to an order's log (validated against its derived state).
+
+        A handling unit acts in its own name; dispatchers, supervisors and admins may name the
+        unit (e.g. the lead unit for a dispatch).  Closing a master order closes its linked
+        duplicates too, each keeping its own callback and rating.
+
+        Raises
+        ------
+        KeyError
+            The order does not exist (or is not visible to a unit).
+        TransitionError
+            The action is not allowed now.
+        PermissionError
+            The role may not take this action.
+        """
+        _check_role(kind, staff)
+        when = utc(at or datetime.now(UTC))
+        with self.Session.begin() as s:
+            q = select(Order).where(Order.id == order_id)
+            if self._is_pg:
+                q = q.with_for_update()
+            order = s.scalars(q).first()
+            if order is None or not self.visible(order, staff):
+                raise KeyError(order_id)
+            acting_unit = staff.unit if staff.role == "unit" else unit
+            ev = Event(
+                kind, when, staff.username, staff.role, acting_unit, reason, dict(data or {})
+            )
+            state = self._append(s, order, ev)
+            if kind is EventKind.CLOSE:
+                linked = s.scalars(
+                    select(Order).where(
+                        Order.duplicate_of == order.id, Order.status == Status.LINKED.value
+                    )
+                )
+                for dup in linked:
+                    self._append(
+                        s,
+                        dup,
+                        Event(
+                            EventKind.CLOSE,
+                            when,
+                            staff.username,
+                            staff.role,
+                            data={"with_master": order.id},
+                        ),
+                    )
+            return state
+
+    @staticmethod
+    def visible(order: Order, staff: Staff) -> bool:
+        """A unit sees only orders it leads or assists; other roles see all."""
+        if staff.role != "unit":
+            return True
+        return order.lead_unit == staff.unit or staff.unit in (order.assisting_units or [])
+
+    def events(self, order_id: int) -> list[Event]:
+        """The whole event log of one order, in order."""
+        with self.Session() as s:
+            return self._load_events(s, order_id)
+
+    def state(self, order_id: int) -> OrderState:
+        """The order's state derived from its log (not from the projection)."""
+        return derive_state(self.events(order_id))
+
+    def get(self, order_id: int) -> Order | None:
+        """The order row (projection included)."""
+        with self.Session() as s:
+            return s.get(Order, order_id)
+
+    def verify_log(self) -> list[str]:
+        """Check every order: events numbered 1..n, the log derives, projection matches it."""
+        problems: list[str] = []
+        with self.Session() as s:
+            for order in s.scalars(select(Order)):
+                rows = list(
+                    s.scalars(
+                        select(OrderEvent)
+                        .where(OrderEvent.order_id == order.id)
+                        .order_by(OrderEvent.seq)
+                    )
+                )
+                if [r.seq for r in rows] != list(range(1, len(rows) + 1)):
+                    problems.append(f"order {order.id}: event numbers {[r.seq for r in rows]}")
+                    continue
+                if len(rows) != order.n_events:
+                    problems.append(
+                        f"order {order.id}: {len(rows)} events, projection {order.n_events}"
+                    )
+                try:
+                    st = derive_state([self._to_event(r) for r in rows])
+                except TransitionError as exc:
+                    problems.append(f"order {order.id}: log does not derive: {exc}")
+                    continue
+                if st.status.value != order.status or st.lead_unit != order.lead_unit:
+                    problems.append(
+                        f"order {order.id}: projection {order.status}/{order.lead_unit} "
+                        f"!= log {st.status}/{st.lead_unit}"
+                    )
+        return problems
+
+    def personal(self, order_id: int, staff: Staff) -> dict[str, str | None]:
+        """Decrypted personal fields, for staff who may see the order (never public)."""
+        with self.Session() as s:
+            order = s.get(Order, order_id)
+            if order is None or not self.visible(order, staff):
+                raise KeyError(order_id)
+            return {
+                "description": self.cipher.decrypt(order.description_enc),
+                "name": self.cipher.decrypt(order.name_enc),
+                "phone": self.cipher.decrypt(order.phone_enc),
+                "email": self.cipher.decrypt(order.email_enc),
+                "address": self.cipher.decrypt(order.address_enc),
+            }
+
+    # ---------------------------------------------------------------- queries
+    def search(
+        self,
+        *,
+        ids: list[int] | None = None,
+        service_codes: list[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        status: str | None = None,
+        updated_after: datetime | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+        staff: Staff | None = None,
+        internal_status: list[str] | None = None,
+    ) -> list[Order]:
+        """Orders matching the filters, newest first (``bbox`` is left, bottom, right, top)."""
+        q = select(Order)
+        if ids is not None:
+            q = q.where(Order.id.in_(ids))
+        if service_codes:
+            q = q.where(Order.service_code.in_(service_codes))
+        if start is not None:
+            q = q.where(Order.requested_at >= utc(start))
+        if end is not None:
+            q = q.where(Order.requested_at <= utc(end))
+        if status == "closed":
+            q = q.where(Order.status.in_(_DONE))
+        elif status == "open":
+            q = q.where(Order.status.notin_(_DONE))
+        if internal_status:
+            q = q.where(Order.status.in_(internal_status))
+        if updated_after is not None:
+            q = q.where(Order.updated_at > utc(updated_after))
+        if bbox is not None:
+            left, bottom, right, top = bbox
+            q = q.where(Order.lon.between(left, right), Order.lat.between(bottom, top))
+        if staff is not None and staff.role == "unit":
+            q = q.where(Order.lead_unit == staff.unit)
+        q = q.order_by(Order.requested_at.desc(), Order.id.desc()).offset(offset).limit(limit)
+        with self.Session() as s:
+            return list(s.scalars(q))
+
+    def overdue(
+        self, now: datetime | None = None, staff: Staff | None = None
+    ) -> list[dict[str, Any]]:
+        """Open orders with a clock run out at ``now``, with the rung each should be on."""
+        now = utc(now or datetime.now(UTC)).astimezone(self.tz)
+        out = []
+        with self.Session() as s:
+            q = select(Order).where(Order.status.notin_((*_DONE, Status.LINKED.value)))
+            if staff is not None and staff.role == "unit":
+                q = q.where(Order.lead_unit == staff.unit)
+            for order in s.scalars(q):
+                st = derive_state(self._load_events(s, order.id))
+                clocks = compute_clocks(st, self.catalogue, self.calendar)
+                over = overdue_clocks(st, clocks, now)
+                if over:
+                    level = escalation_level(st, clocks, now, self.catalogue, self.calendar)
+                    out.append(
+                        {
+                            "id": order.id,
+                            "overdue": sorted(over),
+                            "level": level,
+                            "current_level": st.escalation,
+                            "unit": st.lead_unit,
+                            "close_due": clocks.close_due,
+                        }
+                    )
+        return out
+
+    def escalate_overdue(self, now: datetime | None = None) -> int:
+        """Append ESCALATE events to bring every overdue order up to its rung; returns how many."""
+        n = 0
+        system = Staff("escalation", "supervisor", None)
+        for row in self.overdue(now):
+            for level in range(row["current_level"] + 1, row["level"] + 1):
+                name = self.catalogue.escalation_names[level - 1]
+                self.act(
+                    row["id"],
+                    EventKind.ESCALATE,
+                    system,
+                    reason=f"{name[0]} {name[1]}",
+                    data={"level": level, "overdue": row["overdue"]},
+                    at=now,
+                )
+                n += 1
+        return n
+
+    # ---------------------------------------------------------------- keys and staff
+    def create_api_key(self, name: str) -> str:
+        """A new Open311 api_key; only its hash is stored, the key is returned once."""
+        key = secrets.token_urlsafe(24)
+        with self.Session.begin() as s:
+            s.add(
+                ApiKey(
+                    name=name, key_hash=hash_secret(key), active=True, created_at=datetime.now(UTC)
+                )
+            )
+        return key
+
+    def check_api_key(self, key: str | None) -> bool:
+        """True when ``key`` is an active key."""
+        if not key:
+            return False
+        with self.Session() as s:
+            row = s.scalars(select(ApiKey).where(ApiKey.key_hash == hash_secret(key))).first()
+            return bool(row and row.active)
+
+    def create_staff(self, username: str, role: str, unit: str | None = None) -> str:
+        """A staff account; returns its bearer token (stored hashed)."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+        if role == "unit" and not unit:
+            raise ValueError("a handling-unit account needs its unit")
+        token = secrets.token_urlsafe(24)
+        with self.Session.begin() as s:
+            s.add(StaffUser(username=username, role=role, unit=unit, token_hash=hash_secret(token)))
+        return token
+
+    def staff_for_token(self, token: str | None) -> Staff | None:
+        """The staff member holding ``token``, or None."""
+        if not token:
+            return None
+        with self.Session() as s:
+            u = s.scalars(
+                select(StaffUser).where(StaffUser.token_hash == hash_secret(token))
+            ).first()
+            return Staff(u.username, u.role, u.unit) if u else None
+
+    def training_examples(self) -> list[dict[str, Any]]:
+        """Past orders as training data: decrypted text and the final category.
+
+        An order counts once a unit has signed for it, or a person (not the classifier) set its
+        category (reclassification after a return, or the low-confidence queue); ``corrected`` is
+        True when a person changed the category the classifier or client had given.
+        """
+        out: list[dict[str, Any]] = []
+        with self.Session() as s:
+            for order in s.scalars(select(Order).where(Order.service_code.is_not(None))):
+                events = self._load_events(s, order.id)
+                classes = [e for e in events if e.kind is EventKind.CLASSIFY]
+                by_person = [e for e in classes if e.role in ("dispatcher", "supervisor", "admin")]
+                signed = any(e.kind is EventKind.SIGN for e in events)
+                if not (signed or by_person):
+                    continue
+                first = classes[0].data.get("service_code") if classes else None
+                out.append(
+                    {
+                        "id": order.id,
+                        "text": self.cipher.decrypt(order.description_enc) or "",
+                        "label": order.service_code,
+                        "corrected": bool(by_person) and first != order.service_code,
+                        "returns": sum(e.kind is EventKind.RETURN for e in events),
+                    }
+                )
+        return out
+
+    def count(self) -> int:
+        """Number of orders."""
+        with self.Session() as s:
+            return int(s.scalar(select(func.count(Order.id))) or 0)
+
+    def close(self) -> None:
+        """Dispose of the engine's connections."""
+        self.engine.dispose()
+
+
+_ROLE_ACTIONS: dict[str, set[EventKind]] = {
+    "dispatcher": {
+        EventKind.CLASSIFY,
+        EventKind.DISPATCH,
+        EventKind.CLOSE,
+        EventKind.CALLBACK,
+        EventKind.RATE,
+        EventKind.REOPEN,
+        EventKind.NOTE,
+        EventKind.CONFIDENTIAL,
+        EventKind.LINK,
+    },
+    "unit": {
+        EventKind.SIGN,
+        EventKind.CONTACT,
+        EventKind.HANDLE,
+        EventKind.REPLY,
+        EventKind.RETURN,
+        EventKind.EXTEND_REQUEST,
+        EventKind.NOTE,
+    },
+    "supervisor": {
+        EventKind.SUPERVISE,
+        EventKind.EXTEND_DECIDE,
+        EventKind.ESCALATE,
+        EventKind.CLOSE,
+        EventKind.NOTE,
+        EventKind.REOPEN,
+    },
+    "admin": set(EventKind) - {EventKind.ACCEPT},
+}
+
+
+def _check_role(kind: EventKind, staff: Staff) -> None:
+    if kind not in _ROLE_ACTIONS.get(staff.role, set()):
+        raise PermissionError(f"role {staff.role!r} may not {kind.value}")

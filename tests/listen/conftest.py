@@ -1,0 +1,46 @@
+"""Fixtures for the hotline tests: a store on a temporary SQLite file (or PostgreSQL via env)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from citycheck.listen.settings import HotlineSettings
+from citycheck.listen.store import Hotline
+
+PG_URL = os.environ.get("CITYCHECK_TEST_PG_URL")  # e.g. postgresql+psycopg://postgres@/citycheck
+if os.environ.get("CI") and not PG_URL:
+    raise RuntimeError("CI must provide PostgreSQL for the hotline tests (see .ci/run)")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def fresh_db_url(backend: str, tmp_path) -> str:
+    """A new empty database for one test."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path}/hotline.db"
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path) -> str:
+    return fresh_db_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def settings(db_url) -> HotlineSettings:
+    return HotlineSettings(db_url=db_url, secret="test-secret", confidence_threshold=0.5)
+
+
+@pytest.fixture
+def hotline(settings):
+    h = Hotline(settings)
+    yield h
+    h.close()

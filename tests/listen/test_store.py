@@ -1,0 +1,230 @@
+"""The store: intake, the event log, projections, privacy at rest, duplicates, roles."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from citycheck.listen.domain import Channel, EventKind, Status, TransitionError, derive_state
+from citycheck.listen.store import Intake, Staff
+
+DISPATCHER = Staff("d1", "dispatcher", None)
+SUPERVISOR = Staff("s1", "supervisor", None)
+NE = Staff("ne", "unit", "jd_ne")
+SW = Staff("sw", "unit", "jd_sw")
+# inside the demo north-east square (116.35..116.37, 39.96..39.98)
+LAT, LON = 39.97, 116.36
+
+
+def test_schema_is_made_by_migrations(hotline):
+    with hotline.engine.connect() as c:
+        rev = c.execute(text("select version_num from alembic_version")).scalar()
+    assert rev == "0001"
+
+
+def test_sqlite_runs_in_wal_mode(hotline):
+    if hotline.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with hotline.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_submit_dispatches_by_place_and_category(hotline):
+    o = hotline.submit(Intake("小区门口路面塌陷", service_code="urban", lat=LAT, lon=LON))
+    assert o.status == Status.DISPATCHED.value
+    assert o.lead_unit == "jd_ne"  # street-led service: the street office containing the point
+    assert o.assisting_units == ["dept:housing"]
+    o2 = hotline.submit(Intake("社保转移", service_code="labour", lat=LAT, lon=LON))
+    assert o2.lead_unit == "dept:hrss" and o2.assisting_units == ["jd_ne"]
+    o3 = hotline.submit(Intake("社保转移", service_code="labour"))  # no location
+    assert o3.lead_unit == "dept:hrss" and o3.assisting_units == []
+    kinds = [e.kind for e in hotline.events(o.id)]
+    assert kinds == [EventKind.ACCEPT, EventKind.CLASSIFY, EventKind.DISPATCH]
+
+
+def test_personal_fields_encrypted_at_rest_and_redacted(hotline):
+    o = hotline.submit(
+        Intake(
+            "我叫王小明，电话13912345678，楼下噪音",
+            service_code="environment",
+            name="王小明",
+            phone="13912345678",
+            address="某路1号",
+        )
+    )
+    with hotline.engine.connect() as c:
+        row = c.execute(text("select * from orders where id=:i"), {"i": o.id}).mappings().one()
+    blob = " ".join(str(v) for v in row.values())
+    assert "13912345678" not in blob and "王小明" not in blob and "某路1号" not in blob
+    assert row["description_public"] == "我叫[name]，电话[phone]，楼下噪音"
+    assert hotline.personal(o.id, DISPATCHER)["phone"] == "13912345678"
+
+
+def test_unit_cannot_see_or_act_on_other_units_orders(hotline):
+    o = hotline.submit(Intake("路灯坏了", service_code="urban", lat=LAT, lon=LON))
+    with pytest.raises(KeyError):
+        hotline.act(o.id, EventKind.SIGN, SW)
+    with pytest.raises(KeyError):
+        hotline.personal(o.id, SW)
+    assert [x.id for x in hotline.search(staff=SW)] == []
+    with pytest.raises(PermissionError):
+        hotline.act(o.id, EventKind.DISPATCH, NE, unit="jd_ne")  # units do not dispatch
+    hotline.act(o.id, EventKind.SIGN, NE)
+    assert hotline.get(o.id).status == Status.SIGNED.value
+
+
+def test_full_loop_with_return_reopen_and_log_consistency(hotline):
+    o = hotline.submit(Intake("路灯坏了", service_code="urban", lat=LAT, lon=LON))
+    hotline.act(o.id, EventKind.RETURN, NE, reason="该路段属西南街道")
+    assert hotline.get(o.id).status == Status.RETURNED.value
+    hotline.act(o.id, EventKind.DISPATCH, DISPATCHER, unit="jd_sw")
+    with pytest.raises(TransitionError):
+        hotline.act(o.id, EventKind.CLOSE, DISPATCHER)
+    for kind, kw in [
+        (EventKind.SIGN, {}),
+        (EventKind.CONTACT, {}),
+        (EventKind.REPLY, {"data": {"reply": "已修复，联系电话13800000000"}}),
+    ]:
+        hotline.act(o.id, kind, SW, **kw)
+    hotline.act(o.id, EventKind.SUPERVISE, SUPERVISOR, data={"approved": True})
+    hotline.act(o.id, EventKind.CLOSE, DISPATCHER)
+    hotline.act(o.id, EventKind.CALLBACK, DISPATCHER, data={"reached": True})
+    hotline.act(o.id, EventKind.RATE, DISPATCHER, data={"score": 2})
+    hotline.act(o.id, EventKind.REOPEN, DISPATCHER, reason="灯还是不亮")
+    row = hotline.get(o.id)
+    assert row.status == Status.DISPATCHED.value and row.lead_unit == "jd_sw"
+    st = hotline.state(o.id)
+    assert st.returns == (("jd_ne", "该路段属西南街道"),) and st.reopen_count == 1
+    assert hotline.verify_log() == []
+    assert len(hotline.events(o.id)) == row.n_events == 13
+
+
+def test_duplicates_are_linked_and_close_with_master(hotline):
+    t = datetime(2025, 6, 3, 9, tzinfo=UTC)
+    a = hotline.submit(
+        Intake("小区门口垃圾堆积发臭", service_code="environment", lat=LAT, lon=LON, requested_at=t)
+    )
+    b = hotline.submit(
+        Intake(
+            "小区门口垃圾堆积很臭",
+            service_code="environment",
+            lat=LAT + 0.0003,
+            lon=LON,
+            requested_at=t + timedelta(hours=5),
+        )
+    )
+    far = hotline.submit(
+        Intake(
+            "小区门口垃圾堆积发臭",
+            service_code="environment",
+            lat=LAT + 0.01,
+            lon=LON,
+            requested_at=t + timedelta(hours=5),
+        )
+    )
+    other = hotline.submit(
+        Intake(
+            "学校门口拥堵",
+            service_code="environment",
+            lat=LAT,
+            lon=LON,
+            requested_at=t + timedelta(hours=6),
+        )
+    )
+    assert hotline.get(b.id).status == Status.LINKED.value
+    assert hotline.get(b.id).duplicate_of == a.id
+    assert hotline.get(far.id).duplicate_of is None
+    assert hotline.get(other.id).duplicate_of is None
+    assert hotline.get(a.id).duplicates == 1  # the count raises the case's priority
+    lead = Staff("u", "unit", hotline.get(a.id).lead_unit)
+    hotline.act(a.id, EventKind.SIGN, lead)
+    hotline.act(a.id, EventKind.REPLY, lead, data={"reply": "已清运"})
+    hotline.act(a.id, EventKind.SUPERVISE, SUPERVISOR, data={"approved": True})
+    hotline.act(a.id, EventKind.CLOSE, DISPATCHER)
+    assert hotline.get(b.id).status == Status.CLOSED.value
+    # each caller is still called back and rates
+    hotline.act(b.id, EventKind.CALLBACK, DISPATCHER)
+    hotline.act(b.id, EventKind.RATE, DISPATCHER, data={"score": 4})
+    assert hotline.state(b.id).satisfied is True
+    assert hotline.verify_log() == []
+
+
+def test_overdue_queue_and_escalation(hotline):
+    t = datetime(2025, 3, 3, 1, tzinfo=UTC)  # Monday 09:00 in Shanghai
+    o = hotline.submit(
+        Intake("咨询入学", service_code="education", requested_at=t, channel=Channel.WEB)
+    )
+    # consult/normal: close in 3 working days → Thursday 6 March 23:59:59
+    # sign and first-contact clocks (1 working day from dispatch) ran out on Tuesday
+    rows = hotline.overdue(datetime(2025, 3, 6, 12, tzinfo=UTC))
+    assert [(r["id"], r["overdue"], r["level"]) for r in rows] == [(o.id, ["contact", "sign"], 1)]
+    late = datetime(2025, 3, 14, 3, tzinfo=UTC)  # 6 working days late
+    rows = hotline.overdue(late)
+    assert [r["id"] for r in rows] == [o.id] and rows[0]["level"] == 3
+    assert hotline.escalate_overdue(late) == 3
+    assert hotline.get(o.id).escalation == 3
+    assert [e.data["level"] for e in hotline.events(o.id) if e.kind is EventKind.ESCALATE] == [
+        1,
+        2,
+        3,
+    ]
+    assert hotline.escalate_overdue(late) == 0
+
+
+def test_api_keys_and_staff_tokens_are_stored_hashed(hotline):
+    key = hotline.create_api_key("app")
+    tok = hotline.create_staff("alice", "unit", "jd_ne")
+    with hotline.engine.connect() as c:
+        dump = str(c.execute(text("select * from api_keys")).all()) + str(
+            c.execute(text("select * from staff_users")).all()
+        )
+    assert key not in dump and tok not in dump
+    assert hotline.check_api_key(key) and not hotline.check_api_key(key + "x")
+    assert hotline.staff_for_token(tok) == Staff("alice", "unit", "jd_ne")
+    with pytest.raises(ValueError, match="role"):
+        hotline.create_staff("bob", "mayor")
+
+
+def test_log_derivation_matches_projection_after_many_actions(hotline):
+    ids = [hotline.submit(Intake(f"问题{i}", service_code="labour")).id for i in range(5)]
+    for i in ids[:3]:
+        hotline.act(i, EventKind.SIGN, Staff("u", "unit", "dept:hrss"))
+    for i in ids:
+        assert derive_state(hotline.events(i)).status.value == hotline.get(i).status
+    assert hotline.verify_log() == []
+
+
+def test_concurrent_duplicates_of_one_master_all_link(hotline):
+    import threading
+
+    t = datetime(2025, 6, 3, 9, tzinfo=UTC)
+    master = hotline.submit(
+        Intake("路口积水很深无法通行", service_code="urban", lat=LAT, lon=LON, requested_at=t)
+    )
+    errors: list[Exception] = []
+
+    def dup(i: int) -> None:
+        try:
+            hotline.submit(
+                Intake(
+                    "路口积水很深无法通行了",
+                    service_code="urban",
+                    lat=LAT,
+                    lon=LON,
+                    requested_at=t + timedelta(minutes=i + 1),
+                )
+            )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=dup, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert hotline.get(master.id).duplicates == 8
+    notes = [e for e in hotline.events(master.id) if e.kind is EventKind.NOTE]
+    assert len(notes) == 8
+    assert hotline.verify_log() == []
