@@ -155,12 +155,215 @@ def bucket_count(cutoff: float, width: float) -> int:
     return int(cutoff / width) + 2
 
 
+@njit(cache=True, inline="always")
+def _hpush(hk, hv, size, key, val):  # pragma: no cover - compiled
+    i = size
+    while i > 0:
+        p = (i - 1) >> 1
+        if hk[p] <= key:
+            break
+        hk[i] = hk[p]
+        hv[i] = hv[p]
+        i = p
+    hk[i] = key
+    hv[i] = val
+    return size + 1
+
+
+@njit(cache=True, inline="always")
+def _hpop(hk, hv, size):  # pragma: no cover - compiled
+    """Remove the root; the caller reads ``hk[0], hv[0]`` before calling."""
+    size -= 1
+    key = hk[size]
+    val = hv[size]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and hk[c + 1] < hk[c]:
+            c += 1
+        if key <= hk[c]:
+            break
+        hk[i] = hk[c]
+        hv[i] = hv[c]
+        i = c
+    hk[i] = key
+    hv[i] = val
+    return size
+
+
+@njit(cache=True)
+def heap_search(
+    indptr, indices, weights, transit, src_nodes, src_dist, cutoff, dist, touched, hk, hv
+):  # pragma: no cover - compiled
+    """Multi-source Dijkstra bounded by ``cutoff`` with a binary heap (lazy deletion).
+
+    Same contract as :func:`bounded_search`; ``hk``/``hv`` need room for
+    ``indices.size + src_nodes.size`` entries. Small bounded searches (one facility) stay in
+    cache, where the heap beats the bucket queue's linked lists.
+    """
+    n_t = 0
+    size = 0
+    for k in range(src_nodes.size):
+        s = src_nodes[k]
+        d = src_dist[k]
+        if d <= cutoff and d < dist[s]:
+            if dist[s] == INF:
+                touched[n_t] = s
+                n_t += 1
+            dist[s] = d
+            size = _hpush(hk, hv, size, d, s)
+    for k in range(src_nodes.size):
+        s = src_nodes[k]
+        if transit[s] or dist[s] != src_dist[k]:
+            continue
+        ds = dist[s]
+        for p in range(indptr[s], indptr[s + 1]):
+            v = indices[p]
+            nd = ds + weights[p]
+            if nd <= cutoff and nd < dist[v]:
+                if dist[v] == INF:
+                    touched[n_t] = v
+                    n_t += 1
+                dist[v] = nd
+                size = _hpush(hk, hv, size, nd, v)
+    while size > 0:
+        du = hk[0]
+        u = hv[0]
+        size = _hpop(hk, hv, size)
+        if du > dist[u] or not transit[u]:
+            continue
+        for p in range(indptr[u], indptr[u + 1]):
+            v = indices[p]
+            nd = du + weights[p]
+            if nd <= cutoff and nd < dist[v]:
+                if dist[v] == INF:
+                    touched[n_t] = v
+                    n_t += 1
+                dist[v] = nd
+                size = _hpush(hk, hv, size, nd, v)
+    return n_t
+
+
+@njit(cache=True)
+def _nearest_chunk(
+    indptr,
+    indices,
+    weights,
+    transit,
+    cats,
+    cat_ptr,
+    src_nodes,
+    src_dist,
+    cutoff,
+    width,
+    nb,
+    qrow,
+    out,
+    use_heap,
+    max_src,
+):  # pragma: no cover - compiled
+    """Run the categories ``cats`` one after another with one set of scratch arrays."""
+    n = indptr.size - 1
+    dist = np.full(n, INF)
+    touched = np.empty(n, dtype=np.int32)
+    cap = indices.size + max_src + 1 if use_heap else 0
+    hk = np.empty(cap, dtype=np.float64)
+    hv = np.empty(cap, dtype=np.int32)
+    heads = np.empty(nb, dtype=np.int32)
+    m = 0 if use_heap else n
+    bnext = np.empty(m, dtype=np.int32)
+    bprev = np.empty(m, dtype=np.int32)
+    inb = np.full(m, -1, dtype=np.int32)
+    for c in cats:
+        a = cat_ptr[c]
+        b = cat_ptr[c + 1]
+        if use_heap:
+            n_t = heap_search(
+                indptr,
+                indices,
+                weights,
+                transit,
+                src_nodes[a:b],
+                src_dist[a:b],
+                cutoff,
+                dist,
+                touched,
+                hk,
+                hv,
+            )
+        else:
+            n_t = bounded_search(
+                indptr,
+                indices,
+                weights,
+                transit,
+                src_nodes[a:b],
+                src_dist[a:b],
+                cutoff,
+                width,
+                dist,
+                touched,
+                heads,
+                bnext,
+                bprev,
+                inb,
+            )
+        for k in range(n_t):
+            i = touched[k]
+            q = qrow[i]
+            if q >= 0:
+                out[c, q] = dist[i]
+            dist[i] = INF
+
+
 @njit(cache=True, parallel=True)
+def _nearest_parallel(
+    indptr,
+    indices,
+    weights,
+    transit,
+    plan_ptr,
+    plan_cat,
+    cat_ptr,
+    src_nodes,
+    src_dist,
+    cutoff,
+    width,
+    nb,
+    qrow,
+    out,
+    use_heap,
+    max_src,
+):  # pragma: no cover - compiled
+    for t in prange(plan_ptr.size - 1):
+        _nearest_chunk(
+            indptr,
+            indices,
+            weights,
+            transit,
+            plan_cat[plan_ptr[t] : plan_ptr[t + 1]],
+            cat_ptr,
+            src_nodes,
+            src_dist,
+            cutoff,
+            width,
+            nb,
+            qrow,
+            out,
+            use_heap,
+            max_src,
+        )
+
+
 def nearest_by_group(
     indptr,
     indices,
     weights,
     transit,
+    plan_ptr,
+    plan_cat,
     cat_ptr,
     src_nodes,
     src_dist,
@@ -169,50 +372,210 @@ def nearest_by_group(
     nb,
     qrow,
     n_query,
-):  # pragma: no cover - compiled
+    use_heap,
+):
     """Nearest distance from every query node to each category's sources (multi-source).
 
     Sources of category ``c`` are ``src_nodes[cat_ptr[c]:cat_ptr[c+1]]`` at start distances
-    ``src_dist``; ``qrow[node]`` is the output row of a node (-1: not reported). Returns an
-    array (n_cat, n_query) of distances, +inf beyond ``cutoff``.
+    ``src_dist``; ``qrow[node]`` is the output row of a node (-1: not reported). Thread ``t``
+    runs categories ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]`` with its own scratch arrays (one
+    thread: no parallel region at all). Returns (n_cat, n_query) distances, +inf beyond
+    ``cutoff``.
     """
-    n = indptr.size - 1
     n_cat = cat_ptr.size - 1
     out = np.full((n_cat, n_query), INF)
-    for c in prange(n_cat):
-        dist = np.full(n, INF)
-        touched = np.empty(n, dtype=np.int32)
-        heads = np.empty(nb, dtype=np.int32)
-        bnext = np.empty(n, dtype=np.int32)
-        bprev = np.empty(n, dtype=np.int32)
-        inb = np.full(n, -1, dtype=np.int32)
-        a = cat_ptr[c]
-        b = cat_ptr[c + 1]
-        n_t = bounded_search(
+    max_src = int(np.diff(cat_ptr).max()) if n_cat else 0
+    args = (indptr, indices, weights, transit)
+    if plan_ptr.size - 1 <= 1:
+        _nearest_chunk(
+            *args,
+            plan_cat,
+            cat_ptr,
+            src_nodes,
+            src_dist,
+            float(cutoff),
+            float(width),
+            int(nb),
+            qrow,
+            out,
+            bool(use_heap),
+            max_src,
+        )
+    else:
+        _nearest_parallel(
+            *args,
+            plan_ptr,
+            plan_cat,
+            cat_ptr,
+            src_nodes,
+            src_dist,
+            float(cutoff),
+            float(width),
+            int(nb),
+            qrow,
+            out,
+            bool(use_heap),
+            max_src,
+        )
+    return out
+
+
+@njit(cache=True)
+def _count_search(
+    indptr,
+    indices,
+    weights,
+    transit,
+    src_nodes,
+    cutoff,
+    dist,
+    touched,
+    hk,
+    hv,
+    radii,
+    qrow,
+    counts_c,
+    near_c,
+):  # pragma: no cover - compiled
+    """One facility's bounded Dijkstra (sources at distance 0) that counts as it settles.
+
+    A node settles once (lazy deletion skips stale heap entries); a query node adds one to its
+    radius bin in ``counts_c[q, r]`` and lowers ``near_c[q]``. Returns the touched count.
+    """
+    n_t = 0
+    size = 0
+    for k in range(src_nodes.size):
+        s = src_nodes[k]
+        if dist[s] == INF:
+            touched[n_t] = s
+            n_t += 1
+            dist[s] = 0.0
+            size = _hpush(hk, hv, size, 0.0, s)
+    while size > 0:
+        du = hk[0]
+        u = hv[0]
+        size = _hpop(hk, hv, size)
+        if du > dist[u]:
+            continue
+        q = qrow[u]
+        if q >= 0:
+            r = 0
+            while radii[r] < du:
+                r += 1
+            counts_c[q, r] += 1
+            if du < near_c[q]:
+                near_c[q] = du
+        if not transit[u]:
+            # a hub relays only as a source (its distance is 0)
+            if du != 0.0:
+                continue
+            is_src = False
+            for k in range(src_nodes.size):
+                if src_nodes[k] == u:
+                    is_src = True
+                    break
+            if not is_src:
+                continue
+        for p in range(indptr[u], indptr[u + 1]):
+            v = indices[p]
+            nd = du + weights[p]
+            if nd <= cutoff and nd < dist[v]:
+                if dist[v] == INF:
+                    touched[n_t] = v
+                    n_t += 1
+                dist[v] = nd
+                size = _hpush(hk, hv, size, nd, v)
+    return n_t
+
+
+@njit(cache=True)
+def _counts_chunk(
+    indptr,
+    indices,
+    weights,
+    transit,
+    cats,
+    cat_gptr,
+    grp_ptr,
+    src_nodes,
+    radii,
+    qrow,
+    counts,
+    near,
+    max_src,
+):  # pragma: no cover - compiled
+    n = indptr.size - 1
+    n_rad = radii.size
+    cutoff = radii[n_rad - 1]
+    dist = np.full(n, INF)
+    touched = np.empty(n, dtype=np.int32)
+    hk = np.empty(indices.size + max_src + 1, dtype=np.float64)
+    hv = np.empty(indices.size + max_src + 1, dtype=np.int32)
+    n_query = counts.shape[1]
+    for c in cats:
+        counts_c = counts[c]
+        near_c = near[c]
+        for g in range(cat_gptr[c], cat_gptr[c + 1]):
+            n_t = _count_search(
+                indptr,
+                indices,
+                weights,
+                transit,
+                src_nodes[grp_ptr[g] : grp_ptr[g + 1]],
+                cutoff,
+                dist,
+                touched,
+                hk,
+                hv,
+                radii,
+                qrow,
+                counts_c,
+                near_c,
+            )
+            for k in range(n_t):
+                dist[touched[k]] = INF
+        for q in range(n_query):
+            acc = 0
+            for r in range(n_rad):
+                acc += counts_c[q, r]
+                counts_c[q, r] = acc
+
+
+@njit(cache=True, parallel=True)
+def _counts_parallel(
+    indptr,
+    indices,
+    weights,
+    transit,
+    plan_ptr,
+    plan_cat,
+    cat_gptr,
+    grp_ptr,
+    src_nodes,
+    radii,
+    qrow,
+    counts,
+    near,
+    max_src,
+):  # pragma: no cover - compiled
+    for t in prange(plan_ptr.size - 1):
+        _counts_chunk(
             indptr,
             indices,
             weights,
             transit,
-            src_nodes[a:b],
-            src_dist[a:b],
-            cutoff,
-            width,
-            dist,
-            touched,
-            heads,
-            bnext,
-            bprev,
-            inb,
+            plan_cat[plan_ptr[t] : plan_ptr[t + 1]],
+            cat_gptr,
+            grp_ptr,
+            src_nodes,
+            radii,
+            qrow,
+            counts,
+            near,
+            max_src,
         )
-        for k in range(n_t):
-            i = touched[k]
-            q = qrow[i]
-            if q >= 0:
-                out[c, q] = dist[i]
-    return out
 
 
-@njit(cache=True, parallel=True)
 def counts_by_group(
     indptr,
     indices,
@@ -223,77 +586,44 @@ def counts_by_group(
     cat_gptr,
     grp_ptr,
     src_nodes,
-    src_dist,
     radii,
-    width,
-    nb,
     qrow,
     n_query,
-):  # pragma: no cover - compiled
+):
     """Counts of sources within each radius, and nearest distance, per category and query node.
 
-    One bounded search per group (a facility: one or more source nodes), bounded by the largest
-    radius. Work is split by category: thread ``t`` runs categories
-    ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]`` so no two threads write the same row. Groups of
-    category ``c`` are ``cat_gptr[c]..cat_gptr[c+1]``; group ``g``'s sources are
-    ``src_nodes[grp_ptr[g]:grp_ptr[g+1]]``.
+    One bounded search per group (a facility: one or more source nodes at distance 0), bounded
+    by the largest radius, counting query nodes as they settle. Work is split by category:
+    thread ``t`` runs categories ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]`` so no two threads
+    write the same row. Groups of category ``c`` are ``cat_gptr[c]..cat_gptr[c+1]``; group
+    ``g``'s sources are ``src_nodes[grp_ptr[g]:grp_ptr[g+1]]``.
 
-    Returns counts (n_cat, n_radii, n_query) int32, cumulative over radii, and nearest
+    Returns counts (n_cat, n_query, n_radii) int32, cumulative over radii, and nearest
     (n_cat, n_query) float64 (+inf beyond the largest radius).
     """
-    n = indptr.size - 1
     n_cat = cat_gptr.size - 1
-    n_rad = radii.size
-    cutoff = radii[n_rad - 1]
-    counts = np.zeros((n_cat, n_rad, n_query), dtype=np.int32)
+    counts = np.zeros((n_cat, n_query, radii.size), dtype=np.int32)
     near = np.full((n_cat, n_query), INF)
-    n_thr = plan_ptr.size - 1
-    for t in prange(n_thr):
-        dist = np.full(n, INF)
-        touched = np.empty(n, dtype=np.int32)
-        heads = np.empty(nb, dtype=np.int32)
-        bnext = np.empty(n, dtype=np.int32)
-        bprev = np.empty(n, dtype=np.int32)
-        inb = np.full(n, -1, dtype=np.int32)
-        for j in range(plan_ptr[t], plan_ptr[t + 1]):
-            c = plan_cat[j]
-            for g in range(cat_gptr[c], cat_gptr[c + 1]):
-                a = grp_ptr[g]
-                b = grp_ptr[g + 1]
-                n_t = bounded_search(
-                    indptr,
-                    indices,
-                    weights,
-                    transit,
-                    src_nodes[a:b],
-                    src_dist[a:b],
-                    cutoff,
-                    width,
-                    dist,
-                    touched,
-                    heads,
-                    bnext,
-                    bprev,
-                    inb,
-                )
-                for k in range(n_t):
-                    i = touched[k]
-                    d = dist[i]
-                    dist[i] = INF
-                    q = qrow[i]
-                    if q >= 0:
-                        r = 0
-                        while radii[r] < d:
-                            r += 1
-                        counts[c, r, q] += 1
-                        if d < near[c, q]:
-                            near[c, q] = d
-            # cumulative over radii for this category
-            for q in range(n_query):
-                acc = 0
-                for r in range(n_rad):
-                    acc += counts[c, r, q]
-                    counts[c, r, q] = acc
+    max_src = int(np.diff(grp_ptr).max()) if grp_ptr.size > 1 else 0
+    args = (indptr, indices, weights, transit)
+    if plan_ptr.size - 1 <= 1:
+        _counts_chunk(
+            *args, plan_cat, cat_gptr, grp_ptr, src_nodes, radii, qrow, counts, near, max_src
+        )
+    else:
+        _counts_parallel(
+            *args,
+            plan_ptr,
+            plan_cat,
+            cat_gptr,
+            grp_ptr,
+            src_nodes,
+            radii,
+            qrow,
+            counts,
+            near,
+            max_src,
+        )
     return counts, near
 
 

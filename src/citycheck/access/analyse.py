@@ -21,7 +21,7 @@ import pandas as pd
 from citycheck.access.graph import AccessGraph, attach
 from citycheck.access.life_circles import life_circle_flags, unit_shares
 from citycheck.access.network import WalkFilter, WalkNetwork, network_from_streets
-from citycheck.access.queries import DEFAULT_SPEED_M_S, counts_within
+from citycheck.access.queries import DEFAULT_SPEED_M_S, counts_within, reachable_within
 from citycheck.access.snapping import (
     SegmentIndex,
     building_access_points,
@@ -69,8 +69,9 @@ class AccessResult:
     ----------
     buildings : DataFrame
         Indexed like the buildings analysed. Columns: ``residential``, ``reachable`` (joined
-        to the network within ``max_snap_m``), ``snap_m``, ``component`` and ``component_length_m`` (the network
-        piece it joined; small pieces are campus or compound paths), then per category
+        to the network within ``max_snap_m``), ``snap_m``, ``component`` and
+        ``component_length_m`` (the network piece it joined; small pieces are campus or
+        compound paths), then per category
         :func:`dist_column` (metres; +inf beyond the search bound; NaN when the building is
         unreachable or the category has no facility in the area) and :func:`count_column` per
         radius (nullable integers, NA where the distance is NaN), then the life-circle flags of
@@ -86,6 +87,9 @@ class AccessResult:
         The network with buildings and facilities joined (for isochrones and routes).
     params : dict
         Parameters and timings.
+    facilities : GeoDataFrame
+        The facilities analysed (table categories plus park size classes and greenways), in
+        the order of ``graph.hubs["facilities"]``.
     """
 
     buildings: pd.DataFrame
@@ -94,6 +98,27 @@ class AccessResult:
     unjoined_facilities: pd.DataFrame
     graph: AccessGraph
     params: dict[str, Any] = field(default_factory=dict)
+    facilities: gpd.GeoDataFrame | None = None
+
+    def facilities_within(
+        self, x: float, y: float, *, radius_m: float, category: str | None = None
+    ) -> pd.DataFrame:
+        """Facilities reachable on foot from a point within ``radius_m``, nearest first.
+
+        Returns the facility rows (``facility_id``, ``category``) with ``dist_m``.
+        """
+        if self.facilities is None:
+            raise ValueError("this result keeps no facility table")
+        hubs = self.graph.hubs["facilities"]
+        d = reachable_within(
+            self.graph, x, y, hubs, radius_m=radius_m, max_snap_m=self.params["max_snap_m"]
+        )
+        keep = np.isfinite(d)
+        if category is not None:
+            keep &= (self.facilities["category"] == category).to_numpy()
+        cols = [c for c in ("facility_id", "category") if c in self.facilities.columns]
+        out = pd.DataFrame(self.facilities.loc[keep, cols]).assign(dist_m=d[keep])
+        return out.sort_values("dist_m")
 
     def shares(
         self,
@@ -296,7 +321,7 @@ def analyse_layers(
         "facility_categories": fac_cat,
         **timings,
     }
-    return AccessResult(table, cat_table, unreachable, unjoined, graph, params)
+    return AccessResult(table, cat_table, unreachable, unjoined, graph, params, fac_all)
 
 
 def analyse_city(

@@ -38,25 +38,45 @@ DEFAULT_SPEED_M_S = 1000.0 / 900.0
 
 
 def bucket_width(cutoff_m: float) -> float:
-    """Bucket width of the bounded searches: ``cutoff / 256``, at least 0.5 m."""
-    return max(float(cutoff_m) / 256.0, 0.5)
+    """Bucket width of the bounded searches: ``cutoff / 64``, at least 0.5 m.
+
+    Wider buckets mean fewer bucket sweeps and list moves; edges shorter than the width may be
+    scanned again (label-correcting), which keeps the result exact.
+    """
+    return max(float(cutoff_m) / 64.0, 0.5)
 
 
-def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> np.ndarray:
-    qrow = np.full(n_nodes, -1, dtype=np.int64)
+def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Output row of every node (-1: not queried), rows in node order for memory locality;
+    and the row of each query node."""
     qn = np.asarray(query_nodes, dtype=np.int64)
-    if np.any(qn < 0):
-        raise ValueError("query_nodes: -1 (an unsnapped owner) cannot be queried; filter first")
-    if np.unique(qn).size != qn.size:
+    if np.any(qn < 0) or np.any(qn >= n_nodes):
+        raise ValueError(
+            "query_nodes: ids must be nodes of the graph (-1 marks an unjoined owner; filter it)"
+        )
+    if qn.size < 2 or bool(np.all(qn[1:] > qn[:-1])):  # already in node order
+        qrow = np.full(n_nodes, -1, dtype=np.int64)
+        qrow[qn] = np.arange(qn.size)
+        return qrow, np.arange(qn.size)
+    order = np.argsort(qn, kind="stable")
+    sq = qn[order]
+    if np.any(sq[1:] == sq[:-1]):
         raise ValueError("query_nodes: duplicate node ids")
-    qrow[qn] = np.arange(qn.size)
-    return qrow
+    qrow = np.full(n_nodes, -1, dtype=np.int64)
+    qrow[sq] = np.arange(sq.size)
+    row_of = np.empty(qn.size, dtype=np.int64)
+    row_of[order] = np.arange(qn.size)
+    return qrow, row_of
+
+
+def _identity(row_of: np.ndarray) -> bool:
+    return row_of.size == 0 or (row_of[0] == 0 and bool(np.all(np.diff(row_of) == 1)))
 
 
 def _pack(sources: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray]:
     names = list(sources)
     arrays = [np.asarray(sources[c], dtype=np.int64) for c in names]
-    arrays = [a[a >= 0] for a in arrays]
+    arrays = [np.sort(a[a >= 0]) for a in arrays]  # node order = Morton order: cache locality
     ptr = np.zeros(len(names) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([a.size for a in arrays])
     nodes = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
@@ -69,6 +89,8 @@ def nearest_distance(
     query_nodes: np.ndarray,
     *,
     cutoff_m: float,
+    n_threads: int | None = None,
+    method: str = "bucket",
 ) -> dict[str, np.ndarray]:
     """Distance from each query node to the nearest source of each category.
 
@@ -82,6 +104,10 @@ def nearest_distance(
         Nodes to report (building hubs, or street nodes).
     cutoff_m : float
         Search bound; farther distances are +inf.
+    n_threads : int, optional
+        Threads to spread the categories over (numba's setting by default).
+    method : {"bucket", "heap"}
+        Priority queue of the search (both exact).
 
     Returns
     -------
@@ -89,13 +115,16 @@ def nearest_distance(
         Category to distances (metres) aligned with ``query_nodes``.
     """
     names, ptr, nodes = _pack(sources)
-    qrow = _query_rows(graph.n_nodes, query_nodes)
+    qrow, row_of = _query_rows(graph.n_nodes, query_nodes)
     width = bucket_width(cutoff_m)
+    plan_ptr, plan_cat = thread_plan(np.ones(len(names)), n_threads)
     out = nearest_by_group(
         graph.indptr,
         graph.indices,
         graph.weights,
         graph.transit,
+        plan_ptr,
+        plan_cat,
         ptr,
         nodes,
         np.zeros(nodes.size),
@@ -104,8 +133,11 @@ def nearest_distance(
         bucket_count(cutoff_m, width),
         qrow,
         int(np.asarray(query_nodes).size),
+        method == "heap",
     )
-    return {c: out[k] for k, c in enumerate(names)}
+    if _identity(row_of):  # query in node order: no copy
+        return {c: out[k] for k, c in enumerate(names)}
+    return {c: out[k][row_of] for k, c in enumerate(names)}
 
 
 def counts_within(
@@ -143,11 +175,10 @@ def counts_within(
     if radii.size == 0 or not np.all(np.isfinite(radii)) or radii[0] < 0:
         raise ValueError(f"radii_m: need finite non-negative radii, got {list(radii_m)}")
     names, ptr, nodes = _pack(sources)
-    qrow = _query_rows(graph.n_nodes, query_nodes)
+    qrow, row_of = _query_rows(graph.n_nodes, query_nodes)
     n_query = int(np.asarray(query_nodes).size)
     load = np.diff(ptr).astype(np.float64)
     plan_ptr, plan_cat = thread_plan(load, n_threads)
-    width = bucket_width(radii[-1])
     counts, near = counts_by_group(
         graph.indptr,
         graph.indices,
@@ -158,33 +189,42 @@ def counts_within(
         ptr,
         np.arange(nodes.size + 1, dtype=np.int64),
         nodes,
-        np.zeros(nodes.size),
         radii,
-        width,
-        bucket_count(radii[-1], width),
         qrow,
         n_query,
     )
+    if _identity(row_of):  # query in node order: no copy
+        return (
+            {c: counts[k] for k, c in enumerate(names)},
+            {c: near[k] for k, c in enumerate(names)},
+        )
     return (
-        {c: counts[k].T for k, c in enumerate(names)},
-        {c: near[k] for k, c in enumerate(names)},
+        {c: counts[k][row_of] for k, c in enumerate(names)},
+        {c: near[k][row_of] for k, c in enumerate(names)},
     )
 
 
 def _point_sources(
     graph: AccessGraph, x: float, y: float, max_snap_m: float, index: SegmentIndex | None
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Start nodes and offsets for an arbitrary point: both ends of its nearest street edge."""
+) -> tuple[np.ndarray, np.ndarray, float, tuple[float, float]]:
+    """Start nodes and offsets for an arbitrary point (both ends of its nearest street edge),
+    its snap distance and the snapped point."""
     idx = index or street_index(graph, max_snap_m)
     e, t, d = idx.nearest(np.array([x]), np.array([y]), max_snap_m)
     if e[0] < 0:
         raise ValueError(
             f"point ({x:.1f}, {y:.1f}) is farther than max_snap_m={max_snap_m} from the network"
         )
-    L = graph.edge_len[e[0]]
-    nodes = np.array([graph.edge_u[e[0]], graph.edge_v[e[0]]], dtype=np.int64)
+    k = int(e[0])
+    L = graph.edge_len[k]
+    u, v = graph.edge_u[k], graph.edge_v[k]
+    nodes = np.array([u, v], dtype=np.int64)
     offs = np.array([d[0] + t[0] * L, d[0] + (1 - t[0]) * L])
-    return nodes, offs, float(d[0])
+    on = (
+        float(graph.x[u] + t[0] * (graph.x[v] - graph.x[u])),
+        float(graph.y[u] + t[0] * (graph.y[v] - graph.y[u])),
+    )
+    return nodes, offs, float(d[0]), on
 
 
 def street_index(graph: AccessGraph, cell_m: float) -> SegmentIndex:
@@ -215,7 +255,7 @@ def reachable_within(
     max_snap_m: float = 100.0,
 ) -> np.ndarray:
     """Distances from a point to each target hub within ``radius_m`` (+inf beyond)."""
-    nodes, offs, _ = _point_sources(graph, x, y, max_snap_m, None)
+    nodes, offs, _, _ = _point_sources(graph, x, y, max_snap_m, None)
     dist, _ = dijkstra_pred(
         graph.indptr,
         graph.indices,
@@ -255,7 +295,7 @@ def isochrone(
     if minutes < 0 or speed_m_s <= 0:
         raise ValueError(f"isochrone: minutes={minutes}, speed_m_s={speed_m_s} must be positive")
     budget = minutes * 60.0 * speed_m_s
-    nodes, offs, snap = _point_sources(graph, x, y, max_snap_m, None)
+    nodes, offs, snap, _ = _point_sources(graph, x, y, max_snap_m, None)
     dist, _ = dijkstra_pred(
         graph.indptr,
         graph.indices,
@@ -335,8 +375,8 @@ def route(
 ) -> Route:
     """Shortest walking route between two points (each joined at its nearest edge)."""
     index = street_index(graph, max_snap_m)
-    o_nodes, o_offs, o_snap = _point_sources(graph, *origin, max_snap_m, index)
-    d_nodes, d_offs, d_snap = _point_sources(graph, *destination, max_snap_m, index)
+    o_nodes, o_offs, o_snap, o_on = _point_sources(graph, *origin, max_snap_m, index)
+    d_nodes, d_offs, d_snap, d_on = _point_sources(graph, *destination, max_snap_m, index)
     dist, pred = dijkstra_pred(
         graph.indptr,
         graph.indices,
@@ -347,7 +387,7 @@ def route(
         np.inf,
         d_nodes,
     )
-    ends = dist[d_nodes] + (d_offs - d_snap) + d_snap
+    ends = dist[d_nodes] + d_offs
     k = int(np.argmin(ends))
     best = float(ends[k])
     # both points on the same edge: walk along it directly
@@ -373,5 +413,5 @@ def route(
     while pred[path[-1]] != -1:
         path.append(int(pred[path[-1]]))
     path.reverse()
-    pts = [origin] + [(graph.x[i], graph.y[i]) for i in path] + [destination]
+    pts = [origin, o_on] + [(graph.x[i], graph.y[i]) for i in path] + [d_on, destination]
     return Route(best, shapely.LineString(pts), np.asarray(path, dtype=np.int64))
