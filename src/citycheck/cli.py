@@ -265,6 +265,11 @@ from citycheck.listen.cli import hotline_app  # noqa: E402  (hotline subcommands
 
 app.add_typer(hotline_app, name="hotline")
 
+from citycheck.act.planning.cli import plan_command, whatif_command  # noqa: E402
+
+app.command("plan")(plan_command)
+app.command("whatif")(whatif_command)
+
 
 def main() -> None:  # pragma: no cover - console entry
     """Console entry point."""

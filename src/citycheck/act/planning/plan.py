@@ -215,10 +215,12 @@ def plan_facilities(
     else:
         weight, w = "floor_area_m2", np.nan_to_num(b["floor_area_m2"].to_numpy(dtype=float)[rows])
     fac_hub = sn.facility_hub
-    before = nearest_existing(sn.graph, demand_hub, fac_hub, cutoff_m=limit)
+    bound = limit if model != "p_median" else float(pmedian_bound_m or 2 * limit)
+    if bound < limit:
+        raise PlanningError(f"pmedian_bound_m={bound:g} is below the walking limit {limit:g} m")
+    before = nearest_existing(sn.graph, demand_hub, fac_hub, cutoff_m=bound)
     served = before <= limit
     t1 = time.perf_counter()
-    bound = limit if model != "p_median" else float(pmedian_bound_m or 2 * limit)
     dist = distance_table(sn.graph, demand_hub, cand_hub, cutoff_m=bound)
     stats["distance_s"] = time.perf_counter() - t1
     stats["pairs"] = int(dist.nnz)
@@ -260,9 +262,8 @@ def plan_facilities(
     else:
         if new is None:
             raise PlanningError("p-median needs the number of new sites (--new)")
-        existing = nearest_existing(sn.graph, demand_hub, fac_hub, cutoff_m=bound)
         sol = p_median(
-            dist, w, int(new), bound_m=bound, existing_m=existing, capacity=cap,
+            dist, w, int(new), bound_m=bound, existing_m=before, capacity=cap,
             time_limit_s=time_limit_s,
         )
     stats["solve_s"] = time.perf_counter() - t2
@@ -329,17 +330,35 @@ def plan_facilities(
     )
 
 
-def fixable_problems(problems: Sequence[dict[str, Any]] | pd.DataFrame) -> list[tuple[dict[str, Any], str]]:
+def fixable_problems(
+    problems: Sequence[dict[str, Any]] | pd.DataFrame,
+    not_computed: dict[str, str] | None = None,
+) -> list[tuple[dict[str, Any], str]]:
     """Problems of a problem list that new facilities of one category can fix.
 
     An indicator qualifies when it needs exactly one facility category that has a walking limit
-    (``citycheck.access.indicators.NEEDS``), other than transit stops and stations.
+    (``citycheck.access.indicators.NEEDS``), other than transit stops and stations. Indicators
+    without a value because the area has *no* facility of their category (``not_computed``
+    reasons of the form "no facility joined … (none in area)") are the largest gaps of all and
+    are added after the problem list, with grade "no facility".
 
     Returns
     -------
     list of (problem record, category)
     """
     recs = problems.to_dict("records") if isinstance(problems, pd.DataFrame) else list(problems)
+    if not_computed:
+        from citycheck.evaluate.catalogue import catalogue
+
+        listed = {str(p.get("indicator")) for p in recs}
+        for ind, why in not_computed.items():
+            need = NEEDS.get(ind, ())
+            if ind not in listed and len(need) == 1 and f"{need[0]} (none in area)" in why:
+                c = catalogue()[ind]
+                recs.append(
+                    {"indicator": ind, "zh": c.zh, "en": c.en, "value": None,
+                     "grade": "no facility", "threshold": None}
+                )
     cats = categories()
     out = []
     for p in recs:
@@ -436,6 +455,7 @@ def project_list(
     site_cost: float | None = None,
     user_sites: gpd.GeoDataFrame | None = None,
     access: Any = None,
+    not_computed: dict[str, str] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, list[Plan]]:
     """The project list (项目清单): one project per fixable problem, ranked.
@@ -454,7 +474,7 @@ def project_list(
 
     base = access if access is not None else analyse_city(city)
     recs, plans = [], []
-    for problem, cat in fixable_problems(problems):
+    for problem, cat in fixable_problems(problems, not_computed):
         step(f"siting {cat} for {problem.get('indicator')}")
         cands = candidate_sites(city, cat, user_sites=user_sites, site_cost=site_cost)
         try:
