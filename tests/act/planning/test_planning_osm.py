@@ -55,9 +55,7 @@ def test_plan_gain_equals_engine_rerun(city_of, osm, category, k):
     plan = plan_facilities(city, category, new=k, access=before)
     assert plan.solution.method == "milp" and plan.solution.gap == 0.0
     assert 1 <= len(plan.sites) <= k
-    after = analyse_city(
-        with_facilities(city, new_rows(category, plan.sites.geometry, city.crs))
-    )
+    after = analyse_city(with_facilities(city, new_rows(category, plan.sites.geometry, city.crs)))
     limit = categories()[category].walk_limit_m
     res = city.buildings["residential"].to_numpy()
     d0 = before.buildings[dist_column(category)].to_numpy()
@@ -74,7 +72,10 @@ def test_plan_gain_equals_engine_rerun(city_of, osm, category, k):
         d = np.nan_to_num(np.asarray(d, dtype=float), nan=np.inf)
         return np.where(d <= limit, d, np.inf)
 
-    for mine, engine in ((plan.demand["dist_after_m"], d1[idx]), (plan.demand["dist_before_m"], d0[idx])):
+    for mine, engine in (
+        (plan.demand["dist_after_m"], d1[idx]),
+        (plan.demand["dist_before_m"], d0[idx]),
+    ):
         a, e = capped(mine), capped(engine)
         assert np.array_equal(np.isfinite(a), np.isfinite(e))
         np.testing.assert_allclose(a[np.isfinite(a)], e[np.isfinite(e)], atol=1e-6)
@@ -98,7 +99,7 @@ def test_p_median_and_set_covering_on_real_city(city_of):
 
 def test_bad_input_clear_messages(city_of):
     city = city_of("beijing-haidian-bupt.osm.pbf")
-    with pytest.raises(PlanningError, match="fire_station.*no walking limit"):
+    with pytest.raises(PlanningError, match=r"fire_station.*no walking limit"):
         plan_facilities(city, "fire_station")
     with pytest.raises(PlanningError, match="unknown category"):
         plan_facilities(city, "spaceport")

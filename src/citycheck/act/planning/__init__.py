@@ -5,43 +5,40 @@
 - :mod:`~citycheck.act.planning.models`: maximal covering, p-median, set covering (exact MILP);
 - :mod:`~citycheck.act.planning.plan`: one category's plan and the project list (项目清单);
 - :mod:`~citycheck.act.planning.whatif`: incremental re-evaluation of scenarios.
+
+Names are imported lazily, so ``citycheck --help`` does not load the solvers.
 """
 
-from citycheck.act.planning.candidates import SITE_KINDS, candidate_sites, read_site_layer
-from citycheck.act.planning.models import (
-    PlanningError,
-    Solution,
-    maximal_covering,
-    p_median,
-    set_covering,
-)
-from citycheck.act.planning.plan import (
-    MODELS,
-    Plan,
-    plan_facilities,
-    project_list,
-    project_record,
-    projects_document,
-)
-from citycheck.act.planning.whatif import Action, WhatIf, indicator_changes, read_scenario
+from __future__ import annotations
 
-__all__ = [
-    "MODELS",
-    "SITE_KINDS",
-    "Action",
-    "Plan",
-    "PlanningError",
-    "Solution",
-    "WhatIf",
-    "candidate_sites",
-    "indicator_changes",
-    "maximal_covering",
-    "p_median",
-    "plan_facilities",
-    "project_list",
-    "project_record",
-    "projects_document",
-    "read_scenario",
-    "read_site_layer",
-    "set_covering",
-]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "SITE_KINDS": "candidates",
+    "candidate_sites": "candidates",
+    "read_site_layer": "candidates",
+    "PlanningError": "models",
+    "Solution": "models",
+    "maximal_covering": "models",
+    "p_median": "models",
+    "set_covering": "models",
+    "MODELS": "plan",
+    "Plan": "plan",
+    "plan_facilities": "plan",
+    "project_list": "plan",
+    "project_record": "plan",
+    "projects_document": "plan",
+    "Action": "whatif",
+    "WhatIf": "whatif",
+    "indicator_changes": "whatif",
+    "read_scenario": "whatif",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"citycheck.act.planning.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'citycheck.act.planning' has no attribute {name!r}")

@@ -18,8 +18,22 @@ INF = np.inf
 
 @njit(cache=True)
 def _search_block(
-    indptr, indices, weights, transit, src, lo, hi, cutoff, width, nb, qrow, counts, ptr,
-    out_q, out_d, fill,
+    indptr,
+    indices,
+    weights,
+    transit,
+    src,
+    lo,
+    hi,
+    cutoff,
+    width,
+    nb,
+    qrow,
+    counts,
+    ptr,
+    out_q,
+    out_d,
+    fill,
 ):  # pragma: no cover - compiled
     n = indptr.size - 1
     dist = np.full(n, INF)
@@ -33,8 +47,20 @@ def _search_block(
         if src[k] < 0:
             continue
         n_t = bounded_search(
-            indptr, indices, weights, transit, src[k : k + 1], one, cutoff, width, dist,
-            touched, heads, bnext, bprev, inb,
+            indptr,
+            indices,
+            weights,
+            transit,
+            src[k : k + 1],
+            one,
+            cutoff,
+            width,
+            dist,
+            touched,
+            heads,
+            bnext,
+            bprev,
+            inb,
         )
         m = 0
         p = ptr[k]
@@ -66,8 +92,24 @@ def pairs_within(indptr, indices, weights, transit, src, cutoff, width, nb, qrow
     for b in prange(n_blocks):
         lo = min(b * step, n_src)
         hi = min(lo + step, n_src)
-        _search_block(indptr, indices, weights, transit, src, lo, hi, cutoff, width, nb, qrow,
-                      counts, ptr, dummy_q, dummy_d, False)
+        _search_block(
+            indptr,
+            indices,
+            weights,
+            transit,
+            src,
+            lo,
+            hi,
+            cutoff,
+            width,
+            nb,
+            qrow,
+            counts,
+            ptr,
+            dummy_q,
+            dummy_d,
+            False,
+        )
     for k in range(n_src):
         ptr[k + 1] = ptr[k] + counts[k]
     rows = np.empty(ptr[n_src], dtype=np.int64)
@@ -75,8 +117,24 @@ def pairs_within(indptr, indices, weights, transit, src, cutoff, width, nb, qrow
     for b in prange(n_blocks):
         lo = min(b * step, n_src)
         hi = min(lo + step, n_src)
-        _search_block(indptr, indices, weights, transit, src, lo, hi, cutoff, width, nb, qrow,
-                      counts, ptr, rows, dist, True)
+        _search_block(
+            indptr,
+            indices,
+            weights,
+            transit,
+            src,
+            lo,
+            hi,
+            cutoff,
+            width,
+            nb,
+            qrow,
+            counts,
+            ptr,
+            rows,
+            dist,
+            True,
+        )
     return ptr, rows, dist
 
 

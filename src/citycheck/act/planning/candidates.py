@@ -157,9 +157,13 @@ def candidate_sites(
     parts: list[gpd.GeoDataFrame] = []
     lu = city.landuse  # type: ignore[attr-defined]
     if "vacant" in kinds and len(lu):
-        parts.append(_frame("vacant", lu[(lu["key"] == "landuse") & lu["value"].isin(VACANT_LANDUSE)], crs))
+        parts.append(
+            _frame("vacant", lu[(lu["key"] == "landuse") & lu["value"].isin(VACANT_LANDUSE)], crs)
+        )
     if "parking" in kinds and len(lu):
-        parts.append(_frame("parking", lu[(lu["key"] == "amenity") & (lu["value"] == "parking")], crs))
+        parts.append(
+            _frame("parking", lu[(lu["key"] == "amenity") & (lu["value"] == "parking")], crs)
+        )
     if "building" in kinds:
         b = city.buildings  # type: ignore[attr-defined]
         sel = b["building"].isin(CONVERTIBLE_BUILDINGS) & ~b["residential"].fillna(False)
@@ -194,7 +198,9 @@ def candidate_sites(
     return sites
 
 
-def _exclusion_zone(city: object, category: str, heritage_buffer_m: float) -> shapely.Geometry | None:
+def _exclusion_zone(
+    city: object, category: str, heritage_buffer_m: float
+) -> shapely.Geometry | None:
     """Water, heritage buffers and (for built facilities) green space, as one geometry."""
     pieces = []
     lu = city.landuse  # type: ignore[attr-defined]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from citycheck.io.errors import InputError, InputProblems
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["plan_command", "whatif_command"]
 
@@ -32,12 +32,12 @@ def _step(quiet: bool):  # type: ignore[no-untyped-def]
 
 
 def _flat(projects: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for r in projects.to_dict("records"):
         prob = r.get("problem") or {}
-        district = [
-            m for m in r.get("indicators_moved", []) if m.get("level") == "district"
-        ]
+        district = [m for m in r.get("indicators_moved", []) if m.get("level") == "district"]
         rows.append(
             {
                 "rank": r.get("rank"),
@@ -82,13 +82,17 @@ def plan_command(
     site_cost: Annotated[
         float | None, typer.Option(help="cost of every site without its own cost")
     ] = None,
-    capacity: Annotated[
-        float | None, typer.Option(help="residents one new site can serve")
-    ] = None,
-    greedy: Annotated[bool, typer.Option(help="greedy heuristic instead of the exact MILP")] = False,
+    capacity: Annotated[float | None, typer.Option(help="residents one new site can serve")] = None,
+    greedy: Annotated[
+        bool, typer.Option(help="greedy heuristic instead of the exact MILP")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
 ) -> None:
     """Site new facilities for the problems of a check; write projects.json (项目清单)."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
     from citycheck.access import analyse_city
     from citycheck.act.planning.candidates import candidate_sites, read_site_layer
     from citycheck.act.planning.models import PlanningError
@@ -111,8 +115,15 @@ def plan_command(
         if category is not None:
             cands = candidate_sites(city, category, user_sites=user, site_cost=site_cost)
             plan = plan_facilities(
-                city, category, new=new, budget=budget, model=model, candidates=cands,
-                capacity=capacity, access=access, method="greedy" if greedy else "milp",
+                city,
+                category,
+                new=new,
+                budget=budget,
+                model=model,
+                candidates=cands,
+                capacity=capacity,
+                access=access,
+                method="greedy" if greedy else "milp",
             )
             problem = next(
                 (
@@ -129,18 +140,30 @@ def plan_command(
             plans = [plan]
         else:
             projects, plans = project_list(
-                city, doc.get("problems", []), new=new, budget=budget, model=model,
-                site_cost=site_cost, user_sites=user, access=access,
-                not_computed=doc.get("not_computed"), on_step=step,
+                city,
+                doc.get("problems", []),
+                new=new,
+                budget=budget,
+                model=model,
+                site_cost=site_cost,
+                user_sites=user,
+                access=access,
+                not_computed=doc.get("not_computed"),
+                on_step=step,
             )
     except (InputError, InputProblems, PlanningError) as exc:
         _fail(exc)
         return
     run = Path(run_dir)
     params = {
-        "category": category, "new": new, "budget": budget, "model": model,
-        "sites": None if sites is None else str(sites), "site_cost": site_cost,
-        "capacity": capacity, "method": "greedy" if greedy else "milp",
+        "category": category,
+        "new": new,
+        "budget": budget,
+        "model": model,
+        "sites": None if sites is None else str(sites),
+        "site_cost": site_cost,
+        "capacity": capacity,
+        "method": "greedy" if greedy else "milp",
     }
     write_json(run / "projects.json", projects_document(projects, run=str(run), parameters=params))
     _flat(projects).to_csv(run / "projects.csv", index=False)
@@ -153,11 +176,13 @@ def plan_command(
         layers["proposed_sites"] = pd.concat([layers.get("proposed_sites", s.iloc[:0]), s])
         layers["candidate_sites"] = pd.concat([layers.get("candidate_sites", c.iloc[:0]), c])
         status = np.where(
-            p.demand["served_before"], "served before",
+            p.demand["served_before"],
+            "served before",
             np.where(p.demand["served_after"], "newly served", "not served"),
         )
         write_map(
-            out / f"plan_{p.category}.png", city,
+            out / f"plan_{p.category}.png",
+            city,
             buildings=pd.Series(status, index=p.demand.index),
             points={"proposed sites": p.sites},
             title=f"{p.category}: {len(p.sites)} new sites, {p.buildings_newly_served} buildings "
@@ -170,11 +195,15 @@ def plan_command(
     for r in projects.to_dict("records"):
         served = r.get("residents_newly_served")
         table.add_row(
-            str(r.get("rank")), str((r.get("problem") or {}).get("indicator", "")),
-            f"{r['category']} {r['category_zh']}", str(r["n_sites"]),
+            str(r.get("rank")),
+            str((r.get("problem") or {}).get("indicator", "")),
+            f"{r['category']} {r['category_zh']}",
+            str(r["n_sites"]),
             "" if served is None else f"{served:,.0f}",
             "" if r.get("cost") is None else f"{r['cost']:,.0f}",
-            "" if not r.get("solver") or r["solver"]["gap"] is None else f"{r['solver']['gap']:.2%}",
+            ""
+            if not r.get("solver") or r["solver"]["gap"] is None
+            else f"{r['solver']['gap']:.2%}",
         )
     console.print(table)
     console.print(f"[bold]wrote[/] {run / 'projects.json'}, {run / 'projects.csv'}, {out}/")
@@ -186,6 +215,9 @@ def whatif_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
 ) -> None:
     """Re-evaluate a check under a scenario: add/move/remove facilities, open paths."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
     import shapely
 
     from citycheck.access import analyse_city, dist_column
@@ -236,16 +268,28 @@ def whatif_command(
         labels.append(f"{a.op} {a.category or a.facility_id or ''} {a.name}".strip())
     acts = gpd.GeoDataFrame({"action": labels}, geometry=geoms, crs=city.crs)
     cats = {c for c in before.categories.index if dist_column(c) in after.buildings}
-    bl = city.buildings.loc[idx, ["osm_id", "geometry"]].copy() if len(idx) else city.buildings.iloc[:0][["osm_id", "geometry"]]
+    bl = (
+        city.buildings.loc[idx, ["osm_id", "geometry"]].copy()
+        if len(idx)
+        else city.buildings.iloc[:0][["osm_id", "geometry"]]
+    )
     for c in sorted(cats):
-        d0 = before.buildings.loc[idx, dist_column(c)] if dist_column(c) in before.buildings else np.nan
+        d0 = (
+            before.buildings.loc[idx, dist_column(c)]
+            if dist_column(c) in before.buildings
+            else np.nan
+        )
         d1 = after.buildings.loc[idx, dist_column(c)]
-        if not np.array_equal(np.asarray(d0, dtype=float), np.asarray(d1, dtype=float), equal_nan=True):
+        if not np.array_equal(
+            np.asarray(d0, dtype=float), np.asarray(d1, dtype=float), equal_nan=True
+        ):
             bl[f"{c}_before_m"] = d0
             bl[f"{c}_after_m"] = d1
     write_layers(out / "whatif.gpkg", {"actions": acts, "buildings_changed": bl})
     write_map(
-        out / "whatif.png", city, buildings=pd.Series("gains", index=idx),
+        out / "whatif.png",
+        city,
+        buildings=pd.Series("gains", index=idx),
         points={"changes": acts[acts.geom_type == "Point"]},
         title=f"what-if {scenario_file.stem}: {len(idx)} buildings with changed access",
     )
@@ -254,7 +298,12 @@ def whatif_command(
         table.add_column(col)
     for r in changes[changes["level"] == "district"].to_dict("records"):
         b = "no data" if pd.isna(r["before"]) else f"{r['before']:.1f}"
-        table.add_row(r["indicator"], f"{r['zh']} {r['en']}", b, f"{r['after']:.1f}",
-                      f"{r['grade_before']} → {r['grade_after']}")
+        table.add_row(
+            r["indicator"],
+            f"{r['zh']} {r['en']}",
+            b,
+            f"{r['after']:.1f}",
+            f"{r['grade_before']} → {r['grade_after']}",
+        )
     console.print(table)
     console.print(f"[bold]wrote[/] {out}/ ({len(changes)} indicator values changed)")

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import scipy.sparse as sp
 
+from citycheck.access._kernels import bucket_count
 from citycheck.access.graph import AccessGraph, attach
 from citycheck.access.network import WalkFilter, network_from_streets
 from citycheck.access.queries import bucket_width, nearest_distance
@@ -23,7 +24,6 @@ from citycheck.access.snapping import (
     facility_access_points,
     snap_points,
 )
-from citycheck.access._kernels import bucket_count
 from citycheck.act.planning._kernels import default_blocks, pairs_within
 
 __all__ = ["SitingNetwork", "distance_table", "siting_network"]

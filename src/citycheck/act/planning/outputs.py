@@ -76,7 +76,14 @@ def write_map(
     markers = ["*", "X", "o", "^"]
     for k, (label, gdf) in enumerate(points.items()):
         if len(gdf):
-            gdf.plot(ax=ax, marker=markers[k % 4], color=["#d95f0e", "#756bb1", "#000000", "#e7298a"][k % 4], markersize=90, label=label, zorder=5)
+            gdf.plot(
+                ax=ax,
+                marker=markers[k % 4],
+                color=["#d95f0e", "#756bb1", "#000000", "#e7298a"][k % 4],
+                markersize=90,
+                label=label,
+                zorder=5,
+            )
     ax.set_title(title, fontsize=10)
     ax.set_axis_off()
     ax.legend(loc="lower left", fontsize=7)

@@ -3,8 +3,8 @@
 :func:`plan_facilities` finds candidate sites, measures walking distances from every
 residential building to every site on the engine's network (bounded by the category's walking
 limit), solves the chosen siting model exactly, and re-evaluates the indicators with the new
-facilities added (:class:`~citycheck.act.planning.whatif.WhatIf`). :func:`project_list` does that for
-every problem of a check's problem list that a new facility can fix, and ranks the projects.
+facilities added (:class:`~citycheck.act.planning.whatif.WhatIf`). :func:`project_list` does that
+for every problem of a check's problem list that a new facility can fix, and ranks the projects.
 """
 
 from __future__ import annotations
@@ -200,7 +200,9 @@ def plan_facilities(
             f"{len(candidates)} sites is within 100 m of a walkable way"
         )
     if (~joined).any():
-        log.warning("%d candidate sites are not near a walkable way and were dropped", (~joined).sum())
+        log.warning(
+            "%d candidate sites are not near a walkable way and were dropped", (~joined).sum()
+        )
     cand = candidates[joined].reset_index(drop=True)
     cand_hub = sn.candidate_hub[joined]
 
@@ -235,35 +237,53 @@ def plan_facilities(
     cost = cand["cost"].to_numpy(dtype=float) if "cost" in cand else None
     if cost is not None and np.isnan(cost).all():
         cost = None
-    elif cost is not None and np.isnan(cost).any():
-        if budget is not None:
-            raise PlanningError(
-                f"{int(np.isnan(cost).sum())} candidate sites have no cost; give --site-cost "
-                "for them or a cost for every site"
-            )
+    elif cost is not None and np.isnan(cost).any() and budget is not None:
+        raise PlanningError(
+            f"{int(np.isnan(cost).sum())} candidate sites have no cost; give --site-cost "
+            "for them or a cost for every site"
+        )
+    solver_cost = cost if budget is not None else None
     cap = None
     if capacity is not None or ("capacity" in cand and cand["capacity"].notna().any()):
-        col = cand["capacity"].to_numpy(dtype=float) if "capacity" in cand else np.full(len(cand), np.nan)
+        col = (
+            cand["capacity"].to_numpy(dtype=float)
+            if "capacity" in cand
+            else np.full(len(cand), np.nan)
+        )
         cap = np.where(np.isnan(col), np.inf if capacity is None else float(capacity), col)
         cap = np.minimum(cap, w.sum() + 1.0)
     unserved = np.flatnonzero(~served)
     t2 = time.perf_counter()
     if model == "maximal_covering":
         sol = maximal_covering(
-            cover_all[unserved], w[unserved], new, cost=cost, budget=budget, capacity=cap,
-            method=method, time_limit_s=time_limit_s,
+            cover_all[unserved],
+            w[unserved],
+            new,
+            cost=solver_cost,
+            budget=budget,
+            capacity=cap,
+            method=method,
+            time_limit_s=time_limit_s,
         )
     elif model == "set_covering":
         ids = b["osm_id"].to_numpy()[rows][unserved] if "osm_id" in b else rows[unserved]
         sol = set_covering(
-            cover_all[unserved], cost=cost, budget=budget, demand_ids=ids,
+            cover_all[unserved],
+            cost=cost if cost is not None and not np.isnan(cost).any() else None,
+            budget=budget,
+            demand_ids=ids,
             time_limit_s=time_limit_s,
         )
     else:
         if new is None:
             raise PlanningError("p-median needs the number of new sites (--new)")
         sol = p_median(
-            dist, w, int(new), bound_m=bound, existing_m=before, capacity=cap,
+            dist,
+            w,
+            int(new),
+            bound_m=bound,
+            existing_m=before,
+            capacity=cap,
             time_limit_s=time_limit_s,
         )
     stats["solve_s"] = time.perf_counter() - t2
@@ -283,9 +303,13 @@ def plan_facilities(
     served_after = after <= limit
     newly = served_after & ~served
     sites = cand.iloc[sel].copy()
-    per_site_w = np.bincount(nearest_site[newly], weights=w[newly], minlength=sel.size) if sel.size else []
+    per_site_w = (
+        np.bincount(nearest_site[newly], weights=w[newly], minlength=sel.size) if sel.size else []
+    )
     per_site_n = np.bincount(nearest_site[newly], minlength=sel.size) if sel.size else []
-    sites["residents_newly_served" if weight == "residents" else "floor_area_newly_served_m2"] = per_site_w
+    sites["residents_newly_served" if weight == "residents" else "floor_area_newly_served_m2"] = (
+        per_site_w
+    )
     sites["buildings_newly_served"] = per_site_n
     demand = pd.DataFrame(
         {
@@ -312,7 +336,9 @@ def plan_facilities(
     except ValueError as exc:  # an access result from another city, a site off the network
         log.warning("indicator changes not computed: %s", exc)
     stats["total_s"] = time.perf_counter() - t0
-    stats.update({"n_candidates": len(cand), "n_demand": len(rows), "n_unserved": int(unserved.size)})
+    stats.update(
+        {"n_candidates": len(cand), "n_demand": len(rows), "n_unserved": int(unserved.size)}
+    )
     return Plan(
         category=category,
         model=model,
@@ -356,16 +382,26 @@ def fixable_problems(
             if ind not in listed and len(need) == 1 and f"{need[0]} (none in area)" in why:
                 c = catalogue()[ind]
                 recs.append(
-                    {"indicator": ind, "zh": c.zh, "en": c.en, "value": None,
-                     "grade": "no facility", "threshold": None}
+                    {
+                        "indicator": ind,
+                        "zh": c.zh,
+                        "en": c.en,
+                        "value": None,
+                        "grade": "no facility",
+                        "threshold": None,
+                    }
                 )
     cats = categories()
     out = []
     for p in recs:
         need = NEEDS.get(str(p.get("indicator")), ())
-        if len(need) == 1 and need[0] in cats and cats[need[0]].walk_limit_m is not None:
-            if need[0] not in NOT_SITED:
-                out.append((p, need[0]))
+        if (
+            len(need) == 1
+            and need[0] in cats
+            and cats[need[0]].walk_limit_m is not None
+            and need[0] not in NOT_SITED
+        ):
+            out.append((p, need[0]))
     return out
 
 
@@ -400,10 +436,7 @@ def project_record(plan: Plan, problem: dict[str, Any] | None = None) -> dict[st
     moved = []
     for r in plan.changes.to_dict("records"):
         moved.append(
-            {
-                k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-                for k, v in r.items()
-            }
+            {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
         )
     sol = plan.solution
     return {
@@ -435,10 +468,16 @@ def project_record(plan: Plan, problem: dict[str, Any] | None = None) -> dict[st
         "n_sites": len(plan.sites),
         "sites": _site_records(plan),
         "weight": plan.weight,
-        "residents_newly_served": plan.residents_newly_served if plan.weight == "residents" else None,
-        "floor_area_newly_served_m2": plan.residents_newly_served if plan.weight != "residents" else None,
+        "residents_newly_served": plan.residents_newly_served
+        if plan.weight == "residents"
+        else None,
+        "floor_area_newly_served_m2": plan.residents_newly_served
+        if plan.weight != "residents"
+        else None,
         "buildings_newly_served": plan.buildings_newly_served,
-        "demand_unserved_before": float(plan.demand.loc[~plan.demand["served_before"], "weight"].sum()),
+        "demand_unserved_before": float(
+            plan.demand.loc[~plan.demand["served_before"], "weight"].sum()
+        ),
         "cost": None if not np.isfinite(plan.cost) else plan.cost,
         "indicators_moved": moved,
         "n_candidates": len(plan.candidates),
@@ -517,7 +556,9 @@ def project_record_empty(category: str, problem: dict[str, Any]) -> dict[str, An
     }
 
 
-def projects_document(projects: pd.DataFrame, *, run: str, parameters: dict[str, Any]) -> dict[str, Any]:
+def projects_document(
+    projects: pd.DataFrame, *, run: str, parameters: dict[str, Any]
+) -> dict[str, Any]:
     """The ``projects.json`` document (see docs/planning.md)."""
     from citycheck import __version__
 

@@ -23,13 +23,17 @@ def _verified(rec: dict[str, Any], results: Path) -> Path:
     path = Path(rec["path"])
     if not path.exists():
         raise InputError(
-            results, f"inputs[{rec['role']}].path", str(path),
+            results,
+            f"inputs[{rec['role']}].path",
+            str(path),
             "the input file of this run is gone; re-run the check or restore the file",
         )
     now = file_record(rec["role"], path)["sha256"]
     if now != rec.get("sha256"):
         raise InputError(
-            results, f"inputs[{rec['role']}].sha256", rec.get("sha256"),
+            results,
+            f"inputs[{rec['role']}].sha256",
+            rec.get("sha256"),
             f"{path} changed since the check (sha256 now {now}); re-run the check first",
         )
     return path

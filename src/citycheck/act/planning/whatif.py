@@ -16,8 +16,9 @@ searches around each change, never re-running the whole city:
   before and after to update counts and nearest distances.
 
 Indicators are then recomputed from the updated table with the engine's own definitions
-(:func:`citycheck.access.indicator_values`), graded (:func:`citycheck.evaluate.scoring.grade_values`)
-and compared with the state before, per indicator, level and unit.
+(:func:`citycheck.access.indicator_values`), graded
+(:func:`citycheck.evaluate.scoring.grade_values`) and compared with the state before, per
+indicator, level and unit.
 """
 
 from __future__ import annotations
@@ -213,15 +214,23 @@ def _facility_rows(city: Any, result: AccessResult) -> pd.DataFrame:
     fac = city.facilities
     cats = list(categories())
     first = fac[fac["category"].isin(cats)]
-    parts = [pd.DataFrame({"facility_id": first["facility_id"].astype(str), "category": first["category"]})]
+    parts = [
+        pd.DataFrame(
+            {"facility_id": first["facility_id"].astype(str), "category": first["category"]}
+        )
+    ]
     area = fac["area_m2"] if "area_m2" in fac.columns else fac.geometry.area
     for cid, (_, _, base, lo, hi) in DERIVED_CATEGORIES.items():
         sel = (fac["category"] == base) & (area >= lo) & (area < hi)
-        parts.append(pd.DataFrame({"facility_id": fac.loc[sel, "facility_id"].astype(str), "category": cid}))
+        parts.append(
+            pd.DataFrame({"facility_id": fac.loc[sel, "facility_id"].astype(str), "category": cid})
+        )
     rows = pd.concat(parts, ignore_index=True)
     recorded = np.asarray(result.params.get("facility_categories", []))
     hub = result.graph.hubs["facilities"]
-    if recorded.size < len(rows) or not np.array_equal(recorded[: len(rows)], rows["category"].to_numpy()):
+    if recorded.size < len(rows) or not np.array_equal(
+        recorded[: len(rows)], rows["category"].to_numpy()
+    ):
         raise ValueError(
             "what-if: the access result does not match the city's facilities (was it computed "
             "with analyse_city(city) on this City?)"
@@ -317,7 +326,9 @@ class WhatIf:
             self.table[col] = cur
         self.changed_rows.update(rows.tolist())
 
-    def _reach(self, nodes: np.ndarray, offs: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+    def _reach(
+        self, nodes: np.ndarray, offs: np.ndarray, cutoff: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Building rows and distances reached from seeds."""
         t, d = search_from(self._arrays(), nodes, offs, cutoff)
         r = self.bld_row[t]
@@ -337,12 +348,19 @@ class WhatIf:
             self._ensure_category(cat)
             self._apply_gain(cat, rows, d, +1)
         self.extra.append({"category": category, "nodes": nodes, "offs": offs, "geometry": geom})
-        rec = {"op": "add", "category": category, "label": label, "buildings_reached": int(rows.size)}
+        rec = {
+            "op": "add",
+            "category": category,
+            "label": label,
+            "buildings_reached": int(rows.size),
+        }
         self.log.append(rec)
         return rec
 
     def _facility_position(self, facility_id: str) -> np.ndarray:
-        pos = np.flatnonzero((self.facilities["facility_id"] == str(facility_id)).to_numpy() & self.active)
+        pos = np.flatnonzero(
+            (self.facilities["facility_id"] == str(facility_id)).to_numpy() & self.active
+        )
         if pos.size == 0:
             raise ValueError(f"facility_id={facility_id!r}: no such facility (or already removed)")
         return pos
@@ -386,7 +404,12 @@ class WhatIf:
             self.table[col] = cur
             touched_total += int(rows.size)
             geom = geom or hub
-        rec = {"op": "remove", "facility_id": facility_id, "label": label, "buildings_reached": touched_total}
+        rec = {
+            "op": "remove",
+            "facility_id": facility_id,
+            "label": label,
+            "buildings_reached": touched_total,
+        }
         self.log.append(rec)
         return rec
 
@@ -402,7 +425,11 @@ class WhatIf:
         return rec
 
     def connect(
-        self, a: tuple[float, float], b: tuple[float, float], *, length_m: float | None = None,
+        self,
+        a: tuple[float, float],
+        b: tuple[float, float],
+        *,
+        length_m: float | None = None,
         label: str = "",
     ) -> dict[str, Any]:
         """Open a path between the street nodes nearest ``a`` and ``b``."""
@@ -415,7 +442,11 @@ class WhatIf:
         na, nb_ = int(street[ia]), int(street[ib])
         if na == nb_:
             raise ValueError("connect: both ends join the same street node; nothing to open")
-        L = float(length_m) if length_m is not None else float(np.hypot(g.x[na] - g.x[nb_], g.y[na] - g.y[nb_]))
+        L = (
+            float(length_m)
+            if length_m is not None
+            else float(np.hypot(g.x[na] - g.x[nb_], g.y[na] - g.y[nb_]))
+        )
         old = self._arrays()
         # the new graph: every edge plus the path
         src = np.repeat(np.arange(g.n_nodes, dtype=np.int64), np.diff(g.indptr))
