@@ -18,6 +18,7 @@ solution, and the result then says so.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -114,6 +115,36 @@ def group_demand(cover: sp.csr_matrix, weights: np.ndarray) -> tuple[sp.csr_matr
     indices = np.concatenate(rows)
     data = np.ones(indices.size, dtype=bool)
     return sp.csr_matrix((data, indices, indptr), shape=(len(rows), cover.shape[1])), gw
+
+
+def dominated_sites(cover: sp.csr_matrix, cost: np.ndarray | None = None) -> np.ndarray:
+    """Candidates that another candidate covers at least as well (and no dearer).
+
+    Site ``j`` is dominated by ``j'`` when every demand ``j`` covers is also covered by ``j'``,
+    and ``j'`` costs no more; of identical sites the first is kept. Dropping dominated sites does
+    not change the optimum of (uncapacitated) maximal or set covering: in any solution a
+    dominated site can be swapped for its dominator without losing coverage or money.
+
+    Returns
+    -------
+    ndarray of bool (n_candidates,)
+    """
+    c = sp.csc_matrix(cover, dtype=np.float64)
+    size = np.asarray(c.sum(axis=0)).ravel()
+    overlap = (c.T @ c).tocoo()
+    i, j, v = overlap.row, overlap.col, overlap.data
+    # j dominated by i: |cover(j) ∩ cover(i)| == |cover(j)|, i != j, and i strictly better or
+    # an identical earlier twin
+    full = (i != j) & (v >= size[j] - 0.5)
+    bigger = size[i] > size[j] + 0.5
+    twin = ~bigger & (size[i] >= size[j] - 0.5) & (i < j)
+    ok = full & (bigger | twin)
+    if cost is not None:
+        ok &= cost[i] <= cost[j]
+    dom = np.zeros(c.shape[1], dtype=bool)
+    dom[j[ok]] = True
+    dom[size == 0] = True
+    return dom
 
 
 def _check_costs(n_cand: int, cost: np.ndarray | None, budget: float | None) -> np.ndarray | None:
@@ -218,6 +249,7 @@ def maximal_covering(
     capacity: np.ndarray | None = None,
     method: str = "milp",
     time_limit_s: float | None = 600.0,
+    _reduced: bool = False,
 ) -> Solution:
     """Maximal covering: choose at most ``k`` sites (within ``budget``) covering the most weight.
 
@@ -265,6 +297,24 @@ def maximal_covering(
     g_cover, g_w = group_demand(cover, weights)
     n_g = g_cover.shape[0]
     stats: dict[str, Any] = {"n_demand": int(cover.shape[0]), "n_groups": n_g, "n_candidates": n_c}
+    if capacity is None and n_g and not _reduced:
+        keep = np.flatnonzero(~dominated_sites(g_cover, c_arr))
+        stats["n_candidates_undominated"] = int(keep.size)
+        affordable = c_arr is None or budget is None or c_arr[keep].min() <= budget
+        if 0 < keep.size < n_c and affordable:
+            sub = maximal_covering(
+                cover[:, keep] if sp.issparse(cover) else sp.csr_matrix(cover)[:, keep],
+                weights,
+                None if k is None else min(int(k), keep.size),
+                cost=None if c_arr is None else c_arr[keep],
+                budget=budget,
+                method=method,
+                time_limit_s=time_limit_s,
+                _reduced=True,
+            )
+            return dataclasses.replace(
+                sub, selected=keep[sub.selected], stats={**sub.stats, **stats}
+            )
     budget_rows: list[LinearConstraint] = [
         LinearConstraint(sp.csr_matrix(np.ones((1, n_c))), -np.inf, kk)
     ]
