@@ -203,7 +203,7 @@ def bench_whatif(grid: int, n_buildings: int, n_fac: int, seed: int) -> None:
     # warm-up on a first site (compilation and the street index are one-off)
     wi.add("elderly_care", shapely.Point(extent * 0.1, extent * 0.1))
     times = []
-    for k in range(5):
+    for _ in range(5):
         pt = shapely.Point(*(rng.random(2) * extent))
         t3 = time.perf_counter()
         rec = wi.add("elderly_care", pt)
@@ -213,13 +213,15 @@ def bench_whatif(grid: int, n_buildings: int, n_fac: int, seed: int) -> None:
     wi.result()
     t6 = time.perf_counter()
     print(
-        f"add one facility (bounded search + table update): median {np.median(times) * 1000:.0f} ms, "
-        f"max {max(times) * 1000:.0f} ms ({rec['buildings_reached']} buildings reached)"
+        "add one facility (bounded search + table update): "
+        f"median {np.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
+        f"({rec['buildings_reached']} buildings reached)"
     )
     print(f"life-circle flags of the whole table after it: {(t6 - t5) * 1000:.0f} ms")
     print(
         f"WHATIF add-one-facility on {grid * grid:,} nodes: {max(times):.3f} s "
-        f"(under 1 s: {max(times) < 1.0}); full search of the category {result.params['search_s']:.2f} s"
+        f"(under 1 s: {max(times) < 1.0}); "
+        f"full search of the category {result.params['search_s']:.2f} s"
     )
 
 
