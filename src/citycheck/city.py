@@ -24,7 +24,7 @@ import shapely.prepared
 
 from citycheck.categories import categories, match_categories
 from citycheck.io.errors import InputError
-from citycheck.io.osm import OsmLayers
+from citycheck.io.osm import STREET_KEYS, OsmLayers
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -639,18 +639,7 @@ def build_city(
 
     # --- streets, entrances
     streets = _project(layers.streets, crs)
-    for col in (
-        "highway",
-        "foot",
-        "access",
-        "service",
-        "sidewalk",
-        "area",
-        "name",
-        "layer",
-        "tunnel",
-        "bridge",
-    ):
+    for col in STREET_KEYS:
         if col not in streets.columns:
             streets[col] = pd.Series(None, index=streets.index, dtype=object)
     streets = streets[streets.intersects(keep_zone)].reset_index(drop=True)

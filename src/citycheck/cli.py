@@ -15,6 +15,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from citycheck import __version__
+from citycheck.act.cli import report_command, serve_command, write_demo_reports
 from citycheck.io.errors import InputError, InputProblems
 
 app = typer.Typer(
@@ -194,6 +195,8 @@ def demo(
         "bundled); pass --population or --census for a real study[/]"
     )
     _print_summary(run_dir, lang)
+    for path in write_demo_reports(run_dir):
+        console.print(f"report: {path}")
 
 
 @app.command()
@@ -255,15 +258,28 @@ def template(
     console.print(f"wrote {len(frame)} rows to {out}; fill in the value column (blank = no data)")
 
 
+app.command("report")(report_command)
+app.command("serve")(serve_command)
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
     console.print(__version__)
 
 
+from citycheck.listen.analytics.cli import stats as hotline_stats  # noqa: E402
 from citycheck.listen.cli import hotline_app  # noqa: E402  (hotline subcommands)
 
+hotline_app.command("stats")(hotline_stats)
 app.add_typer(hotline_app, name="hotline")
+from citycheck.batch.cli import batch_command, urban_system_command  # noqa: E402
+
+app.command("batch")(batch_command)
+app.command("urban-system")(urban_system_command)
+from citycheck.lifeline.cli import lifeline_app  # noqa: E402  (lifeline subcommands)
+
+app.add_typer(lifeline_app, name="lifeline")
 
 from citycheck.act.planning.cli import plan_command, whatif_command  # noqa: E402
 

@@ -125,3 +125,24 @@ def test_open311_map_is_total_and_binary():
         Status.CALLED_BACK,
         Status.RATED,
     ]
+
+
+def test_malformed_event_data_is_a_transition_error():
+    base = full_cycle()[:10]
+    with pytest.raises(TransitionError, match="malformed"):
+        derive_state([*base, ev(EventKind.RATE, 10, data={})])  # no score
+    with pytest.raises(TransitionError, match="malformed"):
+        derive_state([*base, ev(EventKind.RATE, 10, data={"score": "five"})])
+    with pytest.raises(TransitionError, match=r"1\.\.60"):  # bounded, so deadlines stay computable
+        derive_state(
+            [
+                *full_cycle()[:4],
+                ev(
+                    EventKind.EXTEND_REQUEST,
+                    4,
+                    unit="jd_ne",
+                    reason="r",
+                    data={"working_days": 10**9},
+                ),
+            ]
+        )

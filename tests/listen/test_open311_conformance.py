@@ -408,6 +408,15 @@ def test_staff_roles_and_unit_isolation(server):
     tl = staff("GET", f"/staff/orders/{rid}", "dispatcher").json()["timeline"]
     assert [e["kind"] for e in tl] == ["accept", "classify", "dispatch", "sign"]
     assert staff("POST", "/staff/intake", "ne", json={"description": "x"}).status_code == 403
+    # malformed action data is a conflict, not a server error; absurd ids are invalid input
+    r = staff(
+        "POST",
+        f"/staff/orders/{rid}/events",
+        "ne",
+        json={"kind": "extend_request", "reason": "r", "data": {"working_days": "x"}},
+    )
+    assert r.status_code == 409 and "malformed" in r.text
+    assert staff("GET", "/staff/orders/99999999999999999999999", "ne").status_code == 422
 
 
 def test_openapi_schema_is_published_and_lists_every_endpoint(server):

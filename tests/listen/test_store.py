@@ -228,3 +228,34 @@ def test_concurrent_duplicates_of_one_master_all_link(hotline):
     notes = [e for e in hotline.events(master.id) if e.kind is EventKind.NOTE]
     assert len(notes) == 8
     assert hotline.verify_log() == []
+
+
+def test_group_commit_isolates_a_bad_intake_and_acks_after_commit(settings):
+    import threading
+
+    from citycheck.listen.store import Hotline
+
+    h = Hotline(settings.model_copy(update={"group_commit": True}))
+    results: dict[int, object] = {}
+
+    def one(i: int) -> None:
+        intake = Intake(f"问题 {i}", service_code="labour")
+        if i == 5:
+            intake.urgency = "bogus"  # type: ignore[assignment]  # fails inside the batch
+        try:
+            results[i] = h.submit(intake).id
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(12)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert isinstance(results.pop(5), AttributeError)
+    assert all(isinstance(v, int) for v in results.values())
+    # acknowledged means committed: a second, independent store sees every acknowledged order
+    other = Hotline(settings.model_copy(update={"group_commit": False}))
+    assert sorted(o.id for o in other.search(limit=100)) == sorted(results.values())
+    other.close()
+    h.close()

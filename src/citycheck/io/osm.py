@@ -27,7 +27,7 @@ from osmium.filter import KeyFilter
 from citycheck.categories import osm_keys
 from citycheck.io.errors import InputError
 
-__all__ = ["LANDUSE_KEYS", "OsmLayers", "read_osm"]
+__all__ = ["LANDUSE_KEYS", "STREET_KEYS", "OsmLayers", "read_osm"]
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,8 @@ _BUILDING_KEYS = (
     "name:en",
     "name:zh",
 )
-_STREET_KEYS = (
+#: Street keys kept on every ``highway=*`` way (one list for the reader and the City).
+STREET_KEYS = (
     "highway",
     "foot",
     "access",
@@ -268,7 +269,7 @@ def read_osm(
                             )
                             continue
                         wkb = shapely.to_wkb(shapely.LineString(coords), hex=True)
-                    s_rows.append({"osm_id": f"w{obj.id}", **_pick(tags, _STREET_KEYS)})
+                    s_rows.append({"osm_id": f"w{obj.id}", **_pick(tags, STREET_KEYS)})
                     s_geom.append(wkb)
             elif obj.is_relation():
                 if (

@@ -191,6 +191,10 @@ ALLOWED_FROM: dict[EventKind, set[Status] | None] = {
 }
 
 
+#: Longest single extension, in working days (a bound, so deadlines stay computable).
+MAX_EXTENSION_DAYS = 60
+
+
 class TransitionError(ValueError):
     """An event is not allowed in the order's current state."""
 
@@ -249,6 +253,9 @@ class OrderState:
 def apply_event(state: OrderState | None, event: Event) -> OrderState:
     """Return the state after ``event``; raise :class:`TransitionError` if it is not allowed.
 
+    Malformed event data (a missing key, a value of the wrong type) is a TransitionError too.
+
+
     Parameters
     ----------
     state
@@ -261,6 +268,15 @@ def apply_event(state: OrderState | None, event: Event) -> OrderState:
     OrderState
         A new state; ``state`` is not modified.
     """
+    try:
+        return _apply(state, event)
+    except TransitionError:
+        raise
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise TransitionError(f"{event.kind}: malformed data {event.data!r}: {exc!r}") from exc
+
+
+def _apply(state: OrderState | None, event: Event) -> OrderState:
     kind = event.kind
     d = event.data
     if state is None:
@@ -358,8 +374,10 @@ def apply_event(state: OrderState | None, event: Event) -> OrderState:
     elif kind is EventKind.EXTEND_REQUEST:
         _require_lead(state, event)
         days = int(d["working_days"])
-        if days <= 0 or not event.reason:
-            raise TransitionError("an extension needs a positive number of days and a reason")
+        if not 0 < days <= MAX_EXTENSION_DAYS or not event.reason:
+            raise TransitionError(
+                f"an extension needs 1..{MAX_EXTENSION_DAYS} working days and a reason"
+            )
         s = replace(s, pending_extension=days)
     elif kind is EventKind.EXTEND_DECIDE:
         if s.pending_extension is None:

@@ -24,5 +24,11 @@ class HotlineSettings(BaseSettings):
     duplicate_radius_m: float = Field(150.0, ge=0)
     duplicate_days: float = Field(7.0, ge=0)
     duplicate_similarity: float = Field(0.25, ge=0, le=1)
+    group_commit: bool = Field(
+        True,
+        description="commit concurrent intakes together (one fsync per batch); each is "
+        "still acknowledged only after its batch is committed",
+    )
+    group_commit_max: int = Field(64, ge=1, description="largest batch of a group commit")
     jurisdiction_id: str = Field("demo.citycheck", description="Open311 jurisdiction_id")
     public_base_url: str = Field("http://127.0.0.1:8311", description="for discovery")

@@ -7,8 +7,12 @@ callers acknowledge an order only after :meth:`Hotline.submit` returned, i.e. af
 from __future__ import annotations
 
 import logging
+import math
+import queue
 import secrets
+import threading
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,6 +47,12 @@ from citycheck.listen.settings import HotlineSettings
 log = logging.getLogger(__name__)
 
 ROLES = ("dispatcher", "unit", "supervisor", "admin")
+
+
+class OrderNotFoundError(KeyError):
+    """No such order, or not one the staff member may see."""
+
+
 _DONE = (Status.CLOSED.value, Status.CALLED_BACK.value, Status.RATED.value)
 
 
@@ -112,13 +122,22 @@ class Hotline:
         upgrade(self.engine)
         self.Session = session_factory(self.engine)
         self._is_pg = self.engine.dialect.name == "postgresql"
+        group = settings.group_commit if settings.group_commit is not None else not self._is_pg
+        self._committer = GroupCommitter(self) if group else None
 
     # ---------------------------------------------------------------- intake
     def submit(self, intake: Intake) -> Order:
         """Accept, classify, link or dispatch a request in one transaction; return the order.
 
         Returns only after the commit, so the order is durable before the caller acknowledges it.
+        With ``group_commit`` on, concurrent callers share one transaction (and one fsync); each
+        still returns only after that transaction has committed.
         """
+        if self._committer is not None:
+            return self._committer.submit(intake)
+        return self._submit_alone(intake)
+
+    def _submit_alone(self, intake: Intake) -> Order:
         with self.Session.begin() as s:
             return self._submit_in(s, intake)
 
@@ -249,13 +268,15 @@ class Hotline:
         return order
 
     def _find_master(self, s: Session, order: Order, text: str) -> Order | None:
+        """The earliest open order this one duplicates (bounding box first, then the test)."""
         st = self.settings
         if order.lat is None or order.lon is None:
             return None
         since = order.requested_at - timedelta(days=st.duplicate_days)
         dlat = st.duplicate_radius_m / 111_000 + 1e-9
+        dlon = dlat / max(0.01, math.cos(math.radians(order.lat)))
         q = (
-            select(Order)
+            select(Order.id, Order.lat, Order.lon, Order.requested_at, Order.description_public)
             .where(
                 Order.service_code == order.service_code,
                 Order.id != order.id,
@@ -263,19 +284,14 @@ class Hotline:
                 Order.status.notin_((*_DONE, Status.LINKED.value)),
                 Order.requested_at >= since,
                 Order.lat.between(order.lat - dlat, order.lat + dlat),
+                Order.lon.between(order.lon - dlon, order.lon + dlon),
             )
             .order_by(Order.requested_at)
             .limit(50)
         )
-        for cand in s.scalars(q):
-            old = (
-                cand.service_code,
-                cand.lat,
-                cand.lon,
-                utc(cand.requested_at),
-                cand.description_public,
-            )
-            new = (order.service_code, order.lat, order.lon, utc(order.requested_at), redact(text))
+        new = (order.service_code, order.lat, order.lon, utc(order.requested_at), redact(text))
+        for cid, lat, lon, at, desc in s.execute(q):
+            old = (order.service_code, lat, lon, utc(at), desc)
             if is_duplicate(
                 new,
                 old,
@@ -283,7 +299,7 @@ class Hotline:
                 days=st.duplicate_days,
                 min_similarity=st.duplicate_similarity,
             ):
-                return cand
+                return s.get(Order, cid)
         return None
 
     # ---------------------------------------------------------------- the log
@@ -389,7 +405,7 @@ class Hotline:
                 q = q.with_for_update()
             order = s.scalars(q).first()
             if order is None or not self.visible(order, staff):
-                raise KeyError(order_id)
+                raise OrderNotFoundError(order_id)
             acting_unit = staff.unit if staff.role == "unit" else unit
             ev = Event(
                 kind, when, staff.username, staff.role, acting_unit, reason, dict(data or {})
@@ -472,7 +488,7 @@ class Hotline:
         with self.Session() as s:
             order = s.get(Order, order_id)
             if order is None or not self.visible(order, staff):
-                raise KeyError(order_id)
+                raise OrderNotFoundError(order_id)
             return {
                 "description": self.cipher.decrypt(order.description_enc),
                 "name": self.cipher.decrypt(order.name_enc),
@@ -645,8 +661,75 @@ class Hotline:
             return int(s.scalar(select(func.count(Order.id))) or 0)
 
     def close(self) -> None:
-        """Dispose of the engine's connections."""
+        """Stop the group committer and dispose of the engine's connections."""
+        if self._committer is not None:
+            self._committer.stop()
         self.engine.dispose()
+
+
+class GroupCommitter:
+    """One writer thread that commits queued intakes in batches.
+
+    Callers block until the batch holding their intake has committed, so acknowledgement still
+    follows durability; a failed batch is retried one intake at a time so that one bad intake
+    does not fail the others.
+    """
+
+    def __init__(self, hotline: Hotline) -> None:
+        self.hotline = hotline
+        self.max_batch = hotline.settings.group_commit_max
+        self._queue: queue.Queue[tuple[Intake, Future[Order]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="hotline-group-commit", daemon=True)
+        self._thread.start()
+
+    def submit(self, intake: Intake) -> Order:
+        """Queue ``intake`` and wait until it is committed."""
+        if not self._thread.is_alive():
+            raise RuntimeError("the group committer has stopped")
+        fut: Future[Order] = Future()
+        self._queue.put((intake, fut))
+        return fut.result()
+
+    def stop(self) -> None:
+        """Finish the queued work and stop the thread."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(30)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[Intake, Future[Order]]]) -> None:
+        try:
+            with self.hotline.Session.begin() as s:
+                orders = [self.hotline._submit_in(s, intake) for intake, _ in batch]
+        except Exception:
+            log.warning("group commit of %d intakes failed; retrying one by one", len(batch))
+            for intake, fut in batch:
+                try:
+                    fut.set_result(self.hotline._submit_alone(intake))
+                except Exception as exc:
+                    fut.set_exception(exc)
+            return
+        for (_, fut), order in zip(batch, orders, strict=True):
+            fut.set_result(order)
 
 
 _ROLE_ACTIONS: dict[str, set[EventKind]] = {

@@ -6,6 +6,7 @@ Each function takes a :class:`~citycheck.city.City` and a GeoDataFrame of spatia
 """
 
 from citycheck.evaluate.indicators import buildings, facilities, land, streets  # noqa: F401
+from citycheck.evaluate.indicators._overlay import built_up_land, residents_in_units
 from citycheck.evaluate.indicators.registry import REGISTRY, compute_builtin, register
 
-__all__ = ["REGISTRY", "compute_builtin", "register"]
+__all__ = ["REGISTRY", "built_up_land", "compute_builtin", "register", "residents_in_units"]

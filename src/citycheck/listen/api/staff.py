@@ -6,7 +6,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -23,9 +23,12 @@ from citycheck.listen.domain import (
     Urgency,
 )
 from citycheck.listen.models import Order
-from citycheck.listen.store import Hotline, Intake, Staff
+from citycheck.listen.store import Hotline, Intake, OrderNotFoundError, Staff
 
 router = APIRouter(prefix="/staff", tags=["staff"])
+
+#: Order ids are 64-bit integers in both databases.
+OrderId = Path(..., ge=1, le=2**63 - 1)
 
 _DISPATCH_ROLES = require_role("dispatcher", "admin")
 _SUPERVISE_ROLES = require_role("supervisor", "admin")
@@ -191,7 +194,9 @@ def orders(
 
 @router.get("/orders/{order_id}", response_model=OrderDetail)
 def order_detail(
-    order_id: int, staff: Staff = Depends(get_staff), hotline: Hotline = Depends(get_hotline)
+    order_id: int = OrderId,
+    staff: Staff = Depends(get_staff),
+    hotline: Hotline = Depends(get_hotline),
 ) -> OrderDetail:
     """One order and its full timeline."""
     o = _visible_or_404(hotline, order_id, staff)
@@ -214,7 +219,9 @@ def order_detail(
 
 @router.get("/orders/{order_id}/personal")
 def personal(
-    order_id: int, staff: Staff = Depends(get_staff), hotline: Hotline = Depends(get_hotline)
+    order_id: int = OrderId,
+    staff: Staff = Depends(get_staff),
+    hotline: Hotline = Depends(get_hotline),
 ) -> dict[str, str | None]:
     """Decrypted personal fields (for calling the requester back)."""
     try:
@@ -225,8 +232,8 @@ def personal(
 
 @router.post("/orders/{order_id}/events", response_model=OrderOut)
 def add_event(
-    order_id: int,
     body: ActionIn,
+    order_id: int = OrderId,
     staff: Staff = Depends(get_staff),
     hotline: Hotline = Depends(get_hotline),
 ) -> OrderOut:
@@ -235,11 +242,11 @@ def add_event(
         raise HTTPException(409, "accept only happens at intake")
     try:
         hotline.act(order_id, body.kind, staff, reason=body.reason, data=body.data, unit=body.unit)
-    except KeyError as exc:
+    except OrderNotFoundError as exc:
         raise HTTPException(404, f"order {order_id} not found") from exc
     except PermissionError as exc:
         raise HTTPException(403, str(exc)) from exc
-    except (TransitionError, ValueError, TypeError) as exc:
+    except TransitionError as exc:
         raise HTTPException(409, str(exc)) from exc
     o = hotline.get(order_id)
     assert o is not None

@@ -1,0 +1,243 @@
+"""``citycheck lifeline``: import, risk, criticality, monitor, renew (a thin shell)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+lifeline_app = typer.Typer(
+    name="lifeline",
+    help="Lifeline safety (城市生命线): pipe register, failure risk, criticality, monitoring.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+def _load_register(path: Path, layer: str | None, attributes: Path | None):
+    from citycheck.lifeline.register import register_from_gis, register_from_inp, with_attributes
+
+    reg = (
+        register_from_inp(path)
+        if path.suffix.lower() == ".inp"
+        else register_from_gis(path, layer=layer)
+    )
+    if attributes is not None:
+        reg = with_attributes(reg, pd.read_csv(attributes, dtype={"pipe_id": str}))
+    return reg
+
+
+YEAR = _dt.date.today().year
+
+
+@lifeline_app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="EPANET .inp, GeoPackage, Shapefile or GeoJSON")],
+    out: Annotated[Path, typer.Option(help="GeoPackage to write (layers pipes, points)")],
+    layer: Annotated[str | None, typer.Option(help="pipeline layer in a GeoPackage")] = None,
+    attributes: Annotated[
+        Path | None, typer.Option(help="CSV: pipe_id, material, install_year, ...")
+    ] = None,
+    year: Annotated[int, typer.Option(help="current year for validation")] = YEAR,
+) -> None:
+    """Read and validate an asset register; write the good records and list every bad one."""
+    from citycheck.lifeline.register import RegisterError, validate_register
+
+    try:
+        reg = validate_register(_load_register(path, layer, attributes), year=year)
+    except (RegisterError, ValueError) as exc:
+        _fail(exc)
+        return
+    reg.pipes.to_file(out, layer="pipes", driver="GPKG")
+    if len(reg.points):
+        reg.points.to_file(out, layer="points", driver="GPKG")
+    issues = out.with_suffix(".issues.csv")
+    reg.issues.to_csv(issues, index=False)
+    console.print(
+        f"{len(reg.pipes)} pipes kept, {reg.issues['record'].nunique()} records with problems "
+        f"(see {issues})"
+    )
+
+
+@lifeline_app.command("risk")
+def risk_command(
+    path: Annotated[Path, typer.Argument(help="EPANET .inp (consequence needs sources)")],
+    out: Annotated[Path, typer.Option(help="CSV of pipes ranked by risk")],
+    attributes: Annotated[Path | None, typer.Option(help="pipe attribute CSV")] = None,
+    breaks: Annotated[Path | None, typer.Option(help="break records CSV: pipe_id, year")] = None,
+    calibrate: Annotated[
+        str | None, typer.Option(help="calibrate on the break records of START:END")
+    ] = None,
+    year: Annotated[int, typer.Option()] = YEAR,
+    unknown_age_years: Annotated[float | None, typer.Option()] = None,
+) -> None:
+    """Failure likelihood x consequence per pipe, plus the old-pipeline indicators."""
+    from citycheck.lifeline.register import RegisterError, validate_register
+    from citycheck.lifeline.risk import (
+        calibrate_break_model,
+        old_pipeline_indicators,
+        risk_table,
+        topological_consequence,
+    )
+
+    try:
+        reg = validate_register(_load_register(path, None, attributes), year=year)
+        brk = pd.read_csv(breaks, dtype={"pipe_id": str}) if breaks else None
+        params = model = None
+        if calibrate:
+            if brk is None:
+                raise ValueError("--calibrate needs --breaks")
+            start, end = (int(x) for x in calibrate.split(":"))
+            cal = calibrate_break_model(reg.pipes, brk, start_year=start, end_year=end)
+            params, model = cal.parameters, cal.model
+            console.print(cal.parameters.round(4).to_string())
+        cons = topological_consequence(reg)
+        table = risk_table(
+            reg,
+            year=year,
+            consequence=cons,
+            parameters=params,
+            model=model,
+            breaks=brk,
+            unknown_age_years=unknown_age_years,
+        )
+    except (RegisterError, ValueError) as exc:
+        _fail(exc)
+        return
+    table.to_csv(out, index=False)
+    ind = old_pipeline_indicators(reg.pipes, year=year)
+    console.print(ind.round(3).to_string())
+    console.print(f"risk table: {out}")
+
+
+@lifeline_app.command("criticality")
+def criticality_command(
+    path: Annotated[Path, typer.Argument(help="EPANET .inp")],
+    out: Annotated[Path, typer.Option(help="CSV of pipes ranked by unmet demand")],
+    workers: Annotated[int, typer.Option()] = 2,
+    duration_h: Annotated[float, typer.Option(help="0 = one snapshot")] = 24.0,
+    required_pressure_m: Annotated[float, typer.Option()] = 20.0,
+    verify: Annotated[int, typer.Option(help="re-simulate the top N with WNTR's solver")] = 0,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Close each pipe in turn (EPANET, pressure-dependent demand) and rank the losses."""
+    from citycheck.lifeline.criticality import (
+        HydraulicSettings,
+        pipe_criticality,
+        verify_with_wntr_simulator,
+    )
+    from citycheck.lifeline.register import RegisterError
+
+    settings = HydraulicSettings(duration_h=duration_h, required_pressure_m=required_pressure_m)
+    try:
+        res = pipe_criticality(path, settings=settings, workers=workers, progress=not quiet)
+        res.to_csv(out)
+        if verify:
+            top = list(res.index[:verify])
+            chk = verify_with_wntr_simulator(path, {p: [p] for p in top}, settings=settings)
+            cmp = chk.join(res[["unmet_m3_per_day"]], rsuffix="_epanet")
+            console.print(cmp.round(2).to_string())
+    except (RegisterError, ValueError) as exc:
+        _fail(exc)
+        return
+    console.print(f"{len(res)} pipes; ranking written to {out}")
+
+
+@lifeline_app.command("monitor")
+def monitor_command(
+    db: Annotated[Path, typer.Argument(help="SQLite store (created when absent)")],
+    csv: Annotated[list[Path], typer.Argument(help="sensor CSV files")],
+    train_days: Annotated[int, typer.Option(help="days that teach the daily pattern")] = 7,
+) -> None:
+    """Ingest sensor CSVs, then raise alarms: gas and water level by threshold, pressure and
+    flow against the learned daily pattern (CUSUM)."""
+    import numpy as np
+
+    from citycheck.lifeline.monitoring.alarms import AlarmManager, ListSink
+    from citycheck.lifeline.monitoring.detect import (
+        GAS_LEVELS_PCT_LEL,
+        WATER_LEVEL_LEVELS_M,
+        cusum,
+        learn_daily_pattern,
+        pattern_zscores,
+        threshold_levels,
+    )
+    from citycheck.lifeline.monitoring.ingest import IngestError, ingest_csv
+    from citycheck.lifeline.monitoring.store import SensorStore
+
+    store = SensorStore(db)
+    try:
+        for f in csv:
+            try:
+                rep = ingest_csv(store, f)
+            except IngestError as exc:
+                _fail(exc)
+                return
+            console.print(rep.summary())
+            for r in rep.rejected.head(20).itertuples():
+                console.print(f"  line {r.line} {r.field}={r.value!r}: {r.problem}")
+        readings = store.readings()
+        mgr = AlarmManager(ListSink(), store=store)
+        for (sid, qty), g in readings.groupby(["sensor_id", "quantity"]):
+            ts, v = g["ts"].to_numpy(), g["value"].to_numpy()
+            if qty == "gas":
+                levels, kind = threshold_levels(v, GAS_LEVELS_PCT_LEL), "gas"
+            elif qty == "water_level":
+                levels, kind = threshold_levels(v, WATER_LEVEL_LEVELS_M), "water_level"
+            elif qty in ("pressure", "flow"):
+                train = ts < ts[0] + train_days * 86400
+                if train.sum() < 96 or train.all():
+                    continue
+                pat = learn_daily_pattern(ts[train], v[train], tz_offset_s=8 * 3600)
+                z = pattern_zscores(ts, v, pat, tz_offset_s=8 * 3600)
+                fired = cusum(z[~train], direction=-1 if qty == "pressure" else 1)
+                levels = np.zeros(len(ts), dtype=int)
+                levels[~train] = fired.astype(int)
+                kind = "leak"
+            else:
+                continue
+            for t, lv, x in zip(ts, levels, v, strict=True):
+                mgr.observe(str(sid), kind, int(t), int(lv), float(x))
+        console.print(f"{len(mgr.history)} alarms, {len(mgr.open)} still open")
+    finally:
+        store.close()
+
+
+@lifeline_app.command("renew")
+def renew_command(
+    path: Annotated[Path, typer.Argument(help="EPANET .inp or GIS register")],
+    out: Annotated[Path, typer.Option(help="CSV of renewal projects")],
+    budget_cny: Annotated[float, typer.Option()],
+    attributes: Annotated[Path | None, typer.Option()] = None,
+    year: Annotated[int, typer.Option()] = YEAR,
+    unknown_age_years: Annotated[float | None, typer.Option()] = None,
+) -> None:
+    """Renewal projects along streets, best risk reduction per cost, within the budget."""
+    from citycheck.lifeline.register import RegisterError, validate_register
+    from citycheck.lifeline.renewal import plan_renewal, renewal_benefit
+    from citycheck.lifeline.risk import risk_table, topological_consequence
+
+    try:
+        reg = validate_register(_load_register(path, None, attributes), year=year)
+        risk = risk_table(
+            reg,
+            year=year,
+            consequence=topological_consequence(reg),
+            unknown_age_years=unknown_age_years,
+        )
+        plan = plan_renewal(renewal_benefit(risk, year=year), budget_cny=budget_cny)
+    except (RegisterError, ValueError) as exc:
+        _fail(exc)
+        return
+    plan.to_csv(out, index=False)
+    console.print(f"{int(plan['selected'].sum())} of {len(plan)} projects fit the budget; {out}")

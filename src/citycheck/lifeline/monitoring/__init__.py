@@ -1,0 +1,1 @@
+"""Sensor monitoring: ingest, store, anomaly detection, alarms."""
