@@ -13,8 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 from pyproj import Transformer
-
-from conftest import ROOT, shared_data
+from tests.conftest import ROOT, shared_data
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from tests.conftest import SHARED_OSM
 
 from citycheck.access import analyse_city, count_column, dist_column
 from citycheck.act.planning import PlanningError, WhatIf, candidate_sites, plan_facilities
 from citycheck.categories import categories
-from conftest import SHARED_OSM
 
 CASES = [
     ("beijing-haidian-wudaokou.osm.pbf", "elderly_care", 5),
