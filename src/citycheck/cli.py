@@ -281,6 +281,11 @@ from citycheck.lifeline.cli import lifeline_app  # noqa: E402  (lifeline subcomm
 
 app.add_typer(lifeline_app, name="lifeline")
 
+from citycheck.act.planning.cli import plan_command, whatif_command  # noqa: E402
+
+app.command("plan")(plan_command)
+app.command("whatif")(whatif_command)
+
 
 def main() -> None:  # pragma: no cover - console entry
     """Console entry point."""
