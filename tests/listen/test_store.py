@@ -22,12 +22,15 @@ def test_schema_is_made_by_migrations(hotline):
     assert rev == "0001"
 
 
-def test_sqlite_runs_in_wal_mode(hotline):
-    if hotline.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
+def test_store_is_durable_before_ack(hotline):
+    """SQLite in WAL with synchronous=FULL; PostgreSQL with fsync and synchronous commit on."""
     with hotline.engine.connect() as c:
-        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        if hotline.engine.dialect.name == "sqlite":
+            assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        else:
+            assert c.exec_driver_sql("SHOW fsync").scalar() == "on"
+            assert c.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
 
 
 def test_submit_dispatches_by_place_and_category(hotline):
