@@ -27,13 +27,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from citycheck.access.analyse import AccessResult, dist_column
 from citycheck.access.life_circles import CIRCLES, circle_categories, unit_shares
 from citycheck.access.network import WalkNetwork
+from citycheck.evaluate.indicators.streets import merge_nearby
 
 __all__ = [
     "daily_living_score",
@@ -89,20 +87,9 @@ def intersection_density(
 
     Returns a Series indexed like ``units``.
     """
-    deg = net.degree()
-    sel = np.flatnonzero(deg >= 3)
-    pts = np.stack([net.x[sel], net.y[sel]], axis=1)
-    if sel.size:
-        pairs = cKDTree(pts).query_pairs(consolidate_m, output_type="ndarray")
-        adj = coo_matrix(
-            (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])) if len(pairs) else ([], ([], [])),
-            shape=(sel.size, sel.size),
-        )
-        _, lab = connected_components(adj, directed=False)
-        cx = np.bincount(lab, weights=pts[:, 0]) / np.bincount(lab)
-        cy = np.bincount(lab, weights=pts[:, 1]) / np.bincount(lab)
-    else:
-        cx = cy = np.empty(0)
+    sel = np.flatnonzero(net.degree() >= 3)
+    merged = merge_nearby(np.stack([net.x[sel], net.y[sel]], axis=1), within_m=consolidate_m)
+    cx, cy = merged[:, 0], merged[:, 1]
     centres = gpd.GeoDataFrame(geometry=gpd.points_from_xy(cx, cy), crs=units.crs)
     upoly = gpd.GeoDataFrame(
         {"_pos": np.arange(len(units))}, geometry=units.geometry.to_numpy(), crs=units.crs

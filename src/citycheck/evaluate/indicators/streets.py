@@ -23,6 +23,7 @@ __all__ = [
     "INTERSECTION_STREETS",
     "consolidated_intersections",
     "intersection_density",
+    "merge_nearby",
     "road_density",
     "street_nodes",
 ]
@@ -78,10 +79,28 @@ def consolidated_intersections(lines: gpd.GeoSeries, *, tolerance_m: float = 15.
         Coordinates of the consolidated intersections.
     """
     xy, degree = street_nodes(lines)
-    pts = xy[degree >= 3]
+    return merge_nearby(xy[degree >= 3], within_m=2 * tolerance_m)
+
+
+def merge_nearby(points: np.ndarray, *, within_m: float) -> np.ndarray:
+    """Merge points closer than ``within_m`` (single linkage) into their clusters' centroids.
+
+    Parameters
+    ----------
+    points : ndarray (n, 2)
+        Coordinates in a metric CRS.
+    within_m : float
+        Points at most this far apart join one cluster (chains join too).
+
+    Returns
+    -------
+    ndarray (k, 2)
+        One centroid per cluster, k ≤ n.
+    """
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
     if len(pts) == 0:
         return pts
-    pairs = cKDTree(pts).query_pairs(r=2 * tolerance_m, output_type="ndarray")
+    pairs = cKDTree(pts).query_pairs(r=within_m, output_type="ndarray")
     n = len(pts)
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
