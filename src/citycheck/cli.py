@@ -35,6 +35,8 @@ def _setup_logging(verbose: bool) -> None:
         handlers=[RichHandler(console=err_console, show_path=False)],
         force=True,
     )
+    # WeasyPrint reports every CSS property it ignores; only its errors concern a user
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
 
 def _fail(exc: Exception) -> None:

@@ -5,6 +5,7 @@ Registered in :mod:`citycheck.cli`; kept here so the report and dashboard own th
 
 from __future__ import annotations
 
+import logging
 import socket
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,8 @@ __all__ = ["report_command", "serve_command", "write_demo_reports"]
 
 console = Console()
 err_console = Console(stderr=True)
+
+log = logging.getLogger(__name__)
 
 
 def report_command(
@@ -83,4 +86,15 @@ def write_demo_reports(run_dir: Path) -> list[Path]:
     """The demo's reports: HTML and PDF in Chinese and English, beside its run folder files."""
     from citycheck.act.report import write_reports
 
-    return write_reports(run_dir, langs=("zh", "en"), formats=("html", "pdf"))
+    paths = write_reports(run_dir, langs=("zh", "en"), formats=("html",))
+    try:
+        paths += write_reports(run_dir, langs=("zh", "en"), formats=("pdf",))
+    except OSError as exc:  # WeasyPrint loads Pango from the system at import time
+        log.warning(
+            "PDF reports skipped: WeasyPrint could not load its system libraries (%s); "
+            "install them (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
+            "fonts-noto-cjk) and run `citycheck report %s --format pdf`",
+            exc,
+            run_dir,
+        )
+    return paths
