@@ -643,44 +643,6 @@ def thread_plan(load: np.ndarray, n_threads: int | None = None) -> tuple[np.ndar
 
 
 @njit(cache=True)
-def _heap_push(hk, hv, size, key, val):  # pragma: no cover - compiled
-    i = size
-    hk[i] = key
-    hv[i] = val
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= hk[i]:
-            break
-        hk[p], hk[i] = hk[i], hk[p]
-        hv[p], hv[i] = hv[i], hv[p]
-        i = p
-    return size + 1
-
-
-@njit(cache=True)
-def _heap_pop(hk, hv, size):  # pragma: no cover - compiled
-    key = hk[0]
-    val = hv[0]
-    size -= 1
-    hk[0] = hk[size]
-    hv[0] = hv[size]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= size:
-            break
-        c = left
-        if left + 1 < size and hk[left + 1] < hk[left]:
-            c = left + 1
-        if hk[i] <= hk[c]:
-            break
-        hk[c], hk[i] = hk[i], hk[c]
-        hv[c], hv[i] = hv[i], hv[c]
-        i = c
-    return key, val, size
-
-
-@njit(cache=True)
 def dijkstra_pred(
     indptr, indices, weights, transit, src_nodes, src_dist, cutoff, target_nodes
 ):  # pragma: no cover - compiled
@@ -706,9 +668,11 @@ def dijkstra_pred(
         if src_dist[k] < dist[s]:
             dist[s] = src_dist[k]
             is_src[s] = True
-            size = _heap_push(hk, hv, size, src_dist[k], s)
+            size = _hpush(hk, hv, size, src_dist[k], s)
     while size > 0:
-        du, u, size = _heap_pop(hk, hv, size)
+        du = hk[0]
+        u = hv[0]
+        size = _hpop(hk, hv, size)
         if done[u] or du > dist[u]:
             continue
         if du > cutoff:
@@ -726,7 +690,7 @@ def dijkstra_pred(
             if nd < dist[v]:
                 dist[v] = nd
                 pred[v] = u
-                size = _heap_push(hk, hv, size, nd, v)
+                size = _hpush(hk, hv, size, nd, v)
     for i in range(n):
         if dist[i] > cutoff:
             dist[i] = INF
