@@ -14,6 +14,7 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from citycheck.act.dashboard.planning import planning_router
 from citycheck.act.dashboard.runs import (
     MAP_LEVELS,
     Run,
@@ -154,6 +155,8 @@ def create_app(store: RunStore | list[str] | list[Path]) -> FastAPI:
     def compare(a: str, b: str, lang: str = Lang) -> dict[str, Any]:
         ra, rb = get_run(a), get_run(b)
         return {"a": ra.name, "b": rb.name, "rows": compare_runs(ra.doc, rb.doc, lang)}  # type: ignore[arg-type]
+
+    app.include_router(planning_router(store))
 
     @app.exception_handler(HTTPException)
     def http_error(_request: Any, exc: HTTPException) -> JSONResponse:

@@ -50,6 +50,7 @@ __all__ = [
     "WhatIf",
     "indicator_changes",
     "read_scenario",
+    "scenario_actions",
     "search_from",
 ]
 
@@ -147,6 +148,27 @@ def read_scenario(path: str | os.PathLike[str], crs: Any) -> list[Action]:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(p, "file", p.name, f"not a readable JSON scenario ({exc})") from exc
+    return scenario_actions(doc, crs, source=p)
+
+
+def scenario_actions(doc: Any, crs: Any, *, source: str | os.PathLike[str]) -> list[Action]:
+    """Validate a scenario document (the parsed JSON of :func:`read_scenario`) into actions.
+
+    Parameters
+    ----------
+    doc : object
+        ``{"actions": [...]}`` as described in :func:`read_scenario`.
+    crs : CRS
+        The city's CRS; WGS84 longitude/latitude are transformed into it.
+    source : str or path
+        What the document came from (a file, or a request), named in errors.
+
+    Raises
+    ------
+    InputError
+        Naming the source, the action (``actions[i].field``) and the bad value.
+    """
+    p = source
     acts = doc.get("actions") if isinstance(doc, dict) else None
     if not isinstance(acts, list) or not acts:
         raise InputError(p, "actions", acts, "a scenario needs a non-empty list 'actions'")
@@ -161,7 +183,7 @@ def read_scenario(path: str | os.PathLike[str], crs: Any) -> list[Action]:
             lon, lat = float(v[0]), float(v[1])
         except (TypeError, ValueError, IndexError, KeyError) as exc:
             raise InputError(p, f"actions[{i}].{field}", v, "expected [lon, lat]") from exc
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
             raise InputError(p, f"actions[{i}].{field}", v, "not a WGS84 longitude/latitude")
         x, y = tf.transform(lon, lat)
         return float(x), float(y)
@@ -186,12 +208,12 @@ def read_scenario(path: str | os.PathLike[str], crs: Any) -> list[Action]:
                 out.append(Action("add", category=cat, point=pt, name=name))
             else:
                 fid = a.get("facility_id")
-                if not fid:
+                if fid is None or fid == "":
                     raise InputError(p, f"actions[{i}].facility_id", fid, "move needs facility_id")
                 out.append(Action("move", point=pt, facility_id=str(fid), name=name))
         elif op == "remove":
             fid = a.get("facility_id")
-            if not fid:
+            if fid is None or fid == "":
                 raise InputError(p, f"actions[{i}].facility_id", fid, "remove needs facility_id")
             out.append(Action("remove", facility_id=str(fid), name=name))
         elif op == "connect":
