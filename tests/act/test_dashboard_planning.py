@@ -59,6 +59,7 @@ def expected_change(city, before, apply) -> tuple[dict[str, tuple[int, float, in
                 int(loss.sum()),
                 float(b.loc[loss, "residents"].sum()),
             )
+
     def district(result):
         vals, _ = indicator_values(result, city)
         return vals[vals["level"] == "district"].set_index("indicator")["value"].to_dict()
@@ -256,9 +257,7 @@ def test_whatif_endpoint_rejects_bad_input(bupt_run):
         assert res.json()["error"].startswith("POST /api/runs/bupt/whatif")
     assert client.post("/api/runs/nope/whatif", json={"actions": []}).status_code == 404
     # a valid request still works after the refused ones (nothing stored between requests)
-    res = client.post(
-        url, json={"actions": [{"op": "add", "category": "kindergarten", "lon": 116.352,
-                                "lat": 39.960}]},  # fmt: skip
-    )
+    add = {"op": "add", "category": "kindergarten", "lon": 116.352, "lat": 39.960}
+    res = client.post(url, json={"actions": [add]})
     assert res.status_code == 200, res.text
     assert res.json()["log"][0]["op"] == "add"
