@@ -46,7 +46,7 @@ def test_plan_writes_project_list(run_folder):
     results_before = _sha(run / "results.json")
     res = _run("plan", str(run), "--category", "elderly_care", "--new", "3", "-q")
     assert res.returncode == 0, res.stderr
-    doc = json.loads((run / "projects.json").read_text(encoding="utf-8"))
+    doc = json.loads((run / "planning" / "projects.json").read_text(encoding="utf-8"))
     assert doc["schema"] == "citycheck.projects"
     (p,) = doc["projects"]
     assert p["category"] == "elderly_care" and p["category_zh"] == "养老服务设施"
@@ -56,7 +56,9 @@ def test_plan_writes_project_list(run_folder):
         sum(s["residents_newly_served"] for s in p["sites"])
     )
     assert any(m["indicator"] == "L05" for m in p["indicators_moved"])
-    assert (run / "projects.csv").exists() and (run / "planning" / "plan_elderly_care.png").exists()
+    assert (run / "planning" / "projects.csv").exists() and (
+        run / "planning" / "plan_elderly_care.png"
+    ).exists()
     layers = gpd.list_layers(run / "planning" / "sites.gpkg")["name"].tolist()
     assert {"proposed_sites", "candidate_sites"} <= set(layers)
     assert _sha(run / "results.json") == results_before  # results untouched
@@ -66,7 +68,7 @@ def test_plan_all_problems_ranked(run_folder):
     run, _ = run_folder
     res = _run("plan", str(run), "--new", "2", "-q")
     assert res.returncode == 0, res.stderr
-    doc = json.loads((run / "projects.json").read_text(encoding="utf-8"))
+    doc = json.loads((run / "planning" / "projects.json").read_text(encoding="utf-8"))
     ranks = [p["rank"] for p in doc["projects"]]
     assert ranks == list(range(1, len(ranks) + 1)) and len(ranks) >= 2
     served = [p["residents_newly_served"] or 0 for p in doc["projects"]]

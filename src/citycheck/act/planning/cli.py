@@ -88,7 +88,7 @@ def plan_command(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
 ) -> None:
-    """Site new facilities for the problems of a check; write projects.json (项目清单)."""
+    """Site new facilities for the problems of a check; write planning/projects.json (项目清单)."""
     import geopandas as gpd
     import numpy as np
     import pandas as pd
@@ -165,10 +165,12 @@ def plan_command(
         "capacity": capacity,
         "method": "greedy" if greedy else "milp",
     }
-    write_json(run / "projects.json", projects_document(projects, run=str(run), parameters=params))
-    _flat(projects).to_csv(run / "projects.csv", index=False)
     out = run / "planning"
     out.mkdir(exist_ok=True)
+    write_json(out / "projects.json", projects_document(projects, run=str(run), parameters=params))
+    csv_tmp = out / "projects.csv.tmp"
+    _flat(projects).to_csv(csv_tmp, index=False)
+    csv_tmp.replace(out / "projects.csv")
     layers: dict[str, gpd.GeoDataFrame] = {}
     for p in plans:
         s = p.sites.assign(category=p.category)
@@ -206,7 +208,7 @@ def plan_command(
             else f"{r['solver']['gap']:.2%}",
         )
     console.print(table)
-    console.print(f"[bold]wrote[/] {run / 'projects.json'}, {run / 'projects.csv'}, {out}/")
+    console.print(f"[bold]wrote[/] {out / 'projects.json'}, {out / 'projects.csv'}, {out}/")
 
 
 def whatif_command(

@@ -76,6 +76,7 @@ class Report:
     comparison: list[dict[str, Any]] = field(default_factory=list)
     compare_name: str = ""
     compare_dimensions: list[dict[str, Any]] = field(default_factory=list)
+    planning: dict[str, Any] | None = None  # sited project list (act/report/planning_section.py)
 
 
 def fmt_value(value: Any) -> str:

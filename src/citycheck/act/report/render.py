@@ -13,6 +13,7 @@ from citycheck.act.report import figures
 from citycheck.act.report.fonts import CJK_FAMILY, cjk_font_path
 from citycheck.act.report.layers import MapLayers, distance_columns, load_layers
 from citycheck.act.report.model import Report, build_report
+from citycheck.act.report.planning_section import planning_section
 from citycheck.categories import categories
 from citycheck.evaluate.catalogue import catalogue
 from citycheck.io.runfolder import read_results
@@ -174,6 +175,7 @@ def write_reports(
             baseline=baseline,
         )
         add_figures(report, layers)
+        report.planning = planning_section(run, lang)
         for fmt in formats:
             out = target / f"report.{lang}.{fmt}"
             if fmt == "pdf":
