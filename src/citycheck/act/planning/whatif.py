@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from citycheck.access._kernels import bounded_search, bucket_count, csr_from_edges
+from citycheck.access._kernels import bounded_search, bucket_count
 from citycheck.access.analyse import DERIVED_CATEGORIES, AccessResult, count_column, dist_column
 from citycheck.access.graph import AccessGraph
 from citycheck.access.life_circles import life_circle_flags
@@ -261,6 +261,13 @@ def _facility_rows(city: Any, result: AccessResult) -> pd.DataFrame:
     return rows
 
 
+def _hub_seed(hub: int) -> tuple[np.ndarray, np.ndarray]:
+    """Search seeds of a facility hub (none where it has no hub)."""
+    if hub < 0:
+        return np.empty(0, np.int64), np.empty(0)
+    return np.array([hub], dtype=np.int64), np.zeros(1)
+
+
 class WhatIf:
     """Incremental re-evaluation of a city's walking access under changes.
 
@@ -454,11 +461,22 @@ class WhatIf:
         length_m: float | None = None,
         label: str = "",
     ) -> dict[str, Any]:
-        """Open a path between the street nodes nearest ``a`` and ``b``."""
-        g = self.graph
-        street = np.flatnonzero(g.transit)
+        """Open a path between the street nodes nearest ``a`` and ``b``.
+
+        Buildings and facilities that the engine would now snap to the path (nearer to it than
+        to their present way, or beyond the snapping distance of every way before) are
+        re-attached (:func:`citycheck.act.planning.reattach.open_path`). Every facility whose
+        reach can change — within ``R`` of either end of the path or of a re-attached building,
+        before or after, and the re-attached facilities — is searched on the old and the new
+        graph; counts change by the difference, and the nearest distances of every building
+        those searches touch are recomputed from all facilities within ``R`` of them.
+        """
         from scipy.spatial import cKDTree
 
+        from citycheck.act.planning.reattach import open_path
+
+        g = self.graph
+        street = np.flatnonzero(g.transit)
         tree = cKDTree(np.stack([g.x[street], g.y[street]], axis=1))
         (da, ia), (db, ib) = tree.query(a), tree.query(b)
         na, nb_ = int(street[ia]), int(street[ib])
@@ -470,65 +488,169 @@ class WhatIf:
             else float(np.hypot(g.x[na] - g.x[nb_], g.y[na] - g.y[nb_]))
         )
         old = self._arrays()
-        # the new graph: every edge plus the path
-        src = np.repeat(np.arange(g.n_nodes, dtype=np.int64), np.diff(g.indptr))
-        keep = src < g.indices
-        eu = np.append(src[keep], min(na, nb_))
-        ev = np.append(g.indices[keep].astype(np.int64), max(na, nb_))
-        el = np.append(g.weights[keep], L)
-        indptr, indices, weights = csr_from_edges(g.n_nodes, eu, ev, el)
-        self.graph = dataclasses.replace(g, indptr=indptr, indices=indices, weights=weights)
+        old_hub = self.facilities["hub"].to_numpy().copy()
+        old_bhub = g.hubs["buildings"].copy()
+        fac_geom = self.city.facilities.drop_duplicates("facility_id").set_index(
+            self.city.facilities.drop_duplicates("facility_id")["facility_id"].astype(str)
+        )
+        fgdf = gpd.GeoDataFrame(
+            geometry=fac_geom.geometry.reindex(self.facilities["facility_id"]).to_numpy(),
+            crs=self.city.crs,
+        )
+        re = open_path(
+            g,
+            na,
+            nb_,
+            L,
+            buildings=self.city.buildings,
+            facilities=fgdf,
+            entrances=getattr(self.city, "entrances", None),
+            max_snap_m=self.max_snap_m,
+        )
+        self.graph = re.graph
+        self._index = None
         new = self._arrays()
-        # facilities that can gain: within R of either end on the new network
-        t, _ = search_from(new, np.array([na, nb_]), np.zeros(2), self.bound)
-        near = set(t.tolist())
+        # buildings: new hubs, reachability and snap distances
+        b_hub = re.graph.hubs["buildings"]
+        self.bld_row = np.full(re.graph.n_nodes, -1, dtype=np.int64)
+        ok = b_hub >= 0
+        self.bld_row[b_hub[ok]] = np.flatnonzero(ok)
+        fresh_b = re.new_hubs["buildings"]
+        if fresh_b.size:
+            self._make_reachable(fresh_b)
+        if re.buildings.size:
+            snap = self.table["snap_m"].to_numpy(dtype=np.float64, copy=True)
+            snap[re.buildings] = re.snap_m["buildings"]
+            self.table["snap_m"] = snap
+        self.facilities["hub"] = re.graph.hubs["facilities"][: len(self.facilities)]
+        new_hub = self.facilities["hub"].to_numpy()
+        # change points: the path's ends and the re-attached buildings (old and new hubs)
+        pts_old = np.concatenate([[na, nb_], old_bhub[re.buildings]])
+        pts_old = pts_old[pts_old >= 0]
+        pts_new = np.concatenate([[na, nb_], b_hub[re.buildings]])
+        near_old = set(search_from(old, pts_old, np.zeros(pts_old.size), self.bound)[0].tolist())
+        near_new = set(search_from(new, pts_new, np.zeros(pts_new.size), self.bound)[0].tolist())
         fac_cat = self.facilities["category"].to_numpy()
-        fac_hub = self.facilities["hub"].to_numpy()
-        changed = 0
-        sources: list[tuple[str, np.ndarray, np.ndarray]] = []
+        moved_fac = set(re.facilities.tolist())
+        # (category, old seeds, new seeds) of every facility whose reach can change
+        sources: list[tuple[str, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]]
+        sources = []
         for k in np.flatnonzero(self.active):
-            if fac_hub[k] >= 0 and fac_hub[k] in near:
-                sources.append((fac_cat[k], np.array([fac_hub[k]]), np.zeros(1)))
+            h0, h1 = int(old_hub[k]), int(new_hub[k])
+            if k in moved_fac or (h0 >= 0 and h0 in near_old) or (h1 >= 0 and h1 in near_new):
+                sources.append((str(fac_cat[k]), _hub_seed(h0), _hub_seed(h1)))
         for ex in self.extra:
-            if any(int(n) in near for n in ex["nodes"]):
-                sources.append((ex["category"], ex["nodes"], ex["offs"]))
-        for cat, nodes, offs in sources:
+            nodes = ex["nodes"]
+            if any(int(n) in near_old or int(n) in near_new for n in nodes):
+                sources.append((ex["category"], (nodes, ex["offs"]), (nodes, ex["offs"])))
+        touched: dict[str, set[int]] = {}
+        for cat, (n0, o0), (n1, o1) in sources:
             if self.status.get(cat) != "ok":
-                continue
-            t0, d0 = search_from(old, nodes, offs, self.bound)
-            t1, d1 = search_from(new, nodes, offs, self.bound)
-            before = dict(zip(t0.tolist(), d0.tolist(), strict=True))
-            r1 = self.bld_row[t1]
-            sel = r1 >= 0
-            t1, d1, r1 = t1[sel], d1[sel], r1[sel]
-            d_old = np.array([before.get(int(v), np.inf) for v in t1])
-            gain = d1 < d_old
-            if not gain.any():
-                continue
-            rows, dn, do = r1[gain], d1[gain], d_old[gain]
+                self._ensure_category(cat)
+            r0, d0 = self._reach_on(old, n0, o0)
+            r1, d1 = self._reach_on(new, n1, o1)
             for r in self.radii:
-                add = (dn <= r) & (do > r)
-                if add.any():
-                    col = count_column(cat, r)
-                    vals = self.table[col].to_numpy(dtype="float64", na_value=np.nan, copy=True)
-                    vals[rows[add]] += 1
-                    self.table[col] = pd.array(vals, dtype="Int32")
-            col = dist_column(cat)
-            cur = self.table[col].to_numpy(dtype=np.float64, copy=True)
-            cur[rows] = np.minimum(cur[rows], dn)
-            self.table[col] = cur
-            self.changed_rows.update(rows.tolist())
-            changed += int(rows.size)
+                col = count_column(cat, r)
+                vals = self.table[col].to_numpy(dtype="float64", na_value=np.nan, copy=True)
+                np.add.at(vals, r1[d1 <= r], 1)
+                np.add.at(vals, r0[d0 <= r], -1)
+                self.table[col] = pd.array(vals, dtype="Int32")
+            touched.setdefault(cat, set()).update(r0.tolist())
+            touched[cat].update(r1.tolist())
+        changed: set[int] = set(re.buildings.tolist())
+        for cat, rows_set in touched.items():
+            rows = np.array(sorted(rows_set), dtype=np.int64)
+            if rows.size:
+                self._refresh_nearest(cat, rows)
+                changed.update(rows.tolist())
+        # the re-attached buildings: nearest distances of every category from scratch
+        if re.buildings.size:
+            for cat, st in self.status.items():
+                if st == "ok" and dist_column(cat) in self.table:
+                    self._refresh_nearest(cat, re.buildings)
+        before_tab = self.before.buildings
+        gaining = 0
+        for r in changed:
+            for cat in touched:
+                col = dist_column(cat)
+                d_new = self.table[col].iat[r]
+                d_old = before_tab[col].iat[r] if col in before_tab else np.nan
+                if (np.isnan(d_old) and not np.isnan(d_new)) or d_new < d_old:
+                    gaining += 1
+                    break
+        self.changed_rows.update(changed)
         rec = {
             "op": "connect",
             "label": label,
             "length_m": L,
             "snap_m": [float(da), float(db)],
             "facilities_rechecked": len(sources),
-            "buildings_gaining": changed,
+            "buildings_reattached": int(re.buildings.size),
+            "facilities_reattached": int(re.facilities.size),
+            "buildings_gaining": gaining,
         }
         self.log.append(rec)
         return rec
+
+    def _reach_on(
+        self, arrays: tuple[np.ndarray, ...], nodes: np.ndarray, offs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Building rows and distances within ``R`` of seeds on a given graph."""
+        if nodes.size == 0:
+            return np.empty(0, np.int64), np.empty(0)
+        t, d = search_from(arrays, nodes, offs, self.bound)  # type: ignore[arg-type]
+        t_ok = t < self.bld_row.size
+        t, d = t[t_ok], d[t_ok]
+        r = self.bld_row[t]
+        ok = r >= 0
+        return r[ok], d[ok]
+
+    def _make_reachable(self, rows: np.ndarray) -> None:
+        """Buildings that joined the network: counts 0 and nearest distance +inf to start."""
+        reach = self.table["reachable"].to_numpy(copy=True)
+        reach[rows] = True
+        self.table["reachable"] = reach
+        for cat, st in self.status.items():
+            if st != "ok" or dist_column(cat) not in self.table:
+                continue
+            d = self.table[dist_column(cat)].to_numpy(dtype=np.float64, copy=True)
+            d[rows] = np.inf
+            self.table[dist_column(cat)] = d
+            for r in self.radii:
+                col = count_column(cat, r)
+                vals = self.table[col].to_numpy(dtype="float64", na_value=np.nan, copy=True)
+                vals[rows] = 0
+                self.table[col] = pd.array(vals, dtype="Int32")
+
+    def _refresh_nearest(self, cat: str, rows: np.ndarray) -> None:
+        """Nearest distance of ``cat`` for building ``rows``: a search from every facility of
+        the category within ``R`` of them (found by a search from their hubs)."""
+        hubs = self.graph.hubs["buildings"][rows]
+        arr = self._arrays()
+        t, _ = search_from(arr, hubs[hubs >= 0], np.zeros(int((hubs >= 0).sum())), self.bound)
+        near = np.zeros(self.graph.n_nodes, dtype=bool)
+        near[t] = True
+        same = (self.facilities["category"].to_numpy() == cat) & self.active
+        fh = self.facilities["hub"].to_numpy()[same]
+        fh = fh[(fh >= 0)]
+        fh = fh[near[fh]]
+        seeds_n, seeds_o = [fh.astype(np.int64)], [np.zeros(fh.size)]
+        for ex in self.extra:
+            if ex["category"] == cat and near[ex["nodes"]].any():
+                seeds_n.append(ex["nodes"])
+                seeds_o.append(ex["offs"])
+        sn, so = np.concatenate(seeds_n), np.concatenate(seeds_o)
+        col = dist_column(cat)
+        cur = self.table[col].to_numpy(dtype=np.float64, copy=True)
+        new = np.full(rows.size, np.inf)
+        if sn.size:
+            r2, d2 = self._reach_on(arr, sn, so)
+            best = np.full(len(self.table), np.inf)
+            np.minimum.at(best, r2, d2)
+            new = best[rows]
+        reach = self.table["reachable"].to_numpy()[rows]
+        cur[rows] = np.where(reach, new, np.nan)
+        self.table[col] = cur
 
     def apply(self, actions: list[Action]) -> None:
         """Apply a scenario's actions in order."""
