@@ -461,7 +461,7 @@ class WhatIf:
         length_m: float | None = None,
         label: str = "",
     ) -> dict[str, Any]:
-        """Open a path between the street nodes nearest ``a`` and ``b``.
+        """Open a path between the street-network nodes nearest ``a`` and ``b``.
 
         Buildings and facilities that the engine would now snap to the path (nearer to it than
         to their present way, or beyond the snapping distance of every way before) are
@@ -476,7 +476,9 @@ class WhatIf:
         from citycheck.act.planning.reattach import open_path
 
         g = self.graph
-        street = np.flatnonzero(g.transit)
+        # the nodes of the street network itself (not the split nodes of access points): a
+        # mapped path joins a way at a shared node, as the engine reads it
+        street = np.asarray(g.base_node, dtype=np.int64)
         tree = cKDTree(np.stack([g.x[street], g.y[street]], axis=1))
         (da, ia), (db, ib) = tree.query(a), tree.query(b)
         na, nb_ = int(street[ia]), int(street[ib])
