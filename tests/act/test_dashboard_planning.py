@@ -261,3 +261,26 @@ def test_whatif_endpoint_rejects_bad_input(bupt_run):
     res = client.post(url, json={"actions": [add]})
     assert res.status_code == 200, res.text
     assert res.json()["log"][0]["op"] == "add"
+
+
+def test_whatif_refuses_a_run_whose_input_changed(tmp_path):
+    """The what-if rebuilds the City from the run's recorded inputs; an OSM file changed since
+    the check is refused with the file's field and recorded value, and nothing is computed."""
+    import shutil
+
+    from tests.act.conftest import shared_data
+
+    from citycheck.pipeline import run_check
+
+    pbf = tmp_path / "bupt.osm.pbf"
+    shutil.copy(shared_data("osm", "beijing-haidian-bupt.osm.pbf"), pbf)
+    run = run_check(pbf, out_dir=tmp_path / "run", population=5_000.0)
+    with pbf.open("ab") as f:
+        f.write(b"\0")
+    client = TestClient(create_app([run]))
+    res = client.get("/api/runs/run/whatif/setup")
+    assert res.status_code == 409, res.text
+    err = res.json()["error"]
+    assert "inputs[osm].sha256" in err and "changed since the check" in err
+    add = {"op": "add", "category": "kindergarten", "lon": 116.352, "lat": 39.960}
+    assert client.post("/api/runs/run/whatif", json={"actions": [add]}).status_code == 409
