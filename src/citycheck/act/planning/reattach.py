@@ -115,7 +115,6 @@ def open_path(
     """
     seg = shapely.LineString([(graph.x[na], graph.y[na]), (graph.x[nb], graph.y[nb])])
     geo_len = float(seg.length)
-    n_pieces = graph.edge_u.size
     owner_sets = {"buildings": buildings, "facilities": facilities}
     near = {k: _near(g.geometry.to_numpy(), seg, max_snap_m) for k, g in owner_sets.items()}
     # the ways that may be nearer to these owners than the path: a box around them
@@ -239,10 +238,10 @@ def open_path(
             hub_x.append(all_x[ids])
             hub_y.append(all_y[ids])
 
-    keep_pieces = np.ones(n_pieces, dtype=bool)
-    edge_u = np.concatenate([graph.edge_u[keep_pieces], chain[:-1]])
-    edge_v = np.concatenate([graph.edge_v[keep_pieces], chain[1:]])
-    edge_len = np.concatenate([graph.edge_len[keep_pieces], np.diff(chain_pos)])
+    # every street piece stays; the path is added as the chain of its split nodes
+    edge_u = np.concatenate([graph.edge_u, chain[:-1]])
+    edge_v = np.concatenate([graph.edge_v, chain[1:]])
+    edge_len = np.concatenate([graph.edge_len, np.diff(chain_pos)])
     stub_hub = np.concatenate([graph.stub_hub[~drop], *add_hub])
     stub_node = np.concatenate([graph.stub_node[~drop], *add_node])
     stub_len = np.concatenate([graph.stub_len[~drop], *add_len])
