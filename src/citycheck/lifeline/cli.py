@@ -24,11 +24,11 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=2)
 
 
-def _load_register(path: Path, layer: str | None, attributes: Path | None):
+def _load_register(path: Path, layer: str | None, attributes: Path | None, crs: str | None = None):
     from citycheck.lifeline.register import register_from_gis, register_from_inp, with_attributes
 
     reg = (
-        register_from_inp(path)
+        register_from_inp(path, crs=crs)
         if path.suffix.lower() == ".inp"
         else register_from_gis(path, layer=layer)
     )
@@ -80,8 +80,22 @@ def risk_command(
     ] = None,
     year: Annotated[int, typer.Option()] = YEAR,
     unknown_age_years: Annotated[float | None, typer.Option()] = None,
+    osm: Annotated[
+        Path | None,
+        typer.Option(help="OSM extract of the City: its residents and facilities by junction"),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="metric CRS of the network model (and of the City)")
+    ] = None,
+    residents_total: Annotated[
+        float | None, typer.Option(help="residents of the City's area (with --osm)")
+    ] = None,
 ) -> None:
-    """Failure likelihood x consequence per pipe, plus the old-pipeline indicators."""
+    """Failure likelihood x consequence per pipe, plus the old-pipeline indicators.
+
+    With ``--osm`` and ``--crs`` the consequence counts the City's building residents and
+    critical facilities, each on its nearest junction; otherwise residents come from demand.
+    """
     from citycheck.lifeline.register import RegisterError, validate_register
     from citycheck.lifeline.risk import (
         calibrate_break_model,
@@ -91,7 +105,7 @@ def risk_command(
     )
 
     try:
-        reg = validate_register(_load_register(path, None, attributes), year=year)
+        reg = validate_register(_load_register(path, None, attributes, crs), year=year)
         brk = pd.read_csv(breaks, dtype={"pipe_id": str}) if breaks else None
         params = model = None
         if calibrate:
@@ -101,7 +115,23 @@ def risk_command(
             cal = calibrate_break_model(reg.pipes, brk, start_year=start, end_year=end)
             params, model = cal.parameters, cal.model
             console.print(cal.parameters.round(4).to_string())
-        cons = topological_consequence(reg)
+        residents = facilities = None
+        if osm is not None:
+            if crs is None:
+                raise ValueError("--osm needs --crs (the network model's metric CRS)")
+            from citycheck.city import build_city
+            from citycheck.io.osm import read_osm
+            from citycheck.lifeline.service_area import assign_city_to_junctions
+
+            city = build_city(read_osm(osm), crs=crs, residents_total=residents_total)
+            served = assign_city_to_junctions(reg, city)
+            residents, facilities = served.residents, served.facilities
+            console.print(
+                f"{city.name}: {served.residents.sum():,.0f} residents and "
+                f"{len(served.facilities)} critical facilities on junctions; "
+                f"{served.unassigned_residents:,.0f} residents out of reach"
+            )
+        cons = topological_consequence(reg, residents=residents, facilities=facilities)
         table = risk_table(
             reg,
             year=year,
