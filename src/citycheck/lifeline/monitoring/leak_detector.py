@@ -2,17 +2,17 @@
 
 Steps (pure computation on arrays; the study in :mod:`.leak_eval` feeds it simulated data):
 
-1. **Learned residual distribution** per sensor and time-of-day slot: the slot median of a
-   leak-free *pattern* week and a robust spread (1.4826 x MAD of the residuals pooled over
-   neighbouring slots, :func:`~.detect.learn_daily_pattern`), giving standardised residuals z.
+1. **Learned daily pattern** per sensor and time-of-day slot: the slot median of a leak-free
+   *pattern* week (:func:`~.detect.learn_daily_pattern`); residuals r = reading - median (m).
 2. **Multi-sensor agreement by matched filter**: a leak at junction j lowers the pressures along
    its signature s_j (the drop at each sensor, simulated with the network model); the day's
-   demand level moves every sensor together, in a direction that the sensors' residual
-   covariance C (learned on the pattern week) exposes. The statistic of candidate j is the
-   generalised matched filter ``a_j' C^-1 z / sqrt(a_j' C^-1 a_j)`` with ``a_j = -s_j / spread``
-   (Kay 1998, section 4.3: known signal in coloured Gaussian noise); it is unit-variance under no
-   leak and discounts drops that look like a city-wide demand swing. Without signatures, each
-   sensor alone is a candidate.
+   demand level moves every sensor together, in a direction that the residual covariance C
+   exposes. The statistic of candidate j is the generalised matched filter
+   ``s_j' C^-1 (-r) / sqrt(s_j' C^-1 s_j)`` (Kay 1998, section 4.3: known signal in coloured
+   Gaussian noise); it has unit variance when C is the residuals' covariance and discounts drops
+   that look like a city-wide demand swing. C is estimated out of sample, on the calibration
+   week, with shrinkage towards its diagonal and the sensors' noise floor added. Without
+   signatures, each sensor alone is a candidate.
 3. **CUSUM** (Page 1954) per candidate, reference value ``k``.
 4. **Calibrated decision interval** from a *second* leak-free week the pattern was not learned on
    (in-sample residuals are too small, which is why an in-sample threshold raises false alarms):
@@ -40,7 +40,6 @@ import numpy as np
 from citycheck.lifeline.monitoring.detect import (
     DailyPattern,
     learn_daily_pattern,
-    pattern_zscores,
 )
 
 __all__ = ["LeakDetector", "first_true_runs"]
@@ -79,10 +78,8 @@ class LeakDetector:
     ----------
     slot_s : int
         Time-of-day slot of the learned pattern (the sensor interval, typically).
-    pool_slots : int
-        Neighbouring slots pooled for each slot's spread.
     min_scale : float
-        Floor on a sensor's spread (its noise, in metres of head).
+        The sensors' noise floor (m of head); its square is added to the covariance diagonal.
     k : float
         CUSUM reference value, in units of the (unit-variance) matched-filter statistic.
     margin : float
@@ -100,7 +97,6 @@ class LeakDetector:
     """
 
     slot_s: int = 900
-    pool_slots: int = 2
     min_scale: float = 0.05
     k: float = 2.0
     margin: float = 1.5
@@ -117,7 +113,10 @@ class LeakDetector:
     def fit(
         self, times: np.ndarray, pressures: np.ndarray, signatures: np.ndarray | None = None
     ) -> LeakDetector:
-        """Learn each sensor's daily pattern and the residual covariance from a leak-free period.
+        """Learn each sensor's daily pattern from a leak-free period.
+
+        A provisional covariance comes from the same period's residuals (too small, being in
+        sample); :meth:`calibrate` replaces it with one from a fresh leak-free period.
 
         Parameters
         ----------
@@ -136,35 +135,32 @@ class LeakDetector:
             raise ValueError(f"signatures must have shape (candidates, {n}), got {sig.shape}")
         self.signatures = sig
         self.patterns = [
-            learn_daily_pattern(
-                times,
-                p[:, s],
-                slot_s=self.slot_s,
-                min_scale=self.min_scale,
-                tz_offset_s=self.tz_offset_s,
-                pool_slots=self.pool_slots,
-            )
+            learn_daily_pattern(times, p[:, s], slot_s=self.slot_s, tz_offset_s=self.tz_offset_s)
             for s in range(n)
         ]
-        z = self.zscores(times, p)
-        z = z[~np.isnan(z).any(axis=1)]
-        if len(z) <= n:
-            raise ValueError(f"{len(z)} complete rows: too few to learn a {n}-sensor covariance")
-        c = np.atleast_2d(np.cov(z.T))
-        c = (1 - self.ridge) * c + self.ridge * np.diag(np.diag(c))
-        self.cov_inv = np.linalg.inv(c)
+        self._learn_covariance(times, p)
         return self
 
-    def zscores(self, times: np.ndarray, pressures: np.ndarray) -> np.ndarray:
-        """Standardised residuals, shape (times, sensors)."""
+    def _learn_covariance(self, times: np.ndarray, pressures: np.ndarray) -> None:
+        r = self.residuals(times, pressures)
+        r = r[~np.isnan(r).any(axis=1)]
+        n = r.shape[1]
+        if len(r) <= n:
+            raise ValueError(f"{len(r)} complete rows: too few to learn a {n}-sensor covariance")
+        c = np.atleast_2d(np.cov(r.T))
+        c = (1 - self.ridge) * c + self.ridge * np.diag(np.diag(c))
+        self.cov_inv = np.linalg.inv(c + self.min_scale**2 * np.eye(n))
+
+    def residuals(self, times: np.ndarray, pressures: np.ndarray) -> np.ndarray:
+        """Reading minus the learned pattern (m), shape (times, sensors)."""
         if not self.patterns:
-            raise RuntimeError("LeakDetector.fit must run before zscores")
+            raise RuntimeError("LeakDetector.fit must run before residuals")
         p = np.asarray(pressures, dtype=float)
         if p.shape[1] != len(self.patterns):
             raise ValueError(f"{p.shape[1]} sensor columns, the detector has {len(self.patterns)}")
         return np.column_stack(
             [
-                pattern_zscores(times, p[:, s], pat, tz_offset_s=self.tz_offset_s)
+                p[:, s] - pat.expected(times, self.tz_offset_s)[0]
                 for s, pat in enumerate(self.patterns)
             ]
         )
@@ -175,15 +171,11 @@ class LeakDetector:
         Positive where the readings fell along the candidate's signature; rows with a missing
         reading are NaN (the CUSUM then holds its value).
         """
-        t = np.asarray(times)
-        z = self.zscores(t, pressures)
-        spread = np.column_stack([pat.expected(t, self.tz_offset_s)[1] for pat in self.patterns])
-        a = -self.signatures[None, :, :] / spread[:, None, :]  # (T, J, n)
-        ca = a @ self.cov_inv  # (T, J, n)
-        num = np.einsum("tjn,tn->tj", ca, np.nan_to_num(z))
-        den = np.sqrt(np.maximum(np.einsum("tjn,tjn->tj", ca, a), 1e-24))
-        out = num / den
-        out[np.isnan(z).any(axis=1)] = np.nan
+        r = self.residuals(times, pressures)
+        cs = self.signatures @ self.cov_inv  # (J, n)
+        den = np.sqrt(np.maximum(np.einsum("jn,jn->j", cs, self.signatures), 1e-24))
+        out = (-np.nan_to_num(r) @ cs.T) / den
+        out[np.isnan(r).any(axis=1)] = np.nan
         return out
 
     def _cusums(self, x: np.ndarray) -> np.ndarray:
@@ -196,13 +188,14 @@ class LeakDetector:
         return out
 
     def calibrate(self, times: np.ndarray, pressures: np.ndarray) -> float:
-        """Set the decision interval from a leak-free period the pattern was not learned on.
+        """Learn the covariance and the decision interval on a leak-free period not used by fit.
 
         Returns
         -------
         float
             ``h``.
         """
+        self._learn_covariance(times, pressures)
         stat = self._cusums(self.statistic(times, pressures)).max(axis=1)
         top = _max_sustained(stat, self.min_duration)
         self.h = max(self.min_h, self.margin * top)

@@ -69,7 +69,8 @@ class LeakStudy:
         Emitter coefficients in L/s per m^0.5 (leak flow at 30 m = C x 5.48 L/s).
     leaks_per_size : int
     window_days : int
-        Days simulated per leak scenario; the leak starts at a random time after the first day.
+        Days simulated per leak scenario; the leak starts at a random time in the second day, so
+        it runs at least a day before the window ends (the last day is for detecting it).
     train_days, calib_days, clean_days : int
         Leak-free days to learn the pattern, further leak-free days to calibrate the decision
         interval, and further leak-free days (not used for anything else) to count false alarms.
@@ -84,7 +85,7 @@ class LeakStudy:
     interval_demand_sd: float = 0.10
     leak_coefficients: tuple[float, ...] = (1.0, 3.0, 10.0)
     leaks_per_size: int = 10
-    window_days: int = 2
+    window_days: int = 3
     train_days: int = 7
     calib_days: int = 14
     clean_days: int = 7
@@ -325,7 +326,7 @@ def run_leak_study(path: str | Path, study: LeakStudy | None = None) -> LeakStud
         for k, pipe in enumerate(leak_pipes):
             coef = study.leak_coefficients[k // study.leaks_per_size]
             start = int(
-                rng.integers(86400 // study.step_s, study.window_days * 86400 // study.step_s - 4)
+                rng.integers(86400 // study.step_s, (study.window_days - 1) * 86400 // study.step_s)
                 * study.step_s
             )
             t, p = observe(study.window_days, (leak_node[pipe], coef, start))
