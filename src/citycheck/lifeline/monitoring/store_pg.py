@@ -223,12 +223,16 @@ def open_store(target: str, **kwargs):
     Parameters
     ----------
     target : str
-        PostgreSQL URL, ``sqlite:///path`` or a plain path.
+        PostgreSQL URL (``#schema`` at its end picks the schema), ``sqlite:///path`` or a plain
+        path.
     **kwargs
         Passed to :class:`PgSensorStore` (``schema``).
     """
     from citycheck.lifeline.monitoring.store import SensorStore
 
     if re.match(r"^postgres(ql)?(\+\w+)?://", target):
-        return PgSensorStore(target, **kwargs)
+        url, _, schema = target.partition("#")
+        if schema:
+            kwargs["schema"] = schema
+        return PgSensorStore(url, **kwargs)
     return SensorStore(target.removeprefix("sqlite:///"))
