@@ -13,7 +13,13 @@ URL = "/lifeline/v1/readings"
 
 
 def _r(ts: str, value, unit="m", sensor="P1", quantity="pressure") -> dict:
-    return {"timestamp": ts, "sensor_id": sensor, "quantity": quantity, "value": value, "unit": unit}
+    return {
+        "timestamp": ts,
+        "sensor_id": sensor,
+        "quantity": quantity,
+        "value": value,
+        "unit": unit,
+    }
 
 
 @pytest.fixture
@@ -85,7 +91,7 @@ def test_api_keys_from_text():
         "a": "0123456789abcdef",
         "b": "fedcba9876543210",
     }
-    with pytest.raises(ValueError, match="'a'.*16 characters"):
+    with pytest.raises(ValueError, match=r"'a'.*16 characters"):
         parse_api_keys("a=short")
     with pytest.raises(ValueError, match="at least one API key"):
         create_ingest_app(None, {})
