@@ -178,6 +178,13 @@ class SensorStore:
             )
             return int(alarm.alarm_id)
 
+    def set_order_status(self, alarm_id: int, status: str) -> None:
+        """Record the status of an alarm's work order as read from the hotline."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE alarms SET order_status=? WHERE alarm_id=?", (status, int(alarm_id))
+            )
+
     def alarms(self) -> pd.DataFrame:
         """All alarms."""
         return pd.read_sql_query("SELECT * FROM alarms ORDER BY alarm_id", self.conn)

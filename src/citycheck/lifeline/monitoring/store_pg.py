@@ -203,6 +203,14 @@ class PgSensorStore:
             )
             return int(alarm.alarm_id)
 
+    def set_order_status(self, alarm_id: int, status: str) -> None:
+        """Record the status of an alarm's work order as read from the hotline."""
+        with self.conn.transaction():
+            self.conn.execute(
+                f"UPDATE {self.schema}.alarms SET order_status=%s WHERE alarm_id=%s",
+                (status, int(alarm_id)),
+            )
+
     def alarms(self) -> pd.DataFrame:
         """All alarms."""
         rows = self.conn.execute(
