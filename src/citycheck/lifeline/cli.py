@@ -90,6 +90,10 @@ def risk_command(
     residents_total: Annotated[
         float | None, typer.Option(help="residents of the City's area (with --osm)")
     ] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
+    ] = None,
 ) -> None:
     """Failure likelihood x consequence per pipe, plus the old-pipeline indicators.
 
@@ -145,6 +149,11 @@ def risk_command(
         _fail(exc)
         return
     table.to_csv(out, index=False)
+    if run is not None:
+        from citycheck.lifeline.run_output import write_lifeline_table
+
+        write_lifeline_table(run, "risk.csv", table)
+        write_lifeline_table(run, "pipes.geojson", reg.pipes)
     ind = old_pipeline_indicators(reg.pipes, year=year)
     console.print(ind.round(3).to_string())
     console.print(f"risk table: {out}")
@@ -159,6 +168,10 @@ def criticality_command(
     required_pressure_m: Annotated[float, typer.Option()] = 20.0,
     verify: Annotated[int, typer.Option(help="re-simulate the top N with WNTR's solver")] = 0,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
+    ] = None,
 ) -> None:
     """Close each pipe in turn (EPANET, pressure-dependent demand) and rank the losses."""
     from citycheck.lifeline.criticality import (
@@ -172,6 +185,10 @@ def criticality_command(
     try:
         res = pipe_criticality(path, settings=settings, workers=workers, progress=not quiet)
         res.to_csv(out)
+        if run is not None:
+            from citycheck.lifeline.run_output import write_lifeline_table
+
+            write_lifeline_table(run, "criticality.csv", res.reset_index())
         if verify:
             top = list(res.index[:verify])
             chk = verify_with_wntr_simulator(path, {p: [p] for p in top}, settings=settings)
@@ -188,6 +205,10 @@ def monitor_command(
     db: Annotated[Path, typer.Argument(help="SQLite store (created when absent)")],
     csv: Annotated[list[Path], typer.Argument(help="sensor CSV files")],
     train_days: Annotated[int, typer.Option(help="days that teach the daily pattern")] = 7,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
+    ] = None,
 ) -> None:
     """Ingest sensor CSVs, then raise alarms: gas and water level by threshold, pressure and
     flow against the learned daily pattern (CUSUM)."""
@@ -239,6 +260,10 @@ def monitor_command(
             for t, lv, x in zip(ts, levels, v, strict=True):
                 mgr.observe(str(sid), kind, int(t), int(lv), float(x))
         console.print(f"{len(mgr.history)} alarms, {len(mgr.open)} still open")
+        if run is not None:
+            from citycheck.lifeline.run_output import write_lifeline_table
+
+            write_lifeline_table(run, "alarms.csv", store.alarms())
     finally:
         store.close()
 
@@ -251,6 +276,10 @@ def renew_command(
     attributes: Annotated[Path | None, typer.Option()] = None,
     year: Annotated[int, typer.Option()] = YEAR,
     unknown_age_years: Annotated[float | None, typer.Option()] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
+    ] = None,
 ) -> None:
     """Renewal projects along streets, best risk reduction per cost, within the budget."""
     from citycheck.lifeline.register import RegisterError, validate_register
@@ -270,4 +299,9 @@ def renew_command(
         _fail(exc)
         return
     plan.to_csv(out, index=False)
+    if run is not None:
+        from citycheck.lifeline.run_output import write_lifeline_table
+
+        write_lifeline_table(run, "renewal.csv", plan)
+        write_lifeline_table(run, "pipes.geojson", reg.pipes)
     console.print(f"{int(plan['selected'].sum())} of {len(plan)} projects fit the budget; {out}")

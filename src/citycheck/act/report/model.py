@@ -76,6 +76,7 @@ class Report:
     comparison: list[dict[str, Any]] = field(default_factory=list)
     compare_name: str = ""
     compare_dimensions: list[dict[str, Any]] = field(default_factory=list)
+    lifeline: dict[str, Any] | None = None  # act/report/lifeline_section.py (RUN/lifeline/)
 
 
 def fmt_value(value: Any) -> str:
