@@ -195,10 +195,8 @@ def lifeline_section(run: str | Path, lang: str, *, top_n: int = 10) -> dict[str
         out["alarms"] = [
             {
                 "sensor": r.sensor_id,
-                "kind": KIND_NAMES.get(r.kind, (r.kind, r.kind))[0 if lang == "zh" else 1],
-                "level": LEVEL_NAMES.get(int(r.level), (str(r.level),) * 2)[
-                    0 if lang == "zh" else 1
-                ],
+                "kind": KIND_NAMES.get(r.kind, (r.kind, r.kind))[i],
+                "level": LEVEL_NAMES.get(int(r.level), (str(r.level),) * 2)[i],
                 "opened": datetime.fromtimestamp(int(r.opened_ts), UTC).strftime("%Y-%m-%d %H:%M"),
                 "work_order": "" if pd.isna(r.work_order) else str(r.work_order),
                 "order_status": "" if pd.isna(r.order_status) else str(r.order_status),
