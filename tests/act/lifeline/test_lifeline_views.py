@@ -106,3 +106,70 @@ def test_report_shows_the_lifeline_numbers_in_both_languages(lifeline_run):
 def test_no_lifeline_section_without_lifeline_results(demo_run):
     html = (demo_run / "report.en.html").read_text(encoding="utf-8")
     assert 'id="lifeline"' not in html
+
+
+def test_dashboard_api_answers_the_lifeline_data(lifeline_run, demo_run, tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    from citycheck.act.dashboard import create_app
+
+    plain = tmp_path_factory.mktemp("plain") / "plain"
+    shutil.copytree(demo_run, plain)
+    client = TestClient(create_app([lifeline_run, plain]))
+    rid = lifeline_run.name
+    body = client.get(f"/api/runs/{rid}/lifeline", params={"lang": "zh"}).json()
+    feats = body["pipes"]["features"]
+    risk = pd.read_csv(lifeline_run / "lifeline" / "risk.csv", dtype={"pipe_id": str})
+    assert len(feats) == len(risk) == 117  # every pipe of Net3
+    by_pipe = {f["properties"]["pipe_id"]: f["properties"] for f in feats}
+    top = risk.sort_values("risk_residents_yr", ascending=False).iloc[0]
+    assert by_pipe[top.pipe_id]["risk_class"] == 4
+    assert by_pipe[top.pipe_id]["risk"] == pytest.approx(top.risk_residents_yr)
+    low = risk.sort_values("risk_residents_yr").iloc[0]
+    assert by_pipe[low.pipe_id]["risk_class"] == 0
+    assert body["title"] == "城市生命线安全（供水管网）" and body["map"] is None
+    assert body["alarms"][0]["kind"] == "燃气泄漏"
+    assert client.get("/api/runs/plain/lifeline").status_code == 404
+    assert client.get(f"/api/runs/{rid}/lifeline", params={"lang": "fr"}).status_code == 422
+
+
+def test_dashboard_lifeline_panel_in_the_browser(lifeline_run, demo_run, tmp_path_factory):
+    import importlib.util
+
+    from playwright.sync_api import sync_playwright
+
+    from citycheck.act.dashboard import create_app
+
+    spec = importlib.util.spec_from_file_location(
+        "dashboard_browser", Path(__file__).parents[1] / "test_dashboard_browser.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # its uvicorn-in-a-thread Server
+    other = tmp_path_factory.mktemp("plain") / "plain"
+    shutil.copytree(demo_run, other)
+    risk = pd.read_csv(lifeline_run / "lifeline" / "risk.csv", dtype={"pipe_id": str})
+    top = risk.sort_values("risk_residents_yr", ascending=False).iloc[0]
+    with mod.Server(create_app([lifeline_run, other])) as url, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=mod.CHROMIUM, headless=True, args=["--disable-background-networking"]
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_selector("#lifeline-section:not([hidden])", timeout=30_000)
+        assert page.locator("#lifeline-map path").count() == 117
+        first = page.locator("table.lifeline-risk tbody tr").first
+        assert first.get_attribute("data-key") == top.pipe_id
+        assert first.locator("td").nth(3).inner_text() == f"{top.risk_residents_yr:,.1f}"
+        assert "Lifeline safety" in page.inner_text("#lifeline-section h2")
+        page.click("#lang-zh")
+        page.wait_for_function(
+            "document.querySelector('#lifeline-section h2').textContent.includes('城市生命线')",
+            timeout=30_000,
+        )
+        assert "燃气泄漏" in page.inner_text("table.lifeline-alarms")
+        page.select_option("#run", "plain")
+        page.wait_for_selector("#lifeline-section", state="hidden", timeout=30_000)
+        assert errors == []
+        browser.close()

@@ -128,7 +128,9 @@ def _fmt(x: Any, digits: int = 1) -> str:
     return f"{v:,.{digits}f}"
 
 
-def lifeline_section(run: str | Path, lang: str, *, top_n: int = 10) -> dict[str, Any] | None:
+def lifeline_section(
+    run: str | Path, lang: str, *, top_n: int = 10, with_map: bool = True
+) -> dict[str, Any] | None:
     """Everything the lifeline section shows, or None when the run has no lifeline results.
 
     Parameters
@@ -138,6 +140,8 @@ def lifeline_section(run: str | Path, lang: str, *, top_n: int = 10) -> dict[str
     lang : {"zh", "en"}
     top_n : int
         Rows in each ranking table.
+    with_map : bool
+        Draw the risk map (a PNG data URI); the dashboard draws its own.
     """
     data = read_lifeline_run(run)
     if data is None:
@@ -146,7 +150,7 @@ def lifeline_section(run: str | Path, lang: str, *, top_n: int = 10) -> dict[str
         "title": _l("title", lang),
         "note": _l("note", lang),
         "L": {k: _l(k, lang, n=top_n) for k in LIFELINE_LABELS},
-        "map": _risk_map(data, lang),
+        "map": _risk_map(data, lang) if with_map else None,
         "risk": [],
         "renewal": [],
         "criticality": [],
