@@ -31,7 +31,10 @@ LIFELINE_LABELS: dict[str, tuple[str, str]] = {
         "within the budget; criticality = unmet demand when each pipe is closed in a hydraulic "
         "simulation (EPANET, pressure-dependent demand).",
     ),
-    "map": ("管段风险图（按风险五分位着色）", "Pipe risk map (coloured by risk quintile)"),
+    "map": (
+        "管段风险图（灰色：无风险；其余按风险四分位着色）",
+        "Pipe risk map (grey: no risk; others coloured by risk quartile)",
+    ),
     "risk_unit": ("风险（居民·次/年）", "risk (resident-outages per year)"),
     "risk_top": ("风险最高的管段", "Highest-risk pipes"),
     "renewal": ("管网更新项目（前 {n} 项）", "Renewal projects (top {n})"),
@@ -69,15 +72,20 @@ def _l(key: str, lang: str, **kw: Any) -> str:
     return (zh if lang == "zh" else en).format(**kw)
 
 
-def risk_classes(risk: pd.Series, k: int = 5) -> np.ndarray:
-    """Quintile class (0..k-1) of each pipe's risk; ties share a class; NaN -> -1."""
+def risk_classes(risk: pd.Series, k: int = 4) -> np.ndarray:
+    """Risk class of each pipe: 0 for no risk, 1..k for the quantiles of the positive risks.
+
+    Most pipes inside loops cut nobody off (zero consequence); splitting only the positive
+    risks keeps the classes informative. NaN -> -1.
+    """
     r = pd.to_numeric(risk, errors="coerce")
-    ok = r.notna()
     out = np.full(len(r), -1, dtype=int)
-    if ok.sum() == 0:
-        return out
-    ranks = r[ok].rank(method="min", pct=True).to_numpy()
-    out[ok.to_numpy()] = np.minimum((ranks * k - 1e-9).astype(int), k - 1)
+    ok = r.notna().to_numpy()
+    pos = (r > 0).to_numpy()
+    out[ok & ~pos] = 0
+    if pos.any():
+        ranks = r[pos].rank(method="min", pct=True).to_numpy()
+        out[pos] = 1 + np.minimum((ranks * k - 1e-9).astype(int), k - 1)
     return out
 
 
@@ -91,13 +99,14 @@ def _risk_map(data: LifelineRun, lang: str) -> str | None:
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
 
-    from citycheck.act.report.fonts import CJK_FAMILY
+    from citycheck.act.report.fonts import register_cjk_font
 
+    family = [register_cjk_font(), "DejaVu Sans"]
     merged = data.pipes.merge(data.risk[["pipe_id", "risk_residents_yr"]], on="pipe_id", how="left")
     cls = risk_classes(merged["risk_residents_yr"])
-    cmap = plt.get_cmap("YlOrRd", 5)
+    palette = {0: "#c8c8c8", 1: "#fecc5c", 2: "#fd8d3c", 3: "#f03b20", 4: "#bd0026"}
     segs = [np.asarray(g.coords)[:, :2] for g in merged.geometry]
-    colours = [cmap(c) if c >= 0 else (0.7, 0.7, 0.7, 1.0) for c in cls]
+    colours = [palette.get(int(c), "#eeeeee") for c in cls]
     widths = [0.6 + 0.5 * max(c, 0) for c in cls]
     fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=110)
     ax.add_collection(LineCollection(segs, colors=colours, linewidths=widths))
@@ -108,10 +117,11 @@ def _risk_map(data: LifelineRun, lang: str) -> str | None:
     for c in range(5):
         sel = r[cls == c]
         if len(sel):
-            ax.plot([], [], color=cmap(c), lw=2, label=f"{sel.min():.3g}–{sel.max():.3g}")
-    ax.legend(title=_l("risk_unit", lang), loc="lower right", fontsize=7, title_fontsize=7,
-              prop={"family": [CJK_FAMILY, "DejaVu Sans"], "size": 7})  # fmt: skip
-    ax.get_legend().get_title().set_fontfamily([CJK_FAMILY, "DejaVu Sans"])
+            text = "0" if c == 0 else f"{sel.min():.3g}–{sel.max():.3g}"
+            ax.plot([], [], color=palette[c], lw=2, label=text)
+    ax.legend(title=_l("risk_unit", lang), loc="best", title_fontsize=7,
+              prop={"family": family, "size": 7})  # fmt: skip
+    ax.get_legend().get_title().set_fontfamily(family)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)

@@ -4,7 +4,7 @@
 "use strict";
 
 (function () {
-  const RISK = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
+  const RISK = ["#c8c8c8", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];  // 0 = no risk
   let panel = null;
   let shown = "";
 
