@@ -3,7 +3,8 @@
 ``GET /api/runs/{rid}/lifeline?lang=zh|en`` answers the pipes as GeoJSON in the network model's
 own coordinates (``pipe_id``, ``risk``, ``risk_class``: 0 no risk, 1-4 quartiles of the positive
 risks) and the same tables as the report section (top risk, renewal projects, criticality
-ranking, active alarms), with their labels; 404 when the run has no lifeline results. Drawn by ``static/lifeline.js``.
+ranking, active alarms), with their labels; 404 when the run has no lifeline results. Drawn by
+``static/lifeline.js``.
 """
 
 from __future__ import annotations
