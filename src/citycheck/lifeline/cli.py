@@ -202,7 +202,9 @@ def criticality_command(
 
 @lifeline_app.command("monitor")
 def monitor_command(
-    db: Annotated[Path, typer.Argument(help="SQLite store (created when absent)")],
+    db: Annotated[
+        str, typer.Argument(help="SQLite file (created when absent) or postgresql:// URL")
+    ],
     csv: Annotated[list[Path], typer.Argument(help="sensor CSV files")],
     train_days: Annotated[int, typer.Option(help="days that teach the daily pattern")] = 7,
     run: Annotated[
@@ -224,9 +226,9 @@ def monitor_command(
         threshold_levels,
     )
     from citycheck.lifeline.monitoring.ingest import IngestError, ingest_csv
-    from citycheck.lifeline.monitoring.store import SensorStore
+    from citycheck.lifeline.monitoring.store_pg import open_store
 
-    store = SensorStore(db)
+    store = open_store(db)
     try:
         for f in csv:
             try:
