@@ -118,3 +118,39 @@ def test_sink_with_a_bad_token_is_refused_clearly(hotline_service, sensor_store)
     mgr = AlarmManager(HttpHotlineSink(url, "not-a-token"), store=sensor_store)
     with pytest.raises(HotlineHttpError, match="intake of alarm W-1/water_level: HTTP 401"):
         mgr.observe("W-1", "water_level", 1_780_000_000, 2, value=0.2)
+
+
+def test_monitor_cli_files_orders_in_the_running_hotline(hotline_service, tmp_path):
+    from typer.testing import CliRunner
+
+    from citycheck.cli import app
+    from citycheck.lifeline.monitoring.store import SensorStore
+
+    url, tok = hotline_service
+    feed = tmp_path / "gas.csv"
+    feed.write_text(
+        "timestamp,sensor_id,quantity,value,unit\n"
+        "2026-07-01 00:00,G-9,gas,5,%LEL\n"
+        "2026-07-01 00:15,G-9,gas,55,%LEL\n"
+        "2026-07-01 00:30,G-9,gas,58,%LEL\n"
+    )
+    db = str(tmp_path / "s.db")
+    args = ["lifeline", "monitor", db, str(feed), "--hotline-url", url]
+    res = CliRunner().invoke(app, [*args, "--hotline-token", tok["monitor"]])
+    assert res.exit_code == 0, res.output
+    with SensorStore(db) as store:
+        alarm = store.alarms().iloc[0]
+    assert alarm["sensor_id"] == "G-9" and alarm["order_status"] == "dispatched"
+    detail = httpx.get(
+        f"{url}/staff/orders/{alarm['work_order']}",
+        headers={"Authorization": f"Bearer {tok['disp']}"},
+    ).json()
+    assert "G-9" in detail["order"]["description"] and detail["order"]["urgency"] == "urgent"
+    # no token, and a hotline that is not there: clear messages, exit code 2
+    res = CliRunner().invoke(app, args, env={"CITYCHECK_LIFELINE_HOTLINE_TOKEN": ""})
+    assert res.exit_code == 2 and "--hotline-token" in res.output
+    gone = ["lifeline", "monitor", str(tmp_path / "t.db"), str(feed)]
+    res = CliRunner().invoke(
+        app, [*gone, "--hotline-url", "http://127.0.0.1:9", "--hotline-token", "x"]
+    )
+    assert res.exit_code == 2 and "intake of alarm G-9/gas" in res.output

@@ -207,6 +207,17 @@ def monitor_command(
     ],
     csv: Annotated[list[Path], typer.Argument(help="sensor CSV files")],
     train_days: Annotated[int, typer.Option(help="days that teach the daily pattern")] = 7,
+    hotline_url: Annotated[
+        str | None,
+        typer.Option(help="running hotline service: alarms become its work orders (staff API)"),
+    ] = None,
+    hotline_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CITYCHECK_LIFELINE_HOTLINE_TOKEN",
+            help="dispatcher bearer token of the monitoring system's hotline account",
+        ),
+    ] = None,
     run: Annotated[
         Path | None,
         typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
@@ -228,6 +239,11 @@ def monitor_command(
     from citycheck.lifeline.monitoring.ingest import IngestError, ingest_csv
     from citycheck.lifeline.monitoring.store_pg import open_store
 
+    if hotline_url and not hotline_token:
+        _fail(
+            ValueError("--hotline-url needs --hotline-token (or CITYCHECK_LIFELINE_HOTLINE_TOKEN)")
+        )
+        return
     store = open_store(db)
     try:
         for f in csv:
@@ -240,7 +256,13 @@ def monitor_command(
             for r in rep.rejected.head(20).itertuples():
                 console.print(f"  line {r.line} {r.field}={r.value!r}: {r.problem}")
         readings = store.readings()
-        mgr = AlarmManager(ListSink(), store=store)
+        if hotline_url:
+            from citycheck.lifeline.monitoring.hotline_http import HttpHotlineSink
+
+            sink = HttpHotlineSink(hotline_url, hotline_token or "")
+        else:
+            sink = ListSink()
+        mgr = AlarmManager(sink, store=store)
         for (sid, qty), g in readings.groupby(["sensor_id", "quantity"]):
             ts, v = g["ts"].to_numpy(), g["value"].to_numpy()
             if qty == "gas":
@@ -259,9 +281,18 @@ def monitor_command(
                 kind = "leak"
             else:
                 continue
-            for t, lv, x in zip(ts, levels, v, strict=True):
-                mgr.observe(str(sid), kind, int(t), int(lv), float(x))
+            try:
+                for t, lv, x in zip(ts, levels, v, strict=True):
+                    mgr.observe(str(sid), kind, int(t), int(lv), float(x))
+            except RuntimeError as exc:  # the hotline refused (HotlineHttpError) or is down
+                _fail(exc)
+                return
         console.print(f"{len(mgr.history)} alarms, {len(mgr.open)} still open")
+        if hotline_url:
+            from citycheck.lifeline.monitoring.hotline_http import follow_work_orders
+
+            changed = follow_work_orders(store, sink)
+            console.print(f"{len(changed)} work orders changed status in the hotline")
         if run is not None:
             from citycheck.lifeline.run_output import write_lifeline_table
 

@@ -29,12 +29,6 @@ class HotlineHttpError(RuntimeError):
     """The hotline answered with an error (message names the call and the answer)."""
 
 
-def _check(resp: httpx.Response, what: str) -> dict:
-    if resp.status_code >= 400:
-        raise HotlineHttpError(f"{what}: HTTP {resp.status_code} {resp.text[:300]}")
-    return resp.json()
-
-
 class HttpHotlineSink:
     """An alarm sink writing to a hotline service over HTTP.
 
@@ -66,6 +60,15 @@ class HttpHotlineSink:
         self.service_code = service_code
         self.locate = locate
 
+    def _request(self, method: str, path: str, what: str, **kw) -> dict:
+        try:
+            resp = self.client.request(method, path, headers=self.headers, **kw)
+        except httpx.HTTPError as exc:
+            raise HotlineHttpError(f"{what}: {exc} ({self.client.base_url})") from exc
+        if resp.status_code >= 400:
+            raise HotlineHttpError(f"{what}: HTTP {resp.status_code} {resp.text[:300]}")
+        return resp.json()
+
     def open(self, alarm: Alarm) -> str:
         where = self.locate(alarm.sensor_id) if self.locate else None
         body = {
@@ -76,25 +79,22 @@ class HttpHotlineSink:
             "lat": where[0] if where else None,
             "lon": where[1] if where else None,
         }
-        out = _check(
-            self.client.post("/staff/intake", json=body, headers=self.headers),
-            f"intake of alarm {alarm.sensor_id}/{alarm.kind}",
+        out = self._request(
+            "POST", "/staff/intake", f"intake of alarm {alarm.sensor_id}/{alarm.kind}", json=body
         )
         alarm.order_status = out["status"]
         return str(out["id"])
 
     def _note(self, alarm: Alarm, zh: str, en: str) -> None:
-        out = _check(
-            self.client.post(
-                f"/staff/orders/{alarm.work_order}/events",
-                json={
-                    "kind": "note",
-                    "reason": f"{zh} / {en}",
-                    "data": {"alarm_level": alarm.level, "sensor_id": alarm.sensor_id},
-                },
-                headers=self.headers,
-            ),
+        out = self._request(
+            "POST",
+            f"/staff/orders/{alarm.work_order}/events",
             f"note on order {alarm.work_order}",
+            json={
+                "kind": "note",
+                "reason": f"{zh} / {en}",
+                "data": {"alarm_level": alarm.level, "sensor_id": alarm.sensor_id},
+            },
         )
         alarm.order_status = out["status"]
 
@@ -107,10 +107,7 @@ class HttpHotlineSink:
 
     def order_status(self, work_order: str) -> str:
         """The order's current status as the hotline reports it."""
-        out = _check(
-            self.client.get(f"/staff/orders/{work_order}", headers=self.headers),
-            f"order {work_order}",
-        )
+        out = self._request("GET", f"/staff/orders/{work_order}", f"order {work_order}")
         return str(out["order"]["status"])
 
 
