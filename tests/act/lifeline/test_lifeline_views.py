@@ -129,7 +129,9 @@ def test_dashboard_api_answers_the_lifeline_data(lifeline_run, demo_run, tmp_pat
     assert by_pipe[low.pipe_id]["risk_class"] == 0
     assert body["title"] == "城市生命线安全（供水管网）" and body["map"] is None
     assert body["alarms"][0]["kind"] == "燃气泄漏"
-    assert client.get("/api/runs/plain/lifeline").status_code == 404
+    assert body["available"] is True
+    assert client.get("/api/runs/plain/lifeline").json() == {"available": False}
+    assert client.get("/api/runs/nope/lifeline").status_code == 404
     assert client.get(f"/api/runs/{rid}/lifeline", params={"lang": "fr"}).status_code == 422
 
 
@@ -156,6 +158,7 @@ def test_dashboard_lifeline_panel_in_the_browser(lifeline_run, demo_run, tmp_pat
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.goto(url)
         page.wait_for_selector("#lifeline-section:not([hidden])", timeout=30_000)
         assert page.locator("#lifeline-map path").count() == 117

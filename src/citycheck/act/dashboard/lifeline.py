@@ -3,8 +3,9 @@
 ``GET /api/runs/{rid}/lifeline?lang=zh|en`` answers the pipes as GeoJSON in the network model's
 own coordinates (``pipe_id``, ``risk``, ``risk_class``: 0 no risk, 1-4 quartiles of the positive
 risks) and the same tables as the report section (top risk, renewal projects, criticality
-ranking, active alarms), with their labels; 404 when the run has no lifeline results. Drawn by
-``static/lifeline.js``.
+ranking, active alarms), with their labels, and ``available: true``; a run without lifeline
+results answers ``{"available": false}`` (not 404: the page asks for every run, and a browser
+logs every 404 as an error). Drawn by ``static/lifeline.js``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from citycheck.act.report.lifeline_section import lifeline_section, risk_classes
 from citycheck.lifeline.run_output import read_lifeline_run
@@ -43,7 +44,7 @@ def lifeline_router(get_run: Callable[[str], Any]) -> APIRouter:
         run = get_run(rid)
         sec = lifeline_section(run.path, lang, with_map=False)
         if sec is None:
-            raise HTTPException(404, f"run {rid!r} has no lifeline results (RUN/lifeline/)")
-        return {**sec, "pipes": _pipes_geojson(run.path)}
+            return {"available": False}
+        return {"available": True, **sec, "pipes": _pipes_geojson(run.path)}
 
     return router

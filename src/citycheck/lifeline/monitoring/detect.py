@@ -70,14 +70,11 @@ def learn_daily_pattern(
     slot_s: int = 900,
     min_scale: float = 0.0,
     tz_offset_s: int = 0,
-    pool_slots: int = 0,
 ) -> DailyPattern:
     """Learn the daily pattern of a series from normal days.
 
-    The spread is 1.4826 x the median absolute deviation (a consistent estimate of the standard
-    deviation for normal noise) of the residuals from the slot medians, pooled over the slot and
-    its ``pool_slots`` neighbours on each side (a week of data gives only 7 values per slot, too
-    few for a stable MAD), at least ``min_scale`` (e.g. the sensor's noise).
+    The spread is 1.4826 x the median absolute deviation in each slot (a consistent estimate of
+    the standard deviation for normal noise), at least ``min_scale`` (e.g. the sensor's noise).
 
     Parameters
     ----------
@@ -91,8 +88,6 @@ def learn_daily_pattern(
         Floor on the spread.
     tz_offset_s : int
         Offset of local time from UTC in seconds (28800 for China) so slots follow local days.
-    pool_slots : int
-        Neighbouring slots on each side (circular) whose residuals join a slot's spread.
     """
     if 86400 % slot_s:
         raise ValueError(f"slot_s={slot_s} does not divide a day")
@@ -101,18 +96,11 @@ def learn_daily_pattern(
     v = np.asarray(values, dtype=float)
     med = np.full(n, np.nan)
     scale = np.full(n, np.nan)
-    seen = ~np.isnan(v)
     for k in range(n):
-        x = v[(slot == k) & seen]
+        x = v[(slot == k) & ~np.isnan(v)]
         if len(x):
             med[k] = np.median(x)
-    resid = v - med[slot]
-    for k in range(n):
-        if np.isnan(med[k]):
-            continue
-        near = (slot - k + pool_slots) % n <= 2 * pool_slots
-        r = resid[near & seen & ~np.isnan(resid)]
-        scale[k] = 1.4826 * np.median(np.abs(r - np.median(r)))
+            scale[k] = 1.4826 * np.median(np.abs(x - med[k]))
     if np.isnan(med).any():
         # slots never observed: borrow the nearest observed slot
         ok = np.nonzero(~np.isnan(med))[0]

@@ -55,8 +55,8 @@
       panel = el("section", { id: "lifeline-section", hidden: "" });
       document.querySelector("aside").appendChild(panel);
     }
-    if (!res.ok) { panel.hidden = true; panel.innerHTML = ""; return; }
-    const d = await res.json();
+    const d = res.ok ? await res.json() : { available: false };
+    if (!d.available) { panel.hidden = true; panel.innerHTML = ""; return; }
     const L = d.L;
     let html = `<h2>${esc(d.title)}</h2><p class="muted">${esc(d.note)}</p>`;
     html += `<h3>${esc(L.map)}</h3>` + svgMap(d.pipes, L.map);
