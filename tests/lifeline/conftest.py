@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
+
+#: PostgreSQL for the sensor-store tests, as for the hotline's (e.g.
+#: postgresql+psycopg://postgres@127.0.0.1:55432/citycheck); each test gets its own schema.
+PG_URL = os.environ.get("CITYCHECK_TEST_PG_URL")
+if os.environ.get("CI") and not PG_URL:
+    raise RuntimeError("CI must provide PostgreSQL for the lifeline store tests (see .ci/run)")
+STORE_BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_target(request, tmp_path) -> str:
+    """Where a sensor store lives: an SQLite file, or a fresh schema in PostgreSQL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "sensors.db")
+        return
+    schema = "t_" + uuid.uuid4().hex[:12]
+    yield f"{PG_URL}#{schema}"
+    from citycheck.lifeline.monitoring.store_pg import PgSensorStore
+
+    with PgSensorStore(PG_URL, schema=schema) as pg:
+        pg.drop()
+
+
+@pytest.fixture
+def sensor_store(store_target):
+    """An open sensor store on each backend."""
+    from citycheck.lifeline.monitoring.store_pg import open_store
+
+    store = open_store(store_target)
+    yield store
+    store.close()
 
 
 def wntr_network(name: str) -> Path:

@@ -23,7 +23,10 @@ def test_small_network_by_hand(small_inp):
     # reservoir head 80 m, junctions at 10 m: every junction is far above 20 m, so closing a
     # loop pipe costs nothing and closing a branch loses exactly the demand beyond it
     fac = pd.DataFrame({"node": ["J5"], "category": ["hospital"]})
-    res = pipe_criticality(small_inp, settings=SNAPSHOT, workers=1, facilities=fac)
+    res = pipe_criticality(
+        small_inp, settings=SNAPSHOT, workers=1, facilities=fac, cut_off_shortcut=False
+    )
+    assert (res["method"] == "simulated").all()
     lps_to_m3_day = 86400 / 1000
     assert res.at["P1", "unmet_m3_per_day"] == pytest.approx(15 * lps_to_m3_day, rel=1e-4)
     assert res.at["P2", "unmet_m3_per_day"] == pytest.approx(14 * lps_to_m3_day, rel=1e-4)
@@ -38,6 +41,32 @@ def test_small_network_by_hand(small_inp):
     for p in reg.pipes["pipe_id"]:
         assert res.at[p, "residents_affected"] == pytest.approx(
             topo.at[p, "residents_affected"], rel=1e-4, abs=1e-3
+        )
+
+
+def test_cut_off_shortcut_equals_simulation(small_inp, net3):
+    # the branches P1, P2, P6 only cut junctions off: taken from the intact run, they must
+    # agree with simulating them; loop pipes are simulated either way
+    a = pipe_criticality(small_inp, settings=SNAPSHOT, workers=1)
+    assert a["method"].to_dict() == {
+        "P1": "cut_off",
+        "P2": "cut_off",
+        "P6": "cut_off",
+        "P3": "simulated",
+        "P4": "simulated",
+        "P5": "simulated",
+    }
+    b = pipe_criticality(small_inp, settings=SNAPSHOT, workers=1, cut_off_shortcut=False)
+    cols = ["unmet_m3_per_day", "residents_affected", "nodes_affected"]
+    pd.testing.assert_frame_equal(a[cols].sort_index(), b[cols].sort_index(), rtol=1e-4)
+    # a real utility model over 24 h with tanks and pump controls: every cut-off pipe of Net3
+    fast = pipe_criticality(net3, workers=1)
+    cut = fast.index[fast["method"] == "cut_off"]
+    assert len(cut) >= 10
+    sim = pipe_criticality(net3, pipes=list(cut), workers=1, cut_off_shortcut=False)
+    for col in cols:
+        np.testing.assert_allclose(
+            fast.loc[cut, col].to_numpy(), sim.loc[cut, col].to_numpy(), rtol=1e-3, atol=0.05
         )
 
 

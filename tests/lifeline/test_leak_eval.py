@@ -56,7 +56,7 @@ def test_leak_study_scores(net3):
     sc = res.scenarios
     assert len(sc) == 6
     assert (sc["start_s"] >= 86400).all() and (sc["start_s"] < 2 * 86400).all()
-    for m in ("pattern_cusum", "fixed_threshold"):
+    for m in ("matched_cusum", "fixed_threshold"):
         hours = sc[f"{m}_hours"]
         assert (hours.dropna() >= 0).all()
         assert sc[f"{m}_detected"].eq(hours.notna()).all()
@@ -65,5 +65,5 @@ def test_leak_study_scores(net3):
         assert res.false_alarms_per_week[m] >= 0
     big = res.summary[(res.summary["coefficient"] == 30.0)].set_index("method")
     # bursts of ~160 L/s at 30 m are caught by the pattern detector
-    assert big.at["pattern_cusum", "detection_rate"] == pytest.approx(1.0)
+    assert big.at["matched_cusum", "detection_rate"] == pytest.approx(1.0)
     assert res.extra["leak-free weeks observed"] > 3 / 7

@@ -35,10 +35,10 @@ not-a-time,P1,pressure,35.1,m
 """
 
 
-def test_ingest_names_every_bad_row_and_converts(tmp_path):
+def test_ingest_names_every_bad_row_and_converts(tmp_path, sensor_store):
     path = tmp_path / "feed.csv"
     path.write_text(CSV)
-    with SensorStore(tmp_path / "s.db") as store:
+    with sensor_store as store:
         rep = ingest_csv(store, path)
         rej = rep.rejected.set_index("line")
         # line numbers are CSV lines (header = 1)
@@ -79,12 +79,12 @@ def test_ingest_names_every_bad_row_and_converts(tmp_path):
         assert rep3.inserted == 0
 
 
-def test_ingest_conflict_with_stored(tmp_path):
+def test_ingest_conflict_with_stored(tmp_path, sensor_store):
     a = tmp_path / "a.csv"
     a.write_text("timestamp,sensor_id,quantity,value\n2026-07-01 00:00,P1,pressure,35.2\n")
     b = tmp_path / "b.csv"
     b.write_text("timestamp,sensor_id,quantity,value\n2026-07-01 00:00,P1,pressure,31.0\n")
-    store = SensorStore()
+    store = sensor_store
     ingest_csv(store, a)
     rep = ingest_csv(store, b)
     assert len(rep.conflicts) == 1 and rep.conflicts.iloc[0]["stored"] == pytest.approx(35.2)
@@ -151,10 +151,35 @@ def test_alarm_dedup_escalation_hysteresis_flapping():
     assert len(m.history) == 3
 
 
-def test_alarms_saved_in_store():
-    store = SensorStore()
+def test_alarms_saved_in_store(sensor_store):
+    store = sensor_store
     m = AlarmManager(ListSink(), store=store, clear_after_s=0)
     m.observe("W1", "water_level", 0, 2, value=0.2)
     m.observe("W1", "water_level", 60, 0)
     a = store.alarms()
     assert len(a) == 1 and a.iloc[0]["closed_ts"] == 60 and a.iloc[0]["work_order"] == "WO-1"
+    assert a.iloc[0]["peak_value"] == pytest.approx(0.2) and a.iloc[0]["level"] == 2
+    alarm = m.history[0]
+    alarm.order_status = "closed"
+    store.save_alarm(alarm)
+    assert store.alarms()["order_status"].tolist() == ["closed"]
+
+
+def test_sqlite_store_opened_by_an_older_version_gains_order_status(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE alarms (alarm_id INTEGER PRIMARY KEY AUTOINCREMENT, sensor_id TEXT NOT NULL,"
+        " kind TEXT NOT NULL, level INTEGER NOT NULL, opened_ts INTEGER NOT NULL,"
+        " last_ts INTEGER NOT NULL, closed_ts INTEGER, peak_value REAL, triggers INTEGER NOT NULL,"
+        " flapping INTEGER NOT NULL DEFAULT 0, work_order TEXT);"
+        "INSERT INTO alarms (sensor_id, kind, level, opened_ts, last_ts, triggers)"
+        " VALUES ('G1', 'gas', 1, 0, 0, 1);"
+    )
+    con.commit()
+    con.close()
+    with SensorStore(path) as store:
+        a = store.alarms()
+    assert a["sensor_id"].tolist() == ["G1"] and a["order_status"].isna().all()

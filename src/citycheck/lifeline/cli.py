@@ -24,11 +24,11 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=2)
 
 
-def _load_register(path: Path, layer: str | None, attributes: Path | None):
+def _load_register(path: Path, layer: str | None, attributes: Path | None, crs: str | None = None):
     from citycheck.lifeline.register import register_from_gis, register_from_inp, with_attributes
 
     reg = (
-        register_from_inp(path)
+        register_from_inp(path, crs=crs)
         if path.suffix.lower() == ".inp"
         else register_from_gis(path, layer=layer)
     )
@@ -80,8 +80,26 @@ def risk_command(
     ] = None,
     year: Annotated[int, typer.Option()] = YEAR,
     unknown_age_years: Annotated[float | None, typer.Option()] = None,
+    osm: Annotated[
+        Path | None,
+        typer.Option(help="OSM extract of the City: its residents and facilities by junction"),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="metric CRS of the network model (and of the City)")
+    ] = None,
+    residents_total: Annotated[
+        float | None, typer.Option(help="residents of the City's area (with --osm)")
+    ] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
+    ] = None,
 ) -> None:
-    """Failure likelihood x consequence per pipe, plus the old-pipeline indicators."""
+    """Failure likelihood x consequence per pipe, plus the old-pipeline indicators.
+
+    With ``--osm`` and ``--crs`` the consequence counts the City's building residents and
+    critical facilities, each on its nearest junction; otherwise residents come from demand.
+    """
     from citycheck.lifeline.register import RegisterError, validate_register
     from citycheck.lifeline.risk import (
         calibrate_break_model,
@@ -91,7 +109,7 @@ def risk_command(
     )
 
     try:
-        reg = validate_register(_load_register(path, None, attributes), year=year)
+        reg = validate_register(_load_register(path, None, attributes, crs), year=year)
         brk = pd.read_csv(breaks, dtype={"pipe_id": str}) if breaks else None
         params = model = None
         if calibrate:
@@ -101,7 +119,23 @@ def risk_command(
             cal = calibrate_break_model(reg.pipes, brk, start_year=start, end_year=end)
             params, model = cal.parameters, cal.model
             console.print(cal.parameters.round(4).to_string())
-        cons = topological_consequence(reg)
+        residents = facilities = None
+        if osm is not None:
+            if crs is None:
+                raise ValueError("--osm needs --crs (the network model's metric CRS)")
+            from citycheck.city import build_city
+            from citycheck.io.osm import read_osm
+            from citycheck.lifeline.service_area import assign_city_to_junctions
+
+            city = build_city(read_osm(osm), crs=crs, residents_total=residents_total)
+            served = assign_city_to_junctions(reg, city)
+            residents, facilities = served.residents, served.facilities
+            console.print(
+                f"{city.name}: {served.residents.sum():,.0f} residents and "
+                f"{len(served.facilities)} critical facilities on junctions; "
+                f"{served.unassigned_residents:,.0f} residents out of reach"
+            )
+        cons = topological_consequence(reg, residents=residents, facilities=facilities)
         table = risk_table(
             reg,
             year=year,
@@ -115,6 +149,11 @@ def risk_command(
         _fail(exc)
         return
     table.to_csv(out, index=False)
+    if run is not None:
+        from citycheck.lifeline.run_output import write_lifeline_table
+
+        write_lifeline_table(run, "risk.csv", table)
+        write_lifeline_table(run, "pipes.geojson", reg.pipes)
     ind = old_pipeline_indicators(reg.pipes, year=year)
     console.print(ind.round(3).to_string())
     console.print(f"risk table: {out}")
@@ -129,6 +168,10 @@ def criticality_command(
     required_pressure_m: Annotated[float, typer.Option()] = 20.0,
     verify: Annotated[int, typer.Option(help="re-simulate the top N with WNTR's solver")] = 0,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
+    ] = None,
 ) -> None:
     """Close each pipe in turn (EPANET, pressure-dependent demand) and rank the losses."""
     from citycheck.lifeline.criticality import (
@@ -142,6 +185,10 @@ def criticality_command(
     try:
         res = pipe_criticality(path, settings=settings, workers=workers, progress=not quiet)
         res.to_csv(out)
+        if run is not None:
+            from citycheck.lifeline.run_output import write_lifeline_table
+
+            write_lifeline_table(run, "criticality.csv", res.reset_index())
         if verify:
             top = list(res.index[:verify])
             chk = verify_with_wntr_simulator(path, {p: [p] for p in top}, settings=settings)
@@ -155,9 +202,26 @@ def criticality_command(
 
 @lifeline_app.command("monitor")
 def monitor_command(
-    db: Annotated[Path, typer.Argument(help="SQLite store (created when absent)")],
+    db: Annotated[
+        str, typer.Argument(help="SQLite file (created when absent) or postgresql:// URL")
+    ],
     csv: Annotated[list[Path], typer.Argument(help="sensor CSV files")],
     train_days: Annotated[int, typer.Option(help="days that teach the daily pattern")] = 7,
+    hotline_url: Annotated[
+        str | None,
+        typer.Option(help="running hotline service: alarms become its work orders (staff API)"),
+    ] = None,
+    hotline_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CITYCHECK_LIFELINE_HOTLINE_TOKEN",
+            help="dispatcher bearer token of the monitoring system's hotline account",
+        ),
+    ] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
+    ] = None,
 ) -> None:
     """Ingest sensor CSVs, then raise alarms: gas and water level by threshold, pressure and
     flow against the learned daily pattern (CUSUM)."""
@@ -173,9 +237,14 @@ def monitor_command(
         threshold_levels,
     )
     from citycheck.lifeline.monitoring.ingest import IngestError, ingest_csv
-    from citycheck.lifeline.monitoring.store import SensorStore
+    from citycheck.lifeline.monitoring.store_pg import open_store
 
-    store = SensorStore(db)
+    if hotline_url and not hotline_token:
+        _fail(
+            ValueError("--hotline-url needs --hotline-token (or CITYCHECK_LIFELINE_HOTLINE_TOKEN)")
+        )
+        return
+    store = open_store(db)
     try:
         for f in csv:
             try:
@@ -187,7 +256,13 @@ def monitor_command(
             for r in rep.rejected.head(20).itertuples():
                 console.print(f"  line {r.line} {r.field}={r.value!r}: {r.problem}")
         readings = store.readings()
-        mgr = AlarmManager(ListSink(), store=store)
+        if hotline_url:
+            from citycheck.lifeline.monitoring.hotline_http import HttpHotlineSink
+
+            sink = HttpHotlineSink(hotline_url, hotline_token or "")
+        else:
+            sink = ListSink()
+        mgr = AlarmManager(sink, store=store)
         for (sid, qty), g in readings.groupby(["sensor_id", "quantity"]):
             ts, v = g["ts"].to_numpy(), g["value"].to_numpy()
             if qty == "gas":
@@ -206,9 +281,22 @@ def monitor_command(
                 kind = "leak"
             else:
                 continue
-            for t, lv, x in zip(ts, levels, v, strict=True):
-                mgr.observe(str(sid), kind, int(t), int(lv), float(x))
+            try:
+                for t, lv, x in zip(ts, levels, v, strict=True):
+                    mgr.observe(str(sid), kind, int(t), int(lv), float(x))
+            except RuntimeError as exc:  # the hotline refused (HotlineHttpError) or is down
+                _fail(exc)
+                return
         console.print(f"{len(mgr.history)} alarms, {len(mgr.open)} still open")
+        if hotline_url:
+            from citycheck.lifeline.monitoring.hotline_http import follow_work_orders
+
+            changed = follow_work_orders(store, sink)
+            console.print(f"{len(changed)} work orders changed status in the hotline")
+        if run is not None:
+            from citycheck.lifeline.run_output import write_lifeline_table
+
+            write_lifeline_table(run, "alarms.csv", store.alarms())
     finally:
         store.close()
 
@@ -221,6 +309,10 @@ def renew_command(
     attributes: Annotated[Path | None, typer.Option()] = None,
     year: Annotated[int, typer.Option()] = YEAR,
     unknown_age_years: Annotated[float | None, typer.Option()] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
+    ] = None,
 ) -> None:
     """Renewal projects along streets, best risk reduction per cost, within the budget."""
     from citycheck.lifeline.register import RegisterError, validate_register
@@ -240,4 +332,9 @@ def renew_command(
         _fail(exc)
         return
     plan.to_csv(out, index=False)
+    if run is not None:
+        from citycheck.lifeline.run_output import write_lifeline_table
+
+        write_lifeline_table(run, "renewal.csv", plan)
+        write_lifeline_table(run, "pipes.geojson", reg.pipes)
     console.print(f"{int(plan['selected'].sum())} of {len(plan)} projects fit the budget; {out}")

@@ -302,8 +302,12 @@ def scenario_criticality(
     workers: int = 2,
     chunk_size: int = 25,
     progress: bool = False,
+    cut_off_shortcut: bool = True,
 ) -> pd.DataFrame:
     """Simulate each scenario (a set of links closed) and measure the loss of supply.
+
+    A scenario that only cuts a source-free part off (a dead-end branch) is not simulated: its
+    shortfall is the intact supply of that part (:mod:`citycheck.lifeline.cut_off`).
 
     Parameters
     ----------
@@ -325,6 +329,8 @@ def scenario_criticality(
         Scenarios per task sent to a worker.
     progress : bool
         Show a rich progress bar.
+    cut_off_shortcut : bool
+        Take cut-off-only scenarios from the intact run (False simulates every scenario).
 
     Returns
     -------
@@ -334,8 +340,8 @@ def scenario_criticality(
         ``nodes_affected``, ``facilities_affected``, ``facility_categories``,
         ``negative_demand_values`` (junction-times where EPANET returned a negative delivered
         demand, clipped to zero), ``error`` (NaN when solved), ``rank`` (1 = most unmet
-        demand). Baseline shortfall (the intact network below required pressure) is not
-        counted.
+        demand), ``method`` (``simulated`` or ``cut_off``: from the intact run). Baseline
+        shortfall (the intact network below required pressure) is not counted.
     """
 
     settings = settings or HydraulicSettings()
@@ -354,6 +360,7 @@ def scenario_criticality(
             chunk_size,
             progress,
             root,
+            cut_off_shortcut,
         )
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -371,6 +378,7 @@ def _scenario_criticality(
     chunk_size,
     progress,
     root,
+    cut_off_shortcut=True,
 ) -> pd.DataFrame:
     from citycheck.lifeline.register import register_from_inp
     from citycheck.lifeline.risk import residents_from_demand
@@ -402,8 +410,10 @@ def _scenario_criticality(
         "affected_fraction": affected_fraction,
     }
     items = [(str(k), list(v)) for k, v in scenarios.items()]
-    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     rows: list[dict] = []
+    if cut_off_shortcut:
+        items, rows = _cut_off_rows(wn, items, baseline, shared)
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     bar = _progress(progress, len(items))
     if workers <= 1:
         _init_worker(str(path), settings, shared, root)
@@ -431,9 +441,49 @@ def _scenario_criticality(
     out = pd.DataFrame(rows).set_index("scenario")
     if "error" not in out:
         out["error"] = np.nan
+    if "method" not in out:
+        out["method"] = "simulated"
+    out["method"] = out["method"].fillna("simulated")
     out = out.sort_values("unmet_m3_per_day", ascending=False, kind="stable")
     out["rank"] = out["unmet_m3_per_day"].rank(ascending=False, method="min")
     return out
+
+
+def _cut_off_rows(
+    wn, items: list[tuple[str, list[str]]], baseline: pd.DataFrame, shared: dict
+) -> tuple[list[tuple[str, list[str]]], list[dict]]:
+    """Split off the scenarios that only cut a part off; summarise those from the intact run."""
+    from citycheck.lifeline.cut_off import CutOffGraph, cut_off_junctions
+
+    injecting = [
+        n
+        for n in wn.junction_name_list
+        if any(d.base_value < 0 for d in wn.get_node(n).demand_timeseries_list)
+    ]
+    net = CutOffGraph(
+        ((name, lk.start_node_name, lk.end_node_name) for name, lk in wn.links()),
+        [*wn.reservoir_name_list, *wn.tank_name_list, *injecting],
+    )
+    rest, rows = [], []
+    for name, closed in items:
+        cut = cut_off_junctions(net, closed)
+        if cut is None:
+            rest.append((name, closed))
+            continue
+        delivered = baseline.copy()
+        delivered.loc[:, delivered.columns.isin(cut)] = 0.0
+        row = _summarise(
+            name,
+            closed,
+            delivered,
+            baseline,
+            shared["expected_mean"],
+            shared["residents"],
+            shared["facilities"],
+            shared["affected_fraction"],
+        )
+        rows.append({**row, "method": "cut_off"})
+    return rest, rows
 
 
 class _NoBar:
@@ -577,5 +627,8 @@ def verify_with_wntr_simulator(
     out = pd.DataFrame(rows).set_index("scenario")
     if "error" not in out:
         out["error"] = np.nan
+    if "method" not in out:
+        out["method"] = "simulated"
+    out["method"] = out["method"].fillna("simulated")
     cols = ["unmet_m3_per_day", "residents_affected", "nodes_affected", "negative_demand_values"]
     return out.reindex(columns=[*cols, "error"])

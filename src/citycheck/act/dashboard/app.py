@@ -14,6 +14,7 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from citycheck.act.dashboard.lifeline import lifeline_router
 from citycheck.act.dashboard.planning import planning_router
 from citycheck.act.dashboard.runs import (
     MAP_LEVELS,
@@ -57,6 +58,8 @@ def create_app(store: RunStore | list[str] | list[Path]) -> FastAPI:
         if run.error:
             raise HTTPException(409, f"run {rid!r} cannot be shown: {run.error}")
         return run
+
+    app.include_router(lifeline_router(get_run))  # act/dashboard/lifeline.py
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

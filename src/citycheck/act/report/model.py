@@ -77,6 +77,7 @@ class Report:
     compare_name: str = ""
     compare_dimensions: list[dict[str, Any]] = field(default_factory=list)
     planning: dict[str, Any] | None = None  # sited project list (act/report/planning_section.py)
+    lifeline: dict[str, Any] | None = None  # act/report/lifeline_section.py (RUN/lifeline/)
 
 
 def fmt_value(value: Any) -> str:

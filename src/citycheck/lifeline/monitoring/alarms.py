@@ -50,6 +50,7 @@ class Alarm:
     closed_ts: int | None = None
     flapping: bool = False
     work_order: str | None = None
+    order_status: str | None = None
     alarm_id: int | None = None
     _clear_since: int | None = field(default=None, repr=False)
 

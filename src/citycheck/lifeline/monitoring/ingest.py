@@ -115,6 +115,10 @@ class IngestReport:
             columns=["sensor_id", "quantity", "start_ts", "end_ts", "missing_s"]
         )
     )
+    accepted: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["sensor_id", "quantity", "ts"])
+    )
+    """Keys of the valid readings of the feed (stored now or before)."""
 
     def summary(self) -> str:
         """One line for people."""
@@ -320,6 +324,7 @@ def ingest_frame(
         rejected, columns=["line", "field", "value", "problem", "problem_zh"]
     ).sort_values("line", kind="stable", ignore_index=True)
     rep.gaps = find_gaps(accepted)
+    rep.accepted = accepted[["sensor_id", "quantity", "ts"]].reset_index(drop=True)
     if len(rep.rejected):
         log.info("%s: %d rows rejected", source, len(rep.rejected))
     return rep

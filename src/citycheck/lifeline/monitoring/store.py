@@ -2,7 +2,8 @@
 
 One table of readings keyed by (sensor, quantity, time) — a reading once stored is never
 overwritten or deleted by an ingest: a conflicting re-delivery is reported, not applied — and one
-table of alarms. PostgreSQL serves production through the same SQL (plain types only).
+table of alarms. PostgreSQL serves production with the same interface
+(:class:`~.store_pg.PgSensorStore`; :func:`~.store_pg.open_store` picks one by URL).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS alarms (
     peak_value REAL,
     triggers INTEGER NOT NULL,
     flapping INTEGER NOT NULL DEFAULT 0,
-    work_order TEXT
+    work_order TEXT,
+    order_status TEXT               -- status of the work order, as last read from the hotline
 );
 """
 
@@ -51,10 +53,15 @@ class SensorStore:
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
-        self.conn = sqlite3.connect(self.path)
+        # one connection, usable from a web server's worker threads (callers serialise writes)
+        self.conn = sqlite3.connect(self.path, check_same_thread=False)
         if self.path != ":memory:":
             self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.executescript(_SCHEMA)
+        cols = {r[1] for r in self.conn.execute("PRAGMA table_info(alarms)")}
+        if "order_status" not in cols:  # a store written before work orders were followed
+            with self.conn:
+                self.conn.execute("ALTER TABLE alarms ADD COLUMN order_status TEXT")
 
     def close(self) -> None:
         """Close the database."""
@@ -137,7 +144,8 @@ class SensorStore:
             if alarm.alarm_id is None:
                 cur = self.conn.execute(
                     "INSERT INTO alarms (sensor_id, kind, level, opened_ts, last_ts, closed_ts, "
-                    "peak_value, triggers, flapping, work_order) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "peak_value, triggers, flapping, work_order, order_status) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         alarm.sensor_id,
                         alarm.kind,
@@ -149,12 +157,13 @@ class SensorStore:
                         alarm.triggers,
                         int(alarm.flapping),
                         alarm.work_order,
+                        alarm.order_status,
                     ),
                 )
                 return int(cur.lastrowid)
             self.conn.execute(
                 "UPDATE alarms SET level=?, last_ts=?, closed_ts=?, peak_value=?, triggers=?, "
-                "flapping=?, work_order=? WHERE alarm_id=?",
+                "flapping=?, work_order=?, order_status=? WHERE alarm_id=?",
                 (
                     alarm.level,
                     alarm.last_ts,
@@ -163,10 +172,18 @@ class SensorStore:
                     alarm.triggers,
                     int(alarm.flapping),
                     alarm.work_order,
+                    alarm.order_status,
                     alarm.alarm_id,
                 ),
             )
             return int(alarm.alarm_id)
+
+    def set_order_status(self, alarm_id: int, status: str) -> None:
+        """Record the status of an alarm's work order as read from the hotline."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE alarms SET order_status=? WHERE alarm_id=?", (status, int(alarm_id))
+            )
 
     def alarms(self) -> pd.DataFrame:
         """All alarms."""
