@@ -76,6 +76,7 @@ class Report:
     comparison: list[dict[str, Any]] = field(default_factory=list)
     compare_name: str = ""
     compare_dimensions: list[dict[str, Any]] = field(default_factory=list)
+    hotline: dict[str, Any] | None = None  # RUN/hotline/ (act/report/hotline_section.py)
 
 
 def fmt_value(value: Any) -> str:

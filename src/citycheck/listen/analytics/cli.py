@@ -121,6 +121,46 @@ def _print(console: Console, name: str, df: pd.DataFrame, rows: int, note: str =
     console.print(t)
 
 
+def _write_run(
+    run: Path,
+    orders: pd.DataFrame,
+    keys: list[str],
+    rates: str,
+    rates_file: Path | None,
+    residents: dict[str, float] | None,
+    intervention: str | None,
+    intervention_category: str | None,
+    source: str,
+) -> Path:
+    """Compute the report/dashboard bundle and write RUN/hotline/."""
+    from citycheck.listen.analytics.runfolder import (
+        hotline_bundle,
+        run_units,
+        write_hotline_folder,
+    )
+
+    if not (run / "results.json").exists():
+        raise InputError(run, "--run", str(run), "not a run folder (no results.json)")
+    units = None
+    if (run / "units.gpkg").exists():
+        try:
+            units = run_units(run, "neighbourhood")
+        except InputError:
+            log.info("run %s has no neighbourhood layer; densities by area only", run)
+    bundle, hexes, tables = hotline_bundle(
+        orders,
+        by=keys,
+        rates=rates,
+        rates_file=rates_file,
+        residents=residents,
+        units=units,
+        intervention=intervention,
+        intervention_category=intervention_category,
+        source=Path(source).name,
+    )
+    return write_hotline_folder(run, bundle, hexes, tables)
+
+
 def _load(table: Path | None, db: str | None) -> pd.DataFrame:
     if (table is None) == (db is None):
         raise InputError("hotline stats", "table/--db", None, "give a table or --db, not both")
@@ -164,6 +204,16 @@ def stats(
     out: Annotated[
         Path | None, typer.Option(help="Export every table: FILE.xlsx or a folder of CSVs")
     ] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="Also write RUN/hotline/ for the report and dashboard of this run"),
+    ] = None,
+    intervention: Annotated[
+        str | None, typer.Option(help="Date the centre acted (YYYY-MM-DD): volume before/after")
+    ] = None,
+    intervention_category: Annotated[
+        str | None, typer.Option(help="Category the intervention addressed (default: all)")
+    ] = None,
     rows: Annotated[int, typer.Option(help="Rows shown per table")] = 15,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display")] = False,
 ) -> None:
@@ -201,6 +251,12 @@ def stats(
                     residents=res,
                     on_step=lambda m: prog.update(task, description=m),
                 )
+        written = (
+            _write_run(run, orders, keys, rates, rates_file, res, intervention,
+                       intervention_category, str(table or db))
+            if run is not None
+            else None
+        )  # fmt: skip
     except InputError as e:
         err.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(code=2) from e
@@ -221,3 +277,5 @@ def stats(
     if out is not None:
         files = export_tables(tables, out)
         console.print(f"exported 已导出: {', '.join(map(str, files))}")
+    if written is not None:
+        console.print(f"run folder 体检成果目录: {written}")
