@@ -131,6 +131,7 @@ def _write_run(
     intervention: str | None,
     intervention_category: str | None,
     source: str,
+    hex_resolution: int = 8,
 ) -> Path:
     """Compute the report/dashboard bundle and write RUN/hotline/."""
     from citycheck.listen.analytics.runfolder import (
@@ -156,6 +157,7 @@ def _write_run(
         units=units,
         intervention=intervention,
         intervention_category=intervention_category,
+        hex_resolution=hex_resolution,
         source=Path(source).name,
     )
     return write_hotline_folder(run, bundle, hexes, tables)
@@ -214,6 +216,9 @@ def stats(
     intervention_category: Annotated[
         str | None, typer.Option(help="Category the intervention addressed (default: all)")
     ] = None,
+    hex_resolution: Annotated[
+        int, typer.Option(help="H3 resolution of the grid (8 ≈ 0.74 km², 10 ≈ 0.015 km²)")
+    ] = 8,
     rows: Annotated[int, typer.Option(help="Rows shown per table")] = 15,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display")] = False,
 ) -> None:
@@ -221,6 +226,8 @@ def stats(
     console = Console()
     err = Console(stderr=True)
     try:
+        if run is not None and not (run / "results.json").exists():
+            raise InputError(run, "--run", str(run), "not a run folder (no results.json)")
         orders = _load(table, db)
         res = None
         if residents is not None:
@@ -231,7 +238,13 @@ def stats(
         keys = [k.strip() for k in by.split(",") if k.strip()]
         if quiet:
             tables = stats_tables(
-                orders, by=keys, period=period, rates=rates, rates_file=rates_file, residents=res
+                orders,
+                by=keys,
+                period=period,
+                rates=rates,
+                rates_file=rates_file,
+                residents=res,
+                hex_resolution=hex_resolution,
             )
         else:
             with Progress(
@@ -249,11 +262,12 @@ def stats(
                     rates=rates,
                     rates_file=rates_file,
                     residents=res,
+                    hex_resolution=hex_resolution,
                     on_step=lambda m: prog.update(task, description=m),
                 )
         written = (
             _write_run(run, orders, keys, rates, rates_file, res, intervention,
-                       intervention_category, str(table or db))
+                       intervention_category, str(table or db), hex_resolution)
             if run is not None
             else None
         )  # fmt: skip

@@ -174,8 +174,9 @@ def hotline_bundle(
         Residents per ``area`` (census totals) for density per 10,000 residents by area.
     units : GeoDataFrame, optional
         The run's units (:func:`run_units`) with ``unit_id``, ``residents`` and geometry:
-        orders are placed in them for the density per unit, and hotspot cells are matched
-        with the units they fall in.
+        orders are placed in them for the density per unit, hotspot cells are matched with
+        the units they fall in, and (when orders fall in them) every H3 cell of the units
+        enters the Gi* test.
     hex_resolution : int
         H3 resolution of the grid.
     intervention, intervention_category : str, optional
@@ -282,8 +283,13 @@ def hotline_bundle(
         tables["density_areas"] = d
     unit_rows: list[dict[str, Any]] = []
     located = o["lat"].notna() & o["lon"].notna()
+    fill = None
     if units is not None and located.any():
         o["run_unit"] = assign_units(o, units)
+        if (o["run_unit"] != "").any():
+            # test every cell of the study area, not only those around orders: otherwise the
+            # empty ring just outside the records makes every cell inside look "hot"
+            fill = units.to_crs("EPSG:4326").union_all()
         res = units.set_index("unit_id")["residents"] if "residents" in units else None
         if res is not None and (res > 0).any():
             d = unit_density(o, unit_column="run_unit", residents=res, by="")
@@ -300,7 +306,7 @@ def hotline_bundle(
     if located.sum() >= 3:
         import h3
 
-        hx = hex_hotspots(o.loc[located], resolution=hex_resolution, by=None)
+        hx = hex_hotspots(o.loc[located], resolution=hex_resolution, by=None, fill=fill)
         polys = [shapely.Polygon([(b, a) for a, b in h3.cell_to_boundary(c)]) for c in hx["cell"]]
         hexes = gpd.GeoDataFrame(
             hx[["cell", "orders", "per_10k", "z", "p", "q", "hot", "lat", "lon"]],
@@ -309,11 +315,14 @@ def hotline_bundle(
         )
         tables["hexes"] = hx.drop(columns=["cold"])
         if located.sum() >= 20:
-            by_cat = hex_hotspots(o.loc[located], resolution=hex_resolution, by="category")
+            by_cat = hex_hotspots(
+                o.loc[located], resolution=hex_resolution, by="category", fill=fill
+            )
             tables["hotspots"] = by_cat[by_cat["hot"]].sort_values("z", ascending=False)
             hp = hotspot_problems(by_cat, theme_col="category")
             if len(hp):
-                hp = hp.sort_values("units_failing", ascending=False)
+                top_z = hp["worst_units"].map(lambda ws: max(w["z"] for w in ws))
+                hp = hp.assign(_z=top_z).sort_values("_z", ascending=False).drop(columns="_z")
                 problems = _records(hp)
                 if units is not None:
                     _units_of_cells(problems, units)
