@@ -305,3 +305,99 @@ def test_dashboard_hotline_api(nyc_run, bupt_run):
     none = client.get(f"/api/runs/{runs[str(bupt_run)]}/hotline").json()
     assert none["available"] is False
     assert client.get(f"/api/runs/{runs[str(bupt_run)]}/hotline/hexes").status_code == 404
+
+
+# ---------------------------------------------------------------- the dashboard in a browser
+
+
+@pytest.fixture(scope="module")
+def hotline_page_url(nyc_run, planted_run):
+    from tests.act.test_dashboard_browser import Server
+
+    with Server(create_app([nyc_run, planted_run])) as url:
+        yield url
+
+
+@pytest.fixture
+def hl_page(hotline_page_url):
+    from playwright.sync_api import sync_playwright
+    from tests.act.test_dashboard_browser import CHROMIUM
+
+    assert Path(CHROMIUM).exists(), "Debian chromium missing (apt-get install chromium; .ci/run)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--disable-background-networking"]
+        )
+        pg = b.new_page(viewport={"width": 1400, "height": 900})
+        pg.errors = []  # type: ignore[attr-defined]
+        pg.requests = []  # type: ignore[attr-defined]
+        pg.on("console", lambda m: m.type == "error" and pg.errors.append(m.text))
+        pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+        pg.on("request", lambda r: pg.requests.append(r.url))
+        pg.goto(hotline_page_url)
+        pg.wait_for_selector("body[data-hotline]", timeout=60_000)
+        assert pg.evaluate("document.body.dataset.hotline") == "1", pg.inner_text("#error")
+        yield pg
+        b.close()
+
+
+def test_dashboard_shows_trend_hotspot_layer_and_theme_cards(hl_page, nyc_run, artifacts):
+    pg = hl_page
+    doc = _bundle(nyc_run)
+    assert pg.locator("#hotline-section").is_visible()
+    lines = pg.locator("#hotline-trend polyline.trend-line")
+    assert lines.count() == len(doc["trend"]["categories"])
+    assert pg.get_attribute("#hotline-trend", "data-months") == str(len(doc["trend"]["months"]))
+    hexes = pg.locator("#map path.hotline-hex")
+    assert hexes.count() == doc["hex_cells"]
+    assert pg.locator("#map path.hotline-hex.hot").count() == doc["hot_cells"]
+    cards = pg.locator("#hotline-section .theme-card")
+    assert cards.count() == len(doc["themes"])
+    first = doc["themes"][0]
+    card = pg.locator(f'#hotline-section .theme-card[data-theme="{first["theme"]}"]')
+    assert card.locator(".theme-orders").inner_text() == f"{first['orders']:,}"
+    assert card.locator("svg.sparkline").count() == 1
+    assert pg.locator("#hotline-rates tr[data-group]").count() == min(15, len(doc["rates"]["rows"]))
+    assert pg.locator("#problems li.hotspot").count() == len(doc["hotspot_problems"])
+    pg.click("#hotline-zoom")
+    pg.wait_for_timeout(400)
+    pg.screenshot(path=str(artifacts / "dashboard-hotline-en.png"))
+    pg.click("#lang-zh")
+    pg.wait_for_function(
+        "document.getElementById('hotline-title').textContent === '热线诉求分析'", timeout=30_000
+    )
+    assert "反复出现的问题" in pg.inner_text("#hotline-section")
+    assert pg.locator("#hotline-section .theme-card").count() == len(doc["themes"])
+    assert pg.errors == []
+    assert all(u.startswith(hotline_url_prefix(pg)) or u.startswith("data:") for u in pg.requests)
+
+
+def hotline_url_prefix(pg) -> str:
+    return pg.url.split("/", 3)[0] + "//" + pg.url.split("/", 3)[2]
+
+
+def test_dashboard_marks_planted_surge_and_intervention(hl_page, planted_run, artifacts):
+    pg = hl_page
+    doc = _bundle(planted_run)
+    rid = next(
+        o
+        for o in pg.eval_on_selector_all("#run option", "els => els.map(e => e.value)")
+        if o != pg.eval_on_selector("#run", "e => e.value")
+    )
+    pg.select_option("#run", rid)
+    pg.wait_for_function(
+        "document.querySelectorAll('#hotline-trend circle.surge-mark').length > 0",
+        timeout=60_000,
+    )
+    marks = pg.eval_on_selector_all(
+        "#hotline-trend circle.surge-mark",
+        "els => els.map(e => [e.dataset.category, e.dataset.month])",
+    )
+    assert ["waterlogging", "2025-03"] in marks
+    assert pg.locator("#hotline-trend line.intervention-line").count() == 1
+    assert "parking" in pg.inner_text("#hotline-intervention")
+    n = pg.locator("#map path.hotline-hex").count()
+    assert n == doc["hex_cells"]
+    assert pg.locator("#problems li.hotspot").count() == len(doc["hotspot_problems"])
+    pg.screenshot(path=str(artifacts / "dashboard-hotline-planted.png"))
+    assert pg.errors == []
