@@ -401,3 +401,46 @@ def test_dashboard_marks_planted_surge_and_intervention(hl_page, planted_run, ar
     assert pg.locator("#problems li.hotspot").count() == len(doc["hotspot_problems"])
     pg.screenshot(path=str(artifacts / "dashboard-hotline-planted.png"))
     assert pg.errors == []
+
+
+def test_evaluate_scores_hotline_indicators_with_the_rest(planted_run, tmp_path):
+    """`citycheck evaluate --hotline`: the hotline indicators are graded and scored in the run."""
+    import shapely
+
+    orders_csv = planted_run.parent / "orders.csv"
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", str(shared_data("osm", "beijing-haidian-bupt.osm.pbf")), "--out", str(out),
+         "--population", "30000", "--hotline", str(orders_csv), "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = read_results(out)  # validates against results.schema.json
+    assert any(i["role"] == "hotline" for i in doc["inputs"])
+    got = {(r["id"], r["level"]): r for r in doc["indicators"] if r["id"].startswith("Z0")}
+    for iid in ("Z01", "Z01b", "Z01c", "Z02"):
+        r = got[(iid, "district")]
+        assert r["value"] is not None and r["grade"] in ("pass", "warning", "fail", "info")
+        assert iid not in doc["not_computed"]
+    # Z02 by hand: orders inside the study area per 10,000 residents per year
+    import geopandas as gpd
+
+    area = gpd.read_file(out / "units.gpkg", layer="district").to_crs(4326).union_all()
+    raw = pd.read_csv(orders_csv, parse_dates=["requested_at"])
+    inside = shapely.contains_xy(area, raw["lon"], raw["lat"])
+    t = raw.loc[inside, "requested_at"]
+    years = (t.max() - t.min()).total_seconds() / (365.25 * 86400)
+    residents = doc["study_area"]["residents_total"]
+    want = inside.sum() / residents * 1e4 / years
+    assert math.isclose(got[("Z02", "district")]["value"], want, rel_tol=0.01)
+
+    # scored with the rest: the smart dimension of the district now counts the hotline values
+    def smart(d: dict) -> dict | None:
+        return next((x for x in d["scores"]["dimensions"] if x["level"] == "district"
+                     and x["dimension"] == "smart"), None)  # fmt: skip
+
+    with_hotline = smart(doc)
+    without = smart(read_results(planted_run))
+    assert with_hotline is not None and with_hotline["score"] is not None
+    n_without = without["n_indicators"] if without else 0
+    assert with_hotline["n_indicators"] >= n_without + 3  # Z01, Z01b, Z01c graded
