@@ -88,6 +88,10 @@ HOTLINE_LABELS: dict[str, tuple[str, str]] = {
         "H3 分辨率 {res}：{cells} 个网格单元，{hot} 个热点（Getis-Ord Gi*，BH 校正 q < 0.05）。",
         "H3 resolution {res}: {cells} cells, {hot} hotspots (Getis-Ord Gi*, BH q < 0.05).",
     ),
+    "no_positions": (
+        "工单没有位置坐标，未做网格热点分析。",
+        "The orders have no positions: no grid hotspots.",
+    ),
     "density": ("每万人诉求量", "Orders per 10,000 residents"),
     "density_map": ("每万人诉求量（按单元）", "Orders per 10,000 residents by unit"),
     "area": ("区域", "Area"),
@@ -331,7 +335,9 @@ def hotline_section(doc: dict[str, Any], lang: str) -> dict[str, Any]:
         "unit_density": unit_density,
         "hex_note": lab["hex_note"].format(
             res=doc["hex_resolution"], cells=doc["hex_cells"], hot=doc["hot_cells"]
-        ),
+        )
+        if doc["hex_cells"]
+        else lab["no_positions"],
         "themes": themes,
         "problems": hotspot_problem_rows(doc, lang),
         "figures": {},
