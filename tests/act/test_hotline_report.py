@@ -79,15 +79,43 @@ def cn_run(bupt_run, tmp_path_factory) -> Path:
     return run
 
 
+#: The planted effects: waterlogging ×30 for one week around one building, parking halved
+#: from 2025-06-01.
+PLANT_SPOT_SD = 6e-4  # degrees (about 60 m): the planted reports come from one block
+
+
 @pytest.fixture(scope="module")
 def planted_run(bupt_run, tmp_path_factory) -> Path:
-    """The BUPT run with a generated log in its own area: a one-week surge of waterlogging
-    everywhere and a halving of parking reports from an intervention date planted."""
+    """The BUPT run with a generated log placed on its own buildings (positions drawn in
+    proportion to the buildings' residents, so the rate per resident is even), with a surge of
+    waterlogging reports around one building and a halving of parking reports planted."""
+    import geopandas as gpd
+    import numpy as np
+
     from citycheck.listen.analytics.synthetic import Plant, generate_orders
 
     base = tmp_path_factory.mktemp("hl-planted")
     run = _copy_run(bupt_run, base / "run")
-    orders = generate_orders(20_000, bbox=BUPT_BBOX, plant=Plant(surge_area=""), seed=1)
+    b = gpd.read_file(run / "units.gpkg", layer="dwelling", columns=["residents"])
+    b = b[b["residents"].fillna(0) > 0]
+    pts = b.geometry.representative_point().to_crs(4326)
+    plant = Plant(surge_area="", surge_factor=30.0)
+    orders = generate_orders(20_000, bbox=tuple(pts.total_bounds), plant=plant, seed=1)
+    t0 = pd.Timestamp(plant.surge_start)
+    planted = (orders["category"] == plant.surge_category) & orders["requested_at"].between(
+        t0, t0 + pd.Timedelta(days=plant.surge_days)
+    )
+    rng = np.random.default_rng(5)
+    w = b["residents"].to_numpy(float)
+    w = w / w.sum()
+    pick = rng.choice(len(pts), size=int((~planted).sum()), p=w)
+    x, y = pts.x.to_numpy(), pts.y.to_numpy()
+    orders.loc[~planted, "lon"] = x[pick] + rng.normal(0, 1e-4, len(pick))
+    orders.loc[~planted, "lat"] = y[pick] + rng.normal(0, 1e-4, len(pick))
+    spot = int(np.argsort(w)[len(w) // 2])  # a building of median size
+    n = int(planted.sum())
+    orders.loc[planted, "lon"] = x[spot] + rng.normal(0, PLANT_SPOT_SD, n)
+    orders.loc[planted, "lat"] = y[spot] + rng.normal(0, PLANT_SPOT_SD, n)
     orders.to_csv(base / "orders.csv", index=False)
     _stats(base / "orders.csv", run, "--intervention", "2025-06-01",
            "--intervention-category", "parking", "--hex-resolution", "10")  # fmt: skip
@@ -255,7 +283,9 @@ def test_planted_surge_and_intervention_in_report(planted_run, lang):
 
 def test_planted_hotspots_join_problem_list_with_units(planted_run):
     doc = _bundle(planted_run)
-    assert doc["hotspot_problems"], "the planted surge makes at least one hotspot"
+    assert doc["hex_per_10k"]  # the grid is rated per 10,000 residents of the run's buildings
+    themes = [p["theme"] for p in doc["hotspot_problems"]]
+    assert themes[:1] == ["waterlogging"], themes  # the planted block is found, first
     units = {u for p in doc["hotspot_problems"] for u in p["units"]}
     assert units  # hot cells lie in the run's units
     page = parse(planted_run / "report.en.html")

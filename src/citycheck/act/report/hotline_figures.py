@@ -136,17 +136,21 @@ def hex_map(
     hexes: gpd.GeoDataFrame,
     labels: dict[str, str],
     units: gpd.GeoDataFrame | None = None,
+    value: str = "orders",
 ) -> str | None:
-    """Orders per H3 cell (log colour scale), Gi* hot cells outlined in red, the run's units
-    drawn over them where they overlap."""
+    """Orders (or orders per 10,000 residents: ``value="per_10k"``) per H3 cell on a log colour
+    scale, Gi* hot cells outlined in red, the run's units drawn over them where they overlap.
+    ``labels["value"]`` names the colour scale."""
     if not len(hexes):
         return None
     crs = hexes.estimate_utm_crs()
     hx = hexes.to_crs(crs)
     fig = _figure(7.0, 6.0)
     ax = fig.add_subplot()
-    vals = hx["orders"].to_numpy(float)
-    norm = LogNorm(vmin=1, vmax=max(2.0, vals.max()))
+    vals = hx[value].fillna(0.0).to_numpy(float)
+    positive = vals[vals > 0]
+    low = float(positive.min()) if len(positive) else 1.0
+    norm = LogNorm(vmin=low, vmax=max(2.0 * low, vals.max()))
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
 
@@ -161,7 +165,7 @@ def hex_map(
         u = u[u.intersects(hx.union_all().envelope)]
         if len(u):
             _draw(ax, u, "none", "#1565c0", 0.8, 3)
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cm), ax=ax, shrink=0.7, label=labels["orders"])
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cm), ax=ax, shrink=0.7, label=labels["value"])
     minx, miny, maxx, maxy = hx.total_bounds
     pad = 0.03 * max(maxx - minx, maxy - miny, 1.0)
     ax.set_xlim(minx - pad, maxx + pad)

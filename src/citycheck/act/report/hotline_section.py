@@ -88,6 +88,11 @@ HOTLINE_LABELS: dict[str, tuple[str, str]] = {
         "H3 分辨率 {res}：{cells} 个网格单元，{hot} 个热点（Getis-Ord Gi*，BH 校正 q < 0.05）。",
         "H3 resolution {res}: {cells} cells, {hot} hotspots (Getis-Ord Gi*, BH q < 0.05).",
     ),
+    "hex_rate_note": (
+        "网格按常住人口（体检建筑居民数）计算每万人诉求量，Gi* 检验该比率；无居民的网格不参与。",
+        "Cells show orders per 10,000 residents (residents of the run's buildings); Gi* tests "
+        "that rate; cells without residents are left out.",
+    ),
     "no_positions": (
         "工单没有位置坐标，未做网格热点分析。",
         "The orders have no positions: no grid hotspots.",
@@ -338,6 +343,7 @@ def hotline_section(doc: dict[str, Any], lang: str) -> dict[str, Any]:
         )
         if doc["hex_cells"]
         else lab["no_positions"],
+        "hex_rate_note": lab["hex_rate_note"] if doc.get("hex_per_10k") else "",
         "themes": themes,
         "problems": hotspot_problem_rows(doc, lang),
         "figures": {},
@@ -374,8 +380,14 @@ def attach_hotline(report: Report, run_dir: str | os.PathLike[str]) -> Report:
             units = None
     if hex_file.exists():
         hexes = gpd.read_file(hex_file)
-        uri = hf.hex_map(hexes, {"orders": lab["orders"], "hot": lab["hot"],
-                                 "title": lab["hex_map"]}, units)  # fmt: skip
+        rate = bool(doc.get("hex_per_10k"))
+        uri = hf.hex_map(
+            hexes,
+            {"value": lab["per_10k"] if rate else lab["orders"], "hot": lab["hot"],
+             "title": lab["hex_map"]},
+            units,
+            value="per_10k" if rate else "orders",
+        )  # fmt: skip
         if uri:
             figs["hex_map"] = uri
     dens = {d["unit_id"]: d.get("per_10k") for d in doc.get("unit_density", [])}

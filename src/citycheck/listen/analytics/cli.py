@@ -136,6 +136,7 @@ def _write_run(
     """Compute the report/dashboard bundle and write RUN/hotline/."""
     from citycheck.listen.analytics.runfolder import (
         hotline_bundle,
+        run_hex_residents,
         run_units,
         write_hotline_folder,
     )
@@ -155,6 +156,7 @@ def _write_run(
         rates_file=rates_file,
         residents=residents,
         units=units,
+        hex_residents=run_hex_residents(run, hex_resolution) if units is not None else None,
         intervention=intervention,
         intervention_category=intervention_category,
         hex_resolution=hex_resolution,

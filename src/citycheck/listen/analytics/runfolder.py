@@ -42,6 +42,7 @@ from citycheck.listen.analytics.health import hotspot_problems
 from citycheck.listen.analytics.hotspots import (
     assign_units,
     hex_hotspots,
+    residents_per_hex,
     residents_per_unit,
     unit_density,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "FORMAT_VERSION",
     "hotline_bundle",
     "read_hotline_folder",
+    "run_hex_residents",
     "run_units",
     "write_hotline_folder",
 ]
@@ -127,6 +129,20 @@ def run_units(run_dir: str | os.PathLike[str], level: str = "neighbourhood") -> 
     return units
 
 
+def run_hex_residents(run_dir: str | os.PathLike[str], resolution: int) -> pd.Series | None:
+    """Residents per H3 cell from the run's buildings (``units.gpkg`` layer ``dwelling``), or
+    None when the run has no buildings with residents."""
+    import pyogrio
+
+    gpkg = Path(run_dir) / "units.gpkg"
+    if not gpkg.exists() or "dwelling" not in [n for n, _ in pyogrio.list_layers(gpkg)]:
+        return None
+    b = gpd.read_file(gpkg, layer="dwelling", columns=["residents"])
+    if "residents" not in b.columns or not (b["residents"].fillna(0) > 0).any():
+        return None
+    return residents_per_hex(b.assign(residents=b["residents"].fillna(0.0)), resolution)
+
+
 def _trend(
     o: pd.DataFrame, top: int, must: list[str]
 ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
@@ -153,6 +169,7 @@ def hotline_bundle(
     rates_file: str | os.PathLike[str] | None = None,
     residents: dict[str, float] | None = None,
     units: gpd.GeoDataFrame | None = None,
+    hex_residents: pd.Series | None = None,
     hex_resolution: int = 8,
     intervention: str | None = None,
     intervention_category: str | None = None,
@@ -177,6 +194,10 @@ def hotline_bundle(
         orders are placed in them for the density per unit, hotspot cells are matched with
         the units they fall in, and (when orders fall in them) every H3 cell of the units
         enters the Gi* test.
+    hex_residents : Series, optional
+        Residents per H3 cell (:func:`.hotspots.residents_per_hex` of the run's buildings):
+        used when orders fall in the run's units — the grid then shows orders per 10,000
+        residents and Gi* tests that rate (cells without residents are left out).
     hex_resolution : int
         H3 resolution of the grid.
     intervention, intervention_category : str, optional
@@ -306,17 +327,26 @@ def hotline_bundle(
     if located.sum() >= 3:
         import h3
 
-        hx = hex_hotspots(o.loc[located], resolution=hex_resolution, by=None, fill=fill)
+        res_hex = hex_residents if fill is not None and hex_residents is not None else None
+        if res_hex is not None and not (res_hex > 0).any():
+            res_hex = None
+        hx = hex_hotspots(
+            o.loc[located], resolution=hex_resolution, by=None, fill=fill, residents=res_hex
+        )
         polys = [shapely.Polygon([(b, a) for a, b in h3.cell_to_boundary(c)]) for c in hx["cell"]]
         hexes = gpd.GeoDataFrame(
-            hx[["cell", "orders", "per_10k", "z", "p", "q", "hot", "lat", "lon"]],
+            hx[["cell", "orders", "residents", "per_10k", "z", "p", "q", "hot", "lat", "lon"]],
             geometry=polys,
             crs="EPSG:4326",
         )
         tables["hexes"] = hx.drop(columns=["cold"])
         if located.sum() >= 20:
             by_cat = hex_hotspots(
-                o.loc[located], resolution=hex_resolution, by="category", fill=fill
+                o.loc[located],
+                resolution=hex_resolution,
+                by="category",
+                fill=fill,
+                residents=res_hex,
             )
             tables["hotspots"] = by_cat[by_cat["hot"]].sort_values("z", ascending=False)
             hp = hotspot_problems(by_cat, theme_col="category")
@@ -357,6 +387,7 @@ def hotline_bundle(
         "density": density,
         "unit_density": unit_rows,
         "hex_resolution": hex_resolution,
+        "hex_per_10k": bool(len(hexes) and hexes["per_10k"].notna().any()),
         "hex_cells": len(hexes),
         "hot_cells": int(hexes["hot"].sum()) if len(hexes) else 0,
         "hotspot_problems": problems,

@@ -131,11 +131,13 @@ async function hlLayer(run) {
   }
   if (hl.layer) { hl.layer.remove(); hl.layer = null; }
   const g = await api(`/api/runs/${run}/hotline/hexes`);
-  const max = Math.max(1, ...g.features.map((f) => f.properties.orders || 0));
+  const rate = g.features.some((f) => typeof f.properties.per_10k === "number");
+  const val = (f) => (rate ? f.properties.per_10k : f.properties.orders) || 0;
+  const max = Math.max(1, ...g.features.map(val));
   hl.layer = L.geoJSON(g, { pane: "hotline", interactive: false, style: (f) => {
     const hot = f.properties.hot === true || f.properties.hot === 1;
     return { className: hot ? "hotline-hex hot" : "hotline-hex", color: hot ? "#c62828" : "#fb8c00",
-      weight: hot ? 2.5 : 0.5, fillColor: "#e65100", fillOpacity: 0.1 + 0.6 * Math.log1p(f.properties.orders || 0) / Math.log1p(max) };
+      weight: hot ? 2.5 : 0.5, fillColor: "#e65100", fillOpacity: 0.1 + 0.6 * Math.log1p(val(f)) / Math.log1p(max) };
   } });
   if (document.getElementById("hotline-layer-on").checked) hl.layer.addTo(map);
   document.getElementById("map").dataset.hotlineCells = String(g.features.length);
