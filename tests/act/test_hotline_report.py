@@ -389,6 +389,10 @@ def test_dashboard_shows_trend_hotspot_layer_and_theme_cards(hl_page, nyc_run, a
     assert card.locator("svg.sparkline").count() == 1
     assert pg.locator("#hotline-rates tr[data-group]").count() == min(15, len(doc["rates"]["rows"]))
     assert pg.locator("#problems li.hotspot").count() == len(doc["hotspot_problems"])
+    shown = {r: pg.inner_text(f'#hotline-density tr[data-unit="{r}"] td:nth-child(2)')
+             for r in NYC_2010}  # fmt: skip
+    want = {d["unit_id"]: f"{d['orders']:,}" for d in doc["density"]}
+    assert shown == {r: want[r] for r in NYC_2010}
     pg.click("#hotline-zoom")
     pg.wait_for_timeout(400)
     pg.screenshot(path=str(artifacts / "dashboard-hotline-en.png"))

@@ -75,6 +75,7 @@ HOTLINE_LABELS: dict[str, tuple[str, str]] = {
     "change": ("变化", "Change"),
     "interval": ("95% 区间", "95% interval"),
     "adjusted": ("按上年同期调整的比值", "Ratio adjusted by the year before"),
+    "result": ("结论", "Result"),
     "fell": ("显著下降", "Fell significantly"),
     "not_fell": ("未显著下降", "No significant fall"),
     "all_categories": ("全部类别", "All categories"),
@@ -391,7 +392,7 @@ def attach_hotline(report: Report, run_dir: str | os.PathLike[str]) -> Report:
         if uri:
             figs["hex_map"] = uri
     dens = {d["unit_id"]: d.get("per_10k") for d in doc.get("unit_density", [])}
-    if units is not None and any(v is not None for v in dens.values()):
+    if units is not None and sum(v is not None for v in dens.values()) >= 2:
         uri = hf.unit_density_map(
             units, {k: (math.nan if v is None else v) for k, v in dens.items()},
             {"per_10k": lab["per_10k"], "title": lab["density_map"]},

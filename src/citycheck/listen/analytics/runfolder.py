@@ -305,12 +305,15 @@ def hotline_bundle(
     unit_rows: list[dict[str, Any]] = []
     located = o["lat"].notna() & o["lon"].notna()
     fill = None
+    in_units = False
     if units is not None and located.any():
         o["run_unit"] = assign_units(o, units)
-        if (o["run_unit"] != "").any():
-            # test every cell of the study area, not only those around orders: otherwise the
-            # empty ring just outside the records makes every cell inside look "hot"
-            fill = units.to_crs("EPSG:4326").union_all()
+        in_units = bool((o["run_unit"] != "").any())
+    if in_units:
+        assert units is not None
+        # test every cell of the study area, not only those around orders: otherwise the
+        # empty ring just outside the records makes every cell inside look "hot"
+        fill = units.to_crs("EPSG:4326").union_all()
         res = units.set_index("unit_id")["residents"] if "residents" in units else None
         if res is not None and (res > 0).any():
             d = unit_density(o, unit_column="run_unit", residents=res, by="")

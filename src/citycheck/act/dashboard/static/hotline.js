@@ -30,6 +30,7 @@ function hlSection() {
       <button type="button" id="hotline-zoom"></button>
       <h3 id="hotline-trend-title"></h3><svg id="hotline-trend" role="img"></svg><p class="muted" id="hotline-surge-note"></p>
       <div id="hotline-intervention"></div>
+      <h3 id="hotline-density-title"></h3><table id="hotline-density"></table>
       <h3 id="hotline-rates-title"></h3><p class="muted" id="hotline-rates-note"></p><table id="hotline-rates"></table>
       <h3 id="hotline-themes-title"></h3><p class="muted" id="hotline-privacy"></p><div id="hotline-themes"></div>`;
     document.querySelector("aside").appendChild(sec);
@@ -98,6 +99,12 @@ function hlRender(d) {
   const i = d.intervention;
   document.getElementById("hotline-intervention").innerHTML = i ?
     `<table class="hotline-intervention"><tr><th>${esc(L.intervention)} ${esc(i.date)} (${esc(i.category)})</th><td>${esc(L.before)} ${esc(i.before)} → ${esc(L.after)} ${esc(i.after)}: ${esc(i.change)} ${esc(i.interval)} — ${esc(i.fell)}</td></tr></table>` : "";
+  const dens = d.unit_density.length ? d.unit_density : d.density;
+  document.getElementById("hotline-density-title").textContent = `${L.density} (${L.hotspots})`;
+  document.getElementById("hotline-density").innerHTML = dens.length ?
+    `<tr><th>${esc(d.unit_density.length ? L.unit_id : L.area)}</th><th>${esc(L.orders)}</th><th>${esc(L.residents)}</th><th>${esc(L.per_10k)}</th><th>${esc(L.ratio_to_city)}</th></tr>` +
+    dens.map((r) => `<tr data-unit="${esc(r.unit_id)}"><td>${esc(r.unit_id)}</td><td class="num">${esc(r.orders)}</td><td class="num">${esc(r.residents)}</td><td class="num">${esc(r.per_10k)}</td><td class="num">${esc(r.ratio_to_city)}</td></tr>`).join("")
+    : `<tr><td class="muted">${esc(d.hex_note)}</td></tr>`;
   document.getElementById("hotline-rates-title").textContent = L.three_rates;
   document.getElementById("hotline-rates-note").textContent = `${d.note} ${L.wilson_note}`;
   document.getElementById("hotline-rates").innerHTML =
