@@ -245,6 +245,10 @@ def test_chinese_themes_cards_match_the_raw_messages(cn_run, lang):
         titles = {redact(str(x)[:80]) for x in raw.loc[ids, "留言主题"]}
         for e in t["examples"]:
             assert e in titles  # evidence: the (redacted) titles of the theme's own orders
+        listed = re.search(r'<td class="small theme-by-month">(.*?)</td>', body)[1]
+        by_raw = month.loc[ids].astype(str).value_counts().sort_index()
+        if len(ids) == t["orders"] and len(by_raw) <= 12:
+            assert listed == ", ".join(f"{m} ({n})" for m, n in by_raw.items())
         spark = re.search(r'data-counts="([\d,]+)"', body)
         assert sum(map(int, spark[1].split(","))) == t["orders"]
     label = "反复出现的问题" if lang == "zh" else "Recurring problems"

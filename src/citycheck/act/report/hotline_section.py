@@ -114,6 +114,7 @@ HOTLINE_LABELS: dict[str, tuple[str, str]] = {
     "evidence": ("示例（已脱敏）", "Examples (redacted)"),
     "top_places": ("主要地点", "Main places"),
     "first_last": ("首次—最近", "First – last"),
+    "by_month": ("各月工单", "Orders by month"),
     "hotspot_problem": ("诉求热点", "Hotline hotspot"),
     "hotspot_cells": ("热点网格", "Hot cells"),
     "in_units": ("所在单元", "In units"),
@@ -155,6 +156,12 @@ def theme_months(theme: dict[str, Any], months: list[str]) -> list[int]:
     """A theme's orders per month over ``months`` (zeros where it had none)."""
     by = theme.get("by_month", {})
     return [int(by.get(m, 0)) for m in months]
+
+
+def _month_list(by_month: dict[str, int], most: int = 12) -> str:
+    """The months a theme came up in, with their counts ("2019-03 (2), 2019-07 (1)")."""
+    items = [f"{m} ({n})" for m, n in sorted(by_month.items()) if n]
+    return ", ".join(items[:most]) + (" …" if len(items) > most else "")
 
 
 def _all_months(doc: dict[str, Any]) -> list[str]:
@@ -292,6 +299,7 @@ def hotline_section(doc: dict[str, Any], lang: str) -> dict[str, Any]:
                 "examples": t["examples"],
                 "top_places": ", ".join(f"{p['place']} ({p['orders']})" for p in t["top_places"]),
                 "counts": theme_months(t, months),
+                "month_list": _month_list(t.get("by_month", {})),
             }
         )
     density = [

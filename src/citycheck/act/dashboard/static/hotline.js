@@ -118,6 +118,7 @@ function hlRender(d) {
     `<div class="theme-card${t.is_recurring ? " recurring" : ""}" data-theme="${esc(t.theme)}"><h3>${esc(t.name)}</h3>${t.sparkline}` +
     `<div>${esc(L.keywords)}: ${esc(t.keywords)}</div><div>${esc(L.orders)} <b class="theme-orders">${esc(t.orders)}</b> · ${esc(L.months)} ${esc(t.months)} · ${esc(L.places)} ${esc(t.places)} · ${esc(L.recurring)}: ${esc(t.recurring)}</div>` +
     (t.top_places ? `<div>${esc(L.top_places)}: ${esc(t.top_places)}</div>` : "") +
+    `<div class="muted">${esc(L.by_month)}: ${esc(t.month_list)}</div>` +
     `<ul>${t.examples.map((e) => `<li>${esc(e)}</li>`).join("")}</ul></div>`).join("");
 }
 
