@@ -359,9 +359,7 @@ def _rates_duckdb(
     }
     keys = list(codes)
     q = ", ".join(f'"{k}"' for k in keys)
-    sums = ", ".join(
-        f'coalesce(sum(CAST({e} AS DOUBLE)), 0.0) AS "{c}"' for c, e in flags.items()
-    )
+    sums = ", ".join(f'coalesce(sum(CAST({e} AS DOUBLE)), 0.0) AS "{c}"' for c, e in flags.items())
     hours = f"CASE WHEN {closed} AND cl >= req THEN CAST(cl - req AS DOUBLE) / 3600e9 END"
     sql = (
         f"SELECT {q + ', ' if q else ''}{sums}, count(*) AS orders, "
