@@ -121,6 +121,10 @@ def evaluate(
     inputs: Annotated[
         Path | None, typer.Option(help="filled-in `citycheck template` table")
     ] = None,
+    hotline: Annotated[
+        Path | None,
+        typer.Option(help="hotline records: Z01/Z01b/Z01c/Z02/S02/C04 scored with the rest"),
+    ] = None,
     lang: Annotated[str, typer.Option(help="zh or en")] = "en",
     name: Annotated[str | None, typer.Option(help="name of the study area")] = None,
     compounds: Annotated[Path | None, typer.Option(help="residential compound polygons")] = None,
@@ -149,6 +153,7 @@ def evaluate(
             census=census,
             population=pop,
             inputs=inputs,
+            hotline=hotline,
             lang=lang,
             name=name,
             compounds=compounds,

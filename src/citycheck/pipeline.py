@@ -178,6 +178,28 @@ def evaluate_city(
     )
 
 
+def _with_hotline(
+    x_inputs: pd.DataFrame | None,
+    path: str | os.PathLike[str],
+    city: City,
+    step: StepCallback,
+) -> pd.DataFrame:
+    """The X-indicator values with the hotline indicators of ``path`` added before them
+    (so a value the user entered in the template wins)."""
+    from citycheck.listen.analytics.health import hotline_indicators
+    from citycheck.listen.analytics.sources import read_orders
+
+    step(f"computing hotline indicators from {Path(path).name}")
+    levels = tuple(lv for lv in ("district", "neighbourhood") if lv in city.units)
+    values = hotline_indicators(read_orders(path), city, levels=levels)
+    values = values.loc[values["value"].notna(), ["indicator", "level", "unit_id", "value"]]
+    if x_inputs is None or not len(x_inputs):
+        return values.reset_index(drop=True)
+    return pd.concat(
+        [values, x_inputs[["indicator", "level", "unit_id", "value"]]], ignore_index=True
+    )
+
+
 def run_check(
     pbf: str | os.PathLike[str],
     *,
@@ -187,6 +209,7 @@ def run_check(
     census: str | os.PathLike[str] | None = None,
     population: float | str | os.PathLike[str] | None = None,
     inputs: str | os.PathLike[str] | None = None,
+    hotline: str | os.PathLike[str] | None = None,
     lang: str = "en",
     name: str | None = None,
     compounds: str | os.PathLike[str] | None = None,
@@ -213,6 +236,11 @@ def run_check(
         Residents of the study area (a number), or a CSV with ``osm_id`` and ``residents``.
     inputs : path-like, optional
         The filled-in template of X indicators.
+    hotline : path-like, optional
+        Hotline records (NYC 311 / message-board / orders table): the hotline indicators
+        (Z01, Z01b, Z01c, Z02, S02, C04) are computed from them on the study area's units
+        (:func:`citycheck.listen.analytics.health.hotline_indicators`) and scored with the
+        rest; values given in ``inputs`` win over them.
     lang : {"en", "zh"}
         Language of the HTML summary.
     name : str, optional
@@ -345,6 +373,9 @@ def run_check(
     if inputs is not None:
         x_inputs = read_inputs(inputs)
         records.append(file_record("inputs", inputs))
+    if hotline is not None:
+        x_inputs = _with_hotline(x_inputs, hotline, city, step)
+        records.append(file_record("hotline", hotline))
     evaluation = evaluate_city(city, inputs=x_inputs, on_step=step)
     evaluation.inputs = records
     evaluation.parameters = parameters

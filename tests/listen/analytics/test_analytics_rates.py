@@ -195,3 +195,26 @@ def test_order_facts_fold_reopen_and_rating():
     assert f.loc["1", "responded_at"] == t + 2 * h and f.loc["1", "unit"] == "u1"
     assert pd.isna(f.loc["2", "closed_at"]) and np.isnan(f.loc["2", "score"])
     assert f.loc["2", "responded_at"] == t + 3 * h
+
+
+@pytest.mark.parametrize("city", ["default", "jungar"])
+@pytest.mark.parametrize(
+    ("by", "period"), [(["unit"], None), (["category", "area"], "M"), ([], None)]
+)
+def test_duckdb_sql_engine_equals_pandas_flags(city, by, period):
+    """The DuckDB engine computes the per-order flags in SQL; the pandas engine sums
+    :func:`order_flags`. Both on a generated log with reopenings, open orders and exclusions."""
+    from citycheck.listen.analytics.synthetic import generate_orders
+
+    orders = generate_orders(60_000, n_units=30, seed=3)
+    # some orders without a response deadline (the city's default hours apply) and a few
+    # closures stamped before the request (data errors)
+    orders.loc[orders.index[::7], "respond_due_at"] = pd.NaT
+    bad = orders.index[::997]
+    orders.loc[bad, "closed_at"] = orders.loc[bad, "requested_at"] - pd.Timedelta(hours=1)
+    cfg = load_rate_config(city)
+    for as_of in (None, pd.Timestamp("2025-12-30")):
+        a = three_rates(orders, by=by, period=period, config=cfg, as_of=as_of, engine="duckdb")
+        b = three_rates(orders, by=by, period=period, config=cfg, as_of=as_of, engine="pandas")
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-12)
+        assert a["closed_before_requested"].sum() == len(bad)

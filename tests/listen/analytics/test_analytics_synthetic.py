@@ -112,3 +112,31 @@ def test_repeat_callers_have_evidence(log):
     ids = set(row["order_ids"])
     mine = log[(log["requester"] == row["requester"]) & (log["category"] == row["category"])]
     assert ids == set(mine["order_id"]) and row["orders"] == len(mine)
+
+
+def test_period_counts_equal_crosstab_on_nyc():
+    """Counting on integer codes gives pandas' crosstab of the raw export's weeks and months."""
+    from tests.conftest import shared_data
+
+    from citycheck.listen.analytics.sources import from_nyc311
+    from citycheck.listen.analytics.trends import period_counts
+
+    raw = pd.read_csv(shared_data("hotline", "nyc311_2011_sample.csv"), dtype=str)
+    orders = from_nyc311(raw)
+    created = pd.to_datetime(raw["Created Date"], format="%m/%d/%Y %I:%M:%S %p")
+    for freq, rule, start in (("W", "W-MON", "W-SUN"), ("M", "MS", "M")):
+        got = period_counts(orders, "unit", freq)
+        key = created.dt.to_period(start).dt.start_time
+        want = pd.crosstab(key, raw["Agency"])
+        want = want.reindex(pd.date_range(want.index.min(), want.index.max(), freq=rule),
+                            fill_value=0)  # fmt: skip
+        assert list(got.columns) == sorted(want.columns)
+        assert (got.index == want.index).all()
+        assert (got.to_numpy() == want[sorted(want.columns)].to_numpy()).all()
+
+
+def test_surges_without_a_surge_keep_the_key_columns():
+    quiet = generate_orders(20_000, plant=Plant(surge_factor=1.0, intervention_factor=1.0), seed=2)
+    found = surges(quiet, by="category", freq="W", extra_keys=["area"], alpha=1e-12)
+    assert found.empty
+    assert list(found.columns[:2]) == ["category", "area"]

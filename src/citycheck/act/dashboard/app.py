@@ -14,6 +14,7 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from citycheck.act.dashboard.hotline import hotline_router
 from citycheck.act.dashboard.lifeline import lifeline_router
 from citycheck.act.dashboard.planning import planning_router
 from citycheck.act.dashboard.runs import (
@@ -50,6 +51,7 @@ def create_app(store: RunStore | list[str] | list[Path]) -> FastAPI:
     app = FastAPI(title="citycheck dashboard", docs_url=None, redoc_url=None)
     static = _static_dir()
     app.mount("/static", StaticFiles(directory=static), name="static")
+    app.include_router(hotline_router(store))
 
     def get_run(rid: str) -> Run:
         run = store.runs.get(rid)

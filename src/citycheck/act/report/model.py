@@ -78,6 +78,7 @@ class Report:
     compare_dimensions: list[dict[str, Any]] = field(default_factory=list)
     planning: dict[str, Any] | None = None  # sited project list (act/report/planning_section.py)
     lifeline: dict[str, Any] | None = None  # act/report/lifeline_section.py (RUN/lifeline/)
+    hotline: dict[str, Any] | None = None  # RUN/hotline/ (act/report/hotline_section.py)
 
 
 def fmt_value(value: Any) -> str:

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from citycheck.act.report import figures
 from citycheck.act.report.fonts import CJK_FAMILY, cjk_font_path
+from citycheck.act.report.hotline_section import attach_hotline
 from citycheck.act.report.layers import MapLayers, distance_columns, load_layers
 from citycheck.act.report.lifeline_section import lifeline_section
 from citycheck.act.report.model import Report, build_report
@@ -178,6 +179,7 @@ def write_reports(
         add_figures(report, layers)
         report.planning = planning_section(run, lang)
         report.lifeline = lifeline_section(run, lang)
+        attach_hotline(report, run)
         for fmt in formats:
             out = target / f"report.{lang}.{fmt}"
             if fmt == "pdf":

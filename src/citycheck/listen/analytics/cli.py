@@ -121,6 +121,50 @@ def _print(console: Console, name: str, df: pd.DataFrame, rows: int, note: str =
     console.print(t)
 
 
+def _write_run(
+    run: Path,
+    orders: pd.DataFrame,
+    keys: list[str],
+    rates: str,
+    rates_file: Path | None,
+    residents: dict[str, float] | None,
+    intervention: str | None,
+    intervention_category: str | None,
+    source: str,
+    hex_resolution: int = 8,
+) -> Path:
+    """Compute the report/dashboard bundle and write RUN/hotline/."""
+    from citycheck.listen.analytics.runfolder import (
+        hotline_bundle,
+        run_hex_residents,
+        run_units,
+        write_hotline_folder,
+    )
+
+    if not (run / "results.json").exists():
+        raise InputError(run, "--run", str(run), "not a run folder (no results.json)")
+    units = None
+    if (run / "units.gpkg").exists():
+        try:
+            units = run_units(run, "neighbourhood")
+        except InputError:
+            log.info("run %s has no neighbourhood layer; densities by area only", run)
+    bundle, hexes, tables = hotline_bundle(
+        orders,
+        by=keys,
+        rates=rates,
+        rates_file=rates_file,
+        residents=residents,
+        units=units,
+        hex_residents=run_hex_residents(run, hex_resolution) if units is not None else None,
+        intervention=intervention,
+        intervention_category=intervention_category,
+        hex_resolution=hex_resolution,
+        source=Path(source).name,
+    )
+    return write_hotline_folder(run, bundle, hexes, tables)
+
+
 def _load(table: Path | None, db: str | None) -> pd.DataFrame:
     if (table is None) == (db is None):
         raise InputError("hotline stats", "table/--db", None, "give a table or --db, not both")
@@ -164,6 +208,19 @@ def stats(
     out: Annotated[
         Path | None, typer.Option(help="Export every table: FILE.xlsx or a folder of CSVs")
     ] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="Also write RUN/hotline/ for the report and dashboard of this run"),
+    ] = None,
+    intervention: Annotated[
+        str | None, typer.Option(help="Date the centre acted (YYYY-MM-DD): volume before/after")
+    ] = None,
+    intervention_category: Annotated[
+        str | None, typer.Option(help="Category the intervention addressed (default: all)")
+    ] = None,
+    hex_resolution: Annotated[
+        int, typer.Option(help="H3 resolution of the grid (8 ≈ 0.74 km², 10 ≈ 0.015 km²)")
+    ] = 8,
     rows: Annotated[int, typer.Option(help="Rows shown per table")] = 15,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display")] = False,
 ) -> None:
@@ -171,6 +228,8 @@ def stats(
     console = Console()
     err = Console(stderr=True)
     try:
+        if run is not None and not (run / "results.json").exists():
+            raise InputError(run, "--run", str(run), "not a run folder (no results.json)")
         orders = _load(table, db)
         res = None
         if residents is not None:
@@ -181,7 +240,13 @@ def stats(
         keys = [k.strip() for k in by.split(",") if k.strip()]
         if quiet:
             tables = stats_tables(
-                orders, by=keys, period=period, rates=rates, rates_file=rates_file, residents=res
+                orders,
+                by=keys,
+                period=period,
+                rates=rates,
+                rates_file=rates_file,
+                residents=res,
+                hex_resolution=hex_resolution,
             )
         else:
             with Progress(
@@ -199,8 +264,15 @@ def stats(
                     rates=rates,
                     rates_file=rates_file,
                     residents=res,
+                    hex_resolution=hex_resolution,
                     on_step=lambda m: prog.update(task, description=m),
                 )
+        written = (
+            _write_run(run, orders, keys, rates, rates_file, res, intervention,
+                       intervention_category, str(table or db), hex_resolution)
+            if run is not None
+            else None
+        )  # fmt: skip
     except InputError as e:
         err.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(code=2) from e
@@ -221,3 +293,5 @@ def stats(
     if out is not None:
         files = export_tables(tables, out)
         console.print(f"exported 已导出: {', '.join(map(str, files))}")
+    if written is not None:
+        console.print(f"run folder 体检成果目录: {written}")

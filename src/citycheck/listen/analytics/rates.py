@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from citycheck.io.errors import InputError
-from citycheck.listen.analytics.frames import normalise_orders
+from citycheck.listen.analytics.frames import RESOLUTIONS, normalise_orders
 
 __all__ = [
     "RATE_NAMES",
@@ -270,25 +270,109 @@ def _group_pandas(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def _group_duckdb(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+_NAT = np.iinfo(np.int64).min
+
+
+def _sql_number(v: float) -> str:
+    return repr(float(v))
+
+
+def _rates_duckdb(
+    o: pd.DataFrame,
+    codes: dict[str, np.ndarray],
+    cfg: RateConfig,
+    as_of: pd.Timestamp | None,
+) -> pd.DataFrame:
+    """Per-order flags *and* their sums in one DuckDB query (the default engine).
+
+    The same formulas as :func:`order_flags` written in SQL on integer nanosecond times, so no
+    per-order float table is built in pandas; the result has the columns of
+    :func:`_group_pandas` (tests check the two engines agree).
+    """
     import duckdb
 
+    def ns(col: str) -> np.ndarray:
+        return o[col].to_numpy("datetime64[ns]").view(np.int64)
+
+    req, resp, rdue, closed_at = (
+        ns("requested_at"), ns("responded_at"), ns("respond_due_at"), ns("closed_at")
+    )  # fmt: skip
+    if as_of is None:
+        stamps = [a[a != _NAT].max() for a in (req, closed_at, resp) if (a != _NAT).any()]
+        as_of_ns = int(max(stamps))
+    else:
+        as_of_ns = int(pd.Timestamp(as_of).to_datetime64().astype("datetime64[ns]").view(np.int64))
+    outcomes = ["", *RESOLUTIONS]
+    res_code = pd.Categorical(o["resolution"], categories=outcomes).codes.astype(np.int8)
+    cols: dict[str, np.ndarray] = {
+        **{k: c.astype(np.int32) for k, c in codes.items()},
+        "req": req,
+        "resp": resp,
+        "rdue": rdue,
+        "cl": closed_at,
+        "due": ns("due_at"),
+        "score": o["score"].to_numpy(dtype=float),
+        "res": res_code,
+        "elig": ~o["request_type"].isin(cfg.exclude_request_types).to_numpy(),
+    }
+    frame = pd.DataFrame(index=pd.RangeIndex(len(o)))
+    for name, arr in cols.items():
+        frame[name] = arr
+    nat = str(_NAT)
+    resp_ns = int(cfg.response_hours * 3600) * 1_000_000_000
+    credit = " ".join(
+        f"WHEN {outcomes.index(k)} THEN {_sql_number(w)}"
+        for k, w in cfg.resolution_weights.items()
+        if k in outcomes
+    )
+    credit = f"CASE res {credit} ELSE 0.0 END" if credit else "0.0"
+    if cfg.resolution_from_closure:
+        w_res = _sql_number(cfg.resolution_weights.get("resolved", 1.0))
+        credit = f"CASE WHEN res = 0 AND cl <> {nat} THEN {w_res} ELSE {credit} END"
+        stated = f"(res <> 0 OR cl <> {nat})"
+    else:
+        stated = "(res <> 0)"
+    assessed = "elig" if cfg.resolution_basis == "received" else f"({stated} AND elig)"
+    sat = " ".join(
+        f"WHEN score = {_sql_number(k)} THEN {_sql_number(w)}"
+        for k, w in cfg.satisfaction_weights.items()
+    )
+    sat = f"CASE {sat} ELSE 0.0 END" if sat else "0.0"
+    rdue2 = f"(CASE WHEN rdue = {nat} THEN req + {resp_ns} ELSE rdue END)"
+    no_resp_times = bool((resp == _NAT).all())
+    decided = "FALSE" if no_resp_times else f"(elig AND (resp <> {nat} OR {rdue2} < {as_of_ns}))"
+    closed = f"(cl <> {nat})"
+    has_due = f"(due <> {nat})"
+    flags = {
+        "eligible": decided,
+        "responded": f"(resp <> {nat} AND resp <= {rdue2} AND elig)",
+        "res_credit": f"CASE WHEN {assessed} THEN {credit} ELSE 0.0 END",
+        "assessed": assessed,
+        # the scan hands NaN scores over as NULL: both mean "not rated"
+        "rated": "(score IS NOT NULL AND NOT isnan(score) AND elig)",
+        "sat_credit": f"CASE WHEN score IS NOT NULL AND NOT isnan(score) AND elig THEN {sat} "
+        "ELSE 0.0 END",
+        "due_decided": f"({has_due} AND ({closed} OR due < {as_of_ns}))",
+        "on_time": f"({has_due} AND {closed} AND cl <= due)",
+        "closed": closed,
+        "closed_before_requested": f"({closed} AND cl < req)",
+    }
+    keys = list(codes)
+    q = ", ".join(f'"{k}"' for k in keys)
+    sums = ", ".join(f'coalesce(sum(CAST({e} AS DOUBLE)), 0.0) AS "{c}"' for c, e in flags.items())
+    hours = f"CASE WHEN {closed} AND cl >= req THEN CAST(cl - req AS DOUBLE) / 3600e9 END"
+    sql = (
+        f"SELECT {q + ', ' if q else ''}{sums}, count(*) AS orders, "
+        f"median({hours}) AS closure_hours_median, avg({hours}) AS closure_hours_mean "
+        f"FROM f {'GROUP BY ' + q + ' ORDER BY ' + q if q else ''}"
+    )
     con = duckdb.connect()
     try:
         con.register("f", frame)
-        q = ", ".join(f'"{k}"' for k in keys)
-        sums = ", ".join(f'sum("{c}") AS "{c}"' for c in _SUMS + _SUMS2)
-        # NaN closure hours (open orders) are made NULL so the aggregates skip them
-        ch = "CASE WHEN isnan(closure_hours) THEN NULL ELSE closure_hours END"
-        sql = (
-            f"SELECT {q + ', ' if q else ''}{sums}, count(*) AS orders, "
-            f"median({ch}) AS closure_hours_median, avg({ch}) AS closure_hours_mean "
-            f"FROM f {'GROUP BY ' + q + ' ORDER BY ' + q if q else ''}"
-        )
         out = con.execute(sql).df()
     finally:
         con.close()
-    for c in _SUMS + _SUMS2:
+    for c in flags:
         out[c] = out[c].astype(float)
     out["orders"] = out["orders"].astype(np.int64)
     return out
@@ -331,28 +415,29 @@ def three_rates(
         says how the intervals and rankings are made.
     """
     cfg = config or RateConfig()
+    if engine not in ("duckdb", "pandas"):
+        raise InputError("three_rates", "engine", engine, "use duckdb or pandas")
     o = normalise_orders(orders)
-    flags = order_flags(o, cfg, as_of=as_of, normalised=True)
     keys = list(by)
     uniques: dict[str, pd.Index] = {}
+    key_codes: dict[str, np.ndarray] = {}
     for k in keys:
         if k not in o.columns:
             raise InputError("orders", k, None, "no such column to group by")
         # group on integer codes (fast in both engines); names are put back afterwards
-        codes, uniques[k] = pd.factorize(o[k], sort=True)
-        flags[k] = codes
+        key_codes[k], uniques[k] = pd.factorize(o[k], sort=True)
     if period:
         if period not in _PERIODS:
             raise InputError("three_rates", "period", period, "use D, W, M, Q or Y")
-        codes, uniques["period"] = _period_codes(o["requested_at"], period)
-        flags["period"] = codes
+        key_codes["period"], uniques["period"] = _period_codes(o["requested_at"], period)
         keys = [*keys, "period"]
     if engine == "duckdb":
-        g = _group_duckdb(flags, keys)
-    elif engine == "pandas":
-        g = _group_pandas(flags, keys)
+        g = _rates_duckdb(o, key_codes, cfg, as_of)
     else:
-        raise InputError("three_rates", "engine", engine, "use duckdb or pandas")
+        flags = order_flags(o, cfg, as_of=as_of, normalised=True)
+        for k, c in key_codes.items():
+            flags[k] = c
+        g = _group_pandas(flags, keys)
     for k in keys:
         g[k] = np.asarray(uniques[k])[g[k].to_numpy(np.int64)]
     return _rates_from_sums(g, keys, cfg)

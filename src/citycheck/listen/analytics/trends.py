@@ -26,22 +26,68 @@ __all__ = ["before_after", "period_counts", "repeat_callers", "repeat_places", "
 _PER_YEAR = {"W": 52, "M": 12}
 
 
+def _count_matrix(
+    orders: pd.DataFrame, keys: list[str], freq: str
+) -> tuple[pd.DatetimeIndex, list[tuple[str, ...]], np.ndarray]:
+    """Orders per period (rows) and group of ``keys`` (columns), counted on integer codes.
+
+    Periods are weeks starting on Monday (``W``) or months (``M``) from the first to the last
+    request, empty ones included; groups are the key combinations that occur, sorted by their
+    labels joined with " | ". One pass of integer arithmetic and ``np.bincount`` — no strings
+    per order, no pandas grouping (seconds saved at ten million orders).
+    """
+    if freq not in _PER_YEAR:
+        raise InputError("period_counts", "freq", freq, "use W (weeks) or M (months)")
+    t = orders["requested_at"].to_numpy("datetime64[ns]")
+    if freq == "W":
+        days = t.astype("datetime64[D]").astype(np.int64)
+        start = days - ((days + 3) % 7)  # the Monday of the week (1970-01-01 was a Thursday)
+        first = int(start.min())
+        period = (start - first) // 7
+        n_periods = int(period.max()) + 1
+        index = pd.date_range(np.datetime64(first, "D"), periods=n_periods, freq="7D")
+    else:
+        months = t.astype("datetime64[M]").astype(np.int64)
+        first = int(months.min())
+        period = months - first
+        n_periods = int(period.max()) + 1
+        index = pd.date_range(np.datetime64(first, "M"), periods=n_periods, freq="MS")
+    combined = np.zeros(len(orders), dtype=np.int64)
+    uniques = []
+    for k in keys:
+        codes, u = pd.factorize(orders[k], sort=True)
+        combined = combined * max(len(u), 1) + codes
+        uniques.append([str(x) for x in u])
+    sizes = [max(len(u), 1) for u in uniques]
+    space = int(np.prod(sizes))
+    if space <= 4_000_000:
+        present = np.flatnonzero(np.bincount(combined, minlength=space))
+        inverse = np.searchsorted(present, combined)
+    else:
+        present, inverse = np.unique(combined, return_inverse=True)
+    labels = []
+    for c in present:
+        parts = []
+        for size, u in zip(reversed(sizes), reversed(uniques), strict=True):
+            parts.append(u[c % size])
+            c //= size
+        labels.append(tuple(reversed(parts)))
+    order = sorted(range(len(labels)), key=lambda i: " | ".join(labels[i]))
+    g = len(labels)
+    counts = np.bincount(period * g + inverse, minlength=n_periods * g).reshape(n_periods, g)
+    return index, [labels[i] for i in order], counts[:, order]
+
+
 def period_counts(orders: pd.DataFrame, by: str = "category", freq: str = "W") -> pd.DataFrame:
     """Orders per group and period, with empty periods filled by 0.
 
     Returns
     -------
     DataFrame
-        Index: period start (Timestamp); columns: groups.
+        Index: period start (Timestamp; weeks start on Monday); columns: groups.
     """
-    if freq not in _PER_YEAR:
-        raise InputError("period_counts", "freq", freq, "use W (weeks) or M (months)")
-    o = orders
-    rule = "W-MON" if freq == "W" else "MS"
-    key = o["requested_at"].dt.to_period("W-SUN" if freq == "W" else "M").dt.start_time
-    t = pd.crosstab(key, o[by])
-    full = pd.date_range(t.index.min(), t.index.max(), freq=rule if freq == "M" else "W-MON")
-    return t.reindex(full, fill_value=0)
+    index, labels, counts = _count_matrix(orders, [by], freq)
+    return pd.DataFrame(counts, index=index, columns=pd.Index([x[0] for x in labels], name=by))
 
 
 def surges(
@@ -84,17 +130,9 @@ def surges(
     """
     o = normalise_orders(orders)
     keys = [by, *(extra_keys or [])]
-    if len(keys) > 1:
-        k = o[keys[0]].astype(str)
-        for extra in keys[1:]:
-            k = k + " | " + o[extra].astype(str)
-        o = o.assign(_k=k)
-        col = "_k"
-    else:
-        col = by
-    counts = period_counts(o, col, freq)
+    index, labels, matrix = _count_matrix(o, keys, freq)
     L = _PER_YEAR[freq]
-    y = counts.to_numpy(float)
+    y = matrix.astype(float)
     T = len(y)
     z_a = float(norm.ppf(1 - alpha))
     rows = []
@@ -120,8 +158,8 @@ def surges(
         for j in np.flatnonzero(hit):
             rows.append(
                 {
-                    "theme": counts.columns[j],
-                    "period": counts.index[t],
+                    "theme": labels[j],
+                    "period": index[t],
                     "count": int(obs[j]),
                     "expected": float(mu[j]),
                     "upper": float(upper[j]),
@@ -132,13 +170,9 @@ def surges(
     out = pd.DataFrame(
         rows, columns=["theme", "period", "count", "expected", "upper", "ratio", "z"]
     )
-    if len(keys) > 1 and len(out):
-        parts = out["theme"].str.split(" | ", regex=False, expand=True)
-        for i, k in enumerate(keys):
-            out[k] = parts[i]
-        out = out.drop(columns="theme")
-    else:
-        out = out.rename(columns={"theme": by})
+    for i, k in enumerate(keys):
+        out[k] = [lab[i] for lab in out["theme"]]
+    out = out.drop(columns="theme")
     out = out[[*keys, "period", "count", "expected", "upper", "ratio", "z"]]
     return out.sort_values("z", ascending=False, kind="stable").reset_index(drop=True)
 
