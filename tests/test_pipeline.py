@@ -76,7 +76,7 @@ def test_haidian_census(tmp_path):
     dwell = gpd.read_file(out / "units.gpkg", layer="dwelling")
     assert dwell["residents"].sum() == pytest.approx(doc["study_area"]["residents_total"], rel=1e-9)
     roles = {i["role"] for i in doc["inputs"]}
-    assert roles == {"osm", "census"}
+    assert roles == {"osm", "census", "census_city"}  # the city table beside the county table
     assert all(i["source"] for i in doc["indicators"])
     assert "城市体检报告" in (out / "summary.html").read_text(encoding="utf-8")
 

@@ -118,6 +118,12 @@ def evaluate(
     census: Annotated[
         Path | None, typer.Option(help="7th-census county table (needs --adcode)")
     ] = None,
+    city_census: Annotated[
+        Path | None,
+        typer.Option(
+            help="7th-census city table (default: china_city_census_2010_2020.csv beside --census)"
+        ),
+    ] = None,
     inputs: Annotated[
         Path | None, typer.Option(help="filled-in `citycheck template` table")
     ] = None,
@@ -147,6 +153,7 @@ def evaluate(
             boundary=boundary,
             adcode=adcode,
             census=census,
+            city_census=city_census,
             population=pop,
             inputs=inputs,
             lang=lang,
