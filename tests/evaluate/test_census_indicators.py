@@ -146,7 +146,7 @@ def test_bad_city_table_named(tmp_path):
     pbf = shared_data("osm", "beijing-haidian-bupt.osm.pbf")
     bad = tmp_path / "city.csv"
     bad.write_text("city,city_code\n北京市,110100\n", encoding="utf-8")
-    with pytest.raises(InputError, match="city.csv") as err:
+    with pytest.raises(InputError, match=r"city\.csv") as err:
         run_check(
             pbf,
             out_dir=tmp_path / "r",
