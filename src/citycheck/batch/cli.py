@@ -59,12 +59,17 @@ def batch_command(
         str | None, typer.Option(help="Per-city job 'module:function' (default: the health check).")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+    map_by: Annotated[
+        str,
+        typer.Option(help="Colour the map of all cities by 'score', a dimension or an indicator."),
+    ] = "score",
 ) -> None:
     """Evaluate every city of MANIFEST (one Dask task per city) and compare them."""
     from rich.console import Console
     from rich.table import Table
 
     from citycheck.batch.compare import profiles_from_runs, write_comparison
+    from citycheck.batch.comparison_map import map_title, write_comparison_map
     from citycheck.batch.jobs import load_job, run_check_job
     from citycheck.batch.manifest import ManifestError, read_manifest
     from citycheck.batch.outlines import city_outlines
@@ -76,6 +81,7 @@ def batch_command(
         entries = read_manifest(manifest)
         city_job = load_job(job) if job else run_check_job
         weight_map = parse_weights(weights)
+        map_title(map_by)
     except (ManifestError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -101,9 +107,11 @@ def batch_command(
             except ValueError as exc:
                 console.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from exc
-            outlines = city_outlines(entries, runs, ranking)
+            outlines = city_outlines(entries, runs, ranking.join(profiles))
             if len(outlines):
                 outlines.to_file(out / "comparison" / "cities.geojson", driver="GeoJSON")
+                png, page, _ = write_comparison_map(out / "comparison", outlines, map_by, runs)
+                console.print(f"map of all cities: {png} · {page}")
             console.print(f"comparison: {out / 'comparison' / 'comparison.csv'}")
     failed = report.by_status("failed")
     if failed:
@@ -121,6 +129,7 @@ def urban_system_command(
     """Urban-system measures of every city of China from the census tables."""
     from rich.console import Console
 
+    from citycheck.batch.maps import write_map
     from citycheck.evaluate import urban_system as us
 
     console = Console(stderr=True)
@@ -132,11 +141,22 @@ def urban_system_command(
         raise typer.Exit(2) from exc
     measures = us.city_measures(city, county)
     out.mkdir(parents=True, exist_ok=True)
+    gdf = us.city_boundaries(city, measures)
+    write_map(
+        out, "map_size_class", gdf, "size_class", title_zh="城市规模等级（国发〔2014〕51号）",
+        title_en="City-size class (State Council 2014 standard)", name_column="city",
+        categories=[(c.id, c.name_zh, c.name_en) for c in us.SIZE_CLASSES],
+    )  # fmt: skip
+    write_map(
+        out, "map_urbanisation", gdf, "urbanisation_2020", title_zh="常住人口城镇化率（2020年）",
+        title_en="Resident urbanisation rate 2020", name_column="city", unit="%",
+        bins=(0, 20, 40, 60, 80, 100),
+    )  # fmt: skip
     measures.to_csv(out / "cities.csv")
     us.rank_size_by_province(measures).to_csv(out / "provinces_rank_size.csv")
     us.county_urbanisation(county).to_csv(out / "counties.csv")
     us.size_class_counts(measures["size_class"]).to_csv(out / "size_classes.csv", index=False)
-    us.city_boundaries(city, measures).to_file(out / "cities.gpkg", layer="cities", driver="GPKG")
+    gdf.to_file(out / "cities.gpkg", layer="cities", driver="GPKG")
     names = {m.id: {"zh": m.name_zh, "en": m.name_en, "unit": m.unit, "source": m.source}
              for m in us.MEASURES.values()}  # fmt: skip
     (out / "measures.json").write_text(

@@ -14,7 +14,8 @@ Layout of the output folder ``OUT``::
     OUT/_attempts/<id>.log     one line per attempt (retries happen on the worker side of Dask)
     OUT/_superseded/           earlier folders replaced by a rerun (nothing stored is lost)
 
-A failing city is retried alone (Dask ``retries``), then reported; the other cities go on.  With
+Cities are submitted largest first (:mod:`citycheck.batch.ordering`).  A failing city is retried
+alone (Dask ``retries``), then reported; the other cities go on.  With
 ``resume=True`` a city whose folder is complete and whose input checksums are unchanged is skipped.
 """
 
@@ -37,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from citycheck.batch.manifest import CityEntry, input_fingerprint
+from citycheck.batch.ordering import estimated_work
 
 __all__ = [
     "STATUS_LABELS",
@@ -391,10 +393,11 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
         own_client, cluster = _start_client(scheduler, n_workers, threads_per_worker)
     token = uuid.uuid4().hex[:6]
 
-    def submit(entry: CityEntry, fp: dict, suffix: str, n_retries: int):
+    def submit(entry: CityEntry, fp: dict, suffix: str, n_retries: int, priority: int = 0):
         return own_client.submit(
             run_city, entry, job, out_dir, fp,
             key=f"city-{entry.id}-{token}{suffix}", retries=n_retries, pure=False,
+            priority=priority,
         )  # fmt: skip
 
     def drain(futures: dict, killed: list | None) -> None:
@@ -425,7 +428,12 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
 
     try:
         killed: list[tuple[CityEntry, dict]] = []
-        drain({submit(e, fp, "", retries): (e, fp) for e, fp in todo}, killed)
+        # largest cities first (higher priority runs first), so no long city ends the batch alone
+        work = estimated_work([e for e, _ in todo])
+        ordered = sorted(todo, key=lambda item: -work[item[0].id])
+        n = len(ordered)
+        drain({submit(e, fp, "", retries, n - i): (e, fp) for i, (e, fp) in enumerate(ordered)},
+              killed)  # fmt: skip
         for entry, fp in killed:
             logger.info("city %s: its worker died; running it again alone", entry.id)
             drain({submit(entry, fp, "-alone", 0): (entry, fp)}, None)
