@@ -141,6 +141,37 @@ def _sequential(k: int) -> list[str]:
     return [to_hex(cmap(x)) for x in np.linspace(0.1, 0.95, k)]
 
 
+def clusters(gdf: gpd.GeoDataFrame, gap_deg: float = 1.0) -> list[list]:
+    """Groups of cities whose outlines lie within ``gap_deg`` degrees of each other.
+
+    Cities of one batch may be continents apart (a map of all of them would show specks); each
+    group is drawn as its own panel.  Largest group first; index labels of ``gdf``.
+    """
+    boxes = gdf.geometry.bounds.to_numpy()
+    valid = np.isfinite(boxes).all(axis=1)
+    idx = list(gdf.index[valid])
+    b = boxes[valid]
+    parent = list(range(len(idx)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(idx)):
+        near = np.flatnonzero(
+            (b[:, 0] <= b[i, 2] + gap_deg) & (b[:, 2] >= b[i, 0] - gap_deg)
+            & (b[:, 1] <= b[i, 3] + gap_deg) & (b[:, 3] >= b[i, 1] - gap_deg)
+        )  # fmt: skip
+        for j in near:
+            parent[find(int(j))] = find(i)
+    groups: dict[int, list] = {}
+    for i, label in enumerate(idx):
+        groups.setdefault(find(i), []).append(label)
+    return sorted(groups.values(), key=lambda g: (-len(g), str(g[0])))
+
+
 def _simplified(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """Geometries simplified to about 1/1000 of the map's extent (drawing only)."""
     geom = gdf.geometry
@@ -178,17 +209,24 @@ def map_png(
         family = [register_cjk_font(), "DejaVu Sans"]
     except FontMissing:
         family = ["DejaVu Sans"]
-    colours = [legend[int(c)].colour for c in classes.reindex(gdf.index)]
+    groups = clusters(gdf)
+    ncols = min(len(groups), 3) or 1
+    nrows = max(math.ceil(len(groups) / ncols), 1)
     with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False}):
-        fig = Figure(figsize=(8, 6.5), dpi=110)
+        fig = Figure(figsize=(8, 6.5 if ncols == 1 else 1.2 + 3.4 * nrows), dpi=110)
         fig.set_layout_engine("constrained")
-        ax = fig.add_subplot()
-        shapes = gpd.GeoDataFrame(geometry=_simplified(gdf), crs=gdf.crs)
-        shapes.plot(ax=ax, color=colours, edgecolor="#ffffff", linewidth=0.3)
-        _, y0, _, y1 = shapes.total_bounds
-        ax.set_aspect(1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.1))
-        ax.set_axis_off()
-        ax.set_title(title, fontsize=11)
+        for k, members in enumerate(groups):
+            ax = fig.add_subplot(nrows, ncols, k + 1)
+            part = gdf.loc[members]
+            colours = [legend[int(classes.loc[i])].colour for i in members]
+            shapes = gpd.GeoDataFrame(geometry=_simplified(part), crs=gdf.crs)
+            shapes.plot(ax=ax, color=colours, edgecolor="#ffffff", linewidth=0.3)
+            _, y0, _, y1 = shapes.total_bounds
+            ax.set_aspect(1.0 / max(math.cos(math.radians((y0 + y1) / 2)), 0.1))
+            ax.set_axis_off()
+            if len(groups) > 1:
+                ax.set_title(_panel_title(part.geometry), fontsize=8)
+        fig.suptitle(title, fontsize=11)
         handles = [
             Patch(
                 facecolor=c.colour,
@@ -199,11 +237,17 @@ def map_png(
             )
             for c in legend
         ]
-        ax.legend(handles=handles, title=legend_title, loc="lower left", fontsize=7,
-                  title_fontsize=8, framealpha=0.9)  # fmt: skip
+        fig.legend(handles=handles, title=legend_title, loc="outside lower center", fontsize=7,
+                   title_fontsize=8, framealpha=0.9, ncols=min(len(handles), 4))  # fmt: skip
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110)
     return buf.getvalue()
+
+
+def _panel_title(geoms: gpd.GeoSeries) -> str:
+    x0, y0, x1, y1 = geoms.total_bounds
+    lon, lat = (x0 + x1) / 2, (y0 + y1) / 2
+    return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'} {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
 
 
 def _svg_paths(geom: shapely.Geometry, sx, sy) -> str:
@@ -218,6 +262,53 @@ def _svg_paths(geom: shapely.Geometry, sx, sy) -> str:
             )
             parts.append(f"M{pts}Z")
     return " ".join(parts)
+
+
+def _svg(
+    gdf: gpd.GeoDataFrame,
+    shapes: gpd.GeoSeries,
+    classes: pd.Series,
+    legend: Sequence[LegendClass],
+    name_column: str,
+    value_column: str,
+    unit: str,
+    width: int,
+) -> str:
+    """One ``<svg>`` of a group of cities (equirectangular with a cos(lat) aspect)."""
+    x0, y0, x1, y1 = shapes.total_bounds
+    kx = math.cos(math.radians((y0 + y1) / 2))
+    span_x, span_y = max((x1 - x0) * kx, 1e-9), max(y1 - y0, 1e-9)
+    height = min(max(round(width * span_y / span_x), 60), 720)
+    scale = min((width - 20) / span_x, (height - 20) / span_y)
+
+    def sx(x):
+        return (np.asarray(x) - x0) * kx * scale + 10
+
+    def sy(y):
+        return (y1 - np.asarray(y)) * scale + 10
+
+    paths = []
+    for idx, geom in shapes.items():
+        if geom is None or geom.is_empty:
+            continue
+        c = int(classes.loc[idx])
+        value = gdf.at[idx, value_column]
+        shown = (
+            "—"
+            if value is None or (isinstance(value, float) and math.isnan(value))
+            else (f"{value:,.2f}" if isinstance(value, int | float | np.number) else str(value))
+        )
+        tip = f"{gdf.at[idx, name_column]}: {shown} {unit}".strip()
+        paths.append(
+            f'<path d="{_svg_paths(geom, sx, sy)}" fill="{legend[c].colour}" '
+            f'data-city="{html.escape(str(idx))}" data-class="{c}" fill-rule="evenodd">'
+            f"<title>{html.escape(tip)}</title></path>"
+        )
+    return (
+        f"<figure><figcaption>{html.escape(_panel_title(gdf.geometry))}</figcaption>"
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">{"".join(paths)}</svg></figure>'
+    )
 
 
 def map_html(
@@ -238,34 +329,11 @@ def map_html(
     and its fill colour; hovering shows the name and value.  A button switches the page's labels
     between Chinese and English.
     """
-    shapes = _simplified(gdf)
-    x0, y0, x1, y1 = shapes.total_bounds
-    kx = math.cos(math.radians((y0 + y1) / 2))
-    span_x, span_y = max((x1 - x0) * kx, 1e-9), max(y1 - y0, 1e-9)
-    height = round(width * span_y / span_x)
-
-    def sx(x):
-        return (np.asarray(x) - x0) * kx / span_x * (width - 20) + 10
-
-    def sy(y):
-        return (y1 - np.asarray(y)) / span_y * (height - 20) + 10
-
-    paths = []
-    for idx, geom in shapes.items():
-        if geom is None or geom.is_empty:
-            continue
-        c = int(classes.loc[idx])
-        value = gdf.at[idx, value_column]
-        shown = (
-            "—"
-            if value is None or (isinstance(value, float) and math.isnan(value))
-            else (f"{value:,.2f}" if isinstance(value, int | float | np.number) else str(value))
-        )
-        tip = f"{gdf.at[idx, name_column]}: {shown} {unit}".strip()
-        paths.append(
-            f'<path d="{_svg_paths(geom, sx, sy)}" fill="{legend[c].colour}" '
-            f'data-city="{html.escape(str(idx))}" data-class="{c}" fill-rule="evenodd">'
-            f"<title>{html.escape(tip)}</title></path>"
+    svgs = []
+    for members in clusters(gdf):
+        part = gdf.loc[members]
+        svgs.append(
+            _svg(part, _simplified(part), classes, legend, name_column, value_column, unit, width)
         )
     rows = "".join(
         f'<li data-class="{i}"><span class="sw" style="background:{c.colour}"></span>'
@@ -288,10 +356,7 @@ body.lang-en .zh{{display:none}} body.lang-zh .en{{display:none}}
 中文 / English</button>
 <h1><span class="zh">{html.escape(title_zh)}</span>
 <span class="en">{html.escape(title_en)}</span></h1>
-<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"
- viewBox="0 0 {width} {height}" role="img">
-{"".join(paths)}
-</svg>
+{"".join(svgs)}
 <ul class="legend">{rows}</ul>
 </body></html>
 """
