@@ -282,10 +282,15 @@ from citycheck.listen.cli import hotline_app  # noqa: E402  (hotline subcommands
 
 hotline_app.command("stats")(hotline_stats)
 app.add_typer(hotline_app, name="hotline")
-from citycheck.batch.cli import batch_command, urban_system_command  # noqa: E402
+from citycheck.batch.cli import (  # noqa: E402
+    batch_command,
+    land_consumption_command,
+    urban_system_command,
+)
 
 app.command("batch")(batch_command)
 app.command("urban-system")(urban_system_command)
+app.command("land-consumption")(land_consumption_command)
 from citycheck.lifeline.cli import lifeline_app  # noqa: E402  (lifeline subcommands)
 
 app.add_typer(lifeline_app, name="lifeline")
