@@ -244,7 +244,9 @@ class _Progress:
             self.bar.stop()
 
 
-def _start_client(scheduler: str | None, n_workers: int, threads_per_worker: int):
+def _start_client(
+    scheduler: str | None, n_workers: int, threads_per_worker: int, preload: Sequence[str] = ()
+):
     import dask
     from distributed import Client, LocalCluster
 
@@ -253,6 +255,7 @@ def _start_client(scheduler: str | None, n_workers: int, threads_per_worker: int
     # one city per worker thread: numba kernels of the job share the machine's cores between the
     # workers instead of each worker starting one thread per core
     numba_threads = max(1, (os.cpu_count() or 1) // max(1, n_workers * threads_per_worker))
+    # OMP/MKL/OpenBLAS threads are already 1 per worker (distributed.nanny.pre-spawn-environ).
     # worker-saturation 1.0: a worker holds only the cities it is running, so a crash of one city
     # does not take queued cities down with it
     with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
@@ -263,6 +266,7 @@ def _start_client(scheduler: str | None, n_workers: int, threads_per_worker: int
             dashboard_address=None,
             silence_logs=logging.ERROR,
             env={"NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS", str(numba_threads))},
+            preload=list(preload),
         )
     return Client(cluster), cluster
 
@@ -390,13 +394,19 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
 
     own_client, cluster = (client, None) if client is not None else (None, None)
     if own_client is None:
-        own_client, cluster = _start_client(scheduler, n_workers, threads_per_worker)
+        from citycheck.batch.jobs import run_check_job
+
+        preload = ["citycheck.batch.preload"] if job is run_check_job else []
+        own_client, cluster = _start_client(scheduler, n_workers, threads_per_worker, preload)
     token = uuid.uuid4().hex[:6]
 
     def submit(entry: CityEntry, fp: dict, suffix: str, n_retries: int, priority: int = 0):
+        # keys "city-<n>-<id>-<token>" form one task group ("city"), so that the scheduler
+        # queues the cities (worker-saturation) and hands the next one, in priority order, to
+        # whichever worker is free; a group per city would be assigned to workers up front
         return own_client.submit(
             run_city, entry, job, out_dir, fp,
-            key=f"city-{entry.id}-{token}{suffix}", retries=n_retries, pure=False,
+            key=f"city-{priority}-{entry.id}-{token}{suffix}", retries=n_retries, pure=False,
             priority=priority,
         )  # fmt: skip
 
