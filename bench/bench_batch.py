@@ -9,7 +9,11 @@ Prints: sequential wall time, Dask wall time (cluster start included, and exclud
 (the bar is <= 0.6), and the per-city scheduling overhead measured with a no-op job on a started
 cluster (Dask wall time per city minus in-process wall time per city).
 
-    PYTHONPATH=src python3 bench/bench_batch.py [--job batch_jobs:count_job] [--repeat 1]
+    PYTHONPATH=src python3 bench/bench_batch.py --rounds 1          # the one-line rerun
+    PYTHONPATH=src python3 bench/bench_batch.py --rounds 1 --repeat 2   # 48 areas
+
+Run on an otherwise idle machine: with other load on the 2 cores the workers get a fraction of a
+core each and the ratio measures the neighbours.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 from citycheck.batch.jobs import load_job, run_check_job  # noqa: E402
 from citycheck.batch.manifest import read_manifest  # noqa: E402
-from citycheck.batch.runner import run_batch  # noqa: E402
+from citycheck.batch.runner import run_batch, start_client  # noqa: E402
 
 
 def noop_job(entry, out_dir: Path) -> Path:
@@ -61,8 +65,6 @@ def main() -> None:
         except ImportError:
             job = load_job("batch_jobs:count_job")
             print("citycheck.pipeline not available: using batch_jobs:count_job")
-    from distributed import Client, LocalCluster
-
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         entries = [e for e in read_manifest(write_areas(tmp / "areas")) if e.id != "corrupt"]
@@ -94,10 +96,10 @@ def main() -> None:
                   f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")  # fmt: skip
         t_seq, t_par = min(t_seqs), min(t_pars)
 
-        cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        with cluster, Client(cluster) as client:
+        # the same local cluster as run_batch starts (worker env, saturation, preload)
+        preload = ["citycheck.batch.preload"] if job is run_check_job else []
+        client, cluster = start_client(None, 2, 1, preload)
+        with cluster, client:
             # warm the workers (imports, file cache) like the sequential baseline
             run_batch(entries[:4], job, out_dir=tmp / "warm2", client=client, progress=False)
             t = time.perf_counter()

@@ -47,6 +47,7 @@ __all__ = [
     "is_complete",
     "run_batch",
     "run_city",
+    "start_client",
 ]
 
 logger = logging.getLogger(__name__)
@@ -244,9 +245,16 @@ class _Progress:
             self.bar.stop()
 
 
-def _start_client(
+def start_client(
     scheduler: str | None, n_workers: int, threads_per_worker: int, preload: Sequence[str] = ()
 ):
+    """A Dask client on ``scheduler``, or on a new local cluster set up for per-city jobs.
+
+    Returns
+    -------
+    (distributed.Client, distributed.LocalCluster or None)
+        The cluster is None for a scheduler address; close both when done.
+    """
     import dask
     from distributed import Client, LocalCluster
 
@@ -397,7 +405,7 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
         from citycheck.batch.jobs import run_check_job
 
         preload = ["citycheck.batch.preload"] if job is run_check_job else []
-        own_client, cluster = _start_client(scheduler, n_workers, threads_per_worker, preload)
+        own_client, cluster = start_client(scheduler, n_workers, threads_per_worker, preload)
     token = uuid.uuid4().hex[:6]
 
     def submit(entry: CityEntry, fp: dict, suffix: str, n_retries: int, priority: int = 0):
