@@ -394,9 +394,9 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
                  finish, bar, counts) -> None:  # fmt: skip
     """Submit one task per city; report each as it finishes.
 
-    A city whose worker died (``KilledWorker``: a crash or an out-of-memory kill) may be an
-    innocent bystander queued on the same worker, so such cities are run again one at a time after
-    the others, and only then reported.
+    A city whose worker died (``KilledWorker``: a crash or an out-of-memory kill; or a task lost
+    with it without an exception) may be an innocent bystander queued on the same worker, so such
+    cities are run again one at a time after the others, and only then reported.
     """
     from distributed import KilledWorker, wait
 
@@ -431,8 +431,14 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
                 if fut.status == "finished":
                     finish(entry, fut.result(), None, "")
                 else:
-                    exc = fut.exception()
-                    if killed is not None and isinstance(exc, KilledWorker):
+                    try:
+                        exc = fut.exception()
+                    except Exception as err:  # a cancelled future raises instead
+                        exc = err
+                    lost = exc is None or fut.status == "cancelled"
+                    if exc is None:  # lost with its worker without an exception of its own
+                        exc = RuntimeError(f"the task ended with status {fut.status!r}")
+                    if killed is not None and (lost or isinstance(exc, KilledWorker)):
                         killed.append((entry, fp))
                     else:
                         finish(entry, None, exc, "".join(traceback.format_exception(exc)))
