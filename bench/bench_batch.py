@@ -9,7 +9,11 @@ Prints: sequential wall time, Dask wall time (cluster start included, and exclud
 (the bar is <= 0.6), and the per-city scheduling overhead measured with a no-op job on a started
 cluster (Dask wall time per city minus in-process wall time per city).
 
-    PYTHONPATH=src python3 bench/bench_batch.py [--job batch_jobs:count_job] [--repeat 1]
+    PYTHONPATH=src python3 bench/bench_batch.py --rounds 1          # the one-line rerun
+    PYTHONPATH=src python3 bench/bench_batch.py --rounds 1 --repeat 2   # 48 areas
+
+Run on an otherwise idle machine: with other load on the 2 cores the workers get a fraction of a
+core each and the ratio measures the neighbours.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +36,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 from citycheck.batch.jobs import load_job, run_check_job  # noqa: E402
 from citycheck.batch.manifest import read_manifest  # noqa: E402
-from citycheck.batch.runner import run_batch  # noqa: E402
+from citycheck.batch.runner import run_batch, start_client  # noqa: E402
 
 
 def noop_job(entry, out_dir: Path) -> Path:
@@ -42,12 +47,41 @@ def noop_job(entry, out_dir: Path) -> Path:
     return out_dir
 
 
+def write_manifest(entries, path: Path) -> Path:
+    """A TOML manifest of the entries (id, pbf, boundary), for the command-line runs."""
+    lines = []
+    for e in entries:
+        lines += ["[[city]]", f'id = "{e.id}"', f'pbf = "{e.pbf.as_posix()}"']
+        if e.boundary is not None:
+            lines.append(f'boundary = "{e.boundary.as_posix()}"')
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def time_command(manifest: Path, out: Path, workers: int, job: str | None) -> float:
+    """Wall time of ``python -m citycheck batch MANIFEST --workers N`` in a fresh process."""
+    cmd = [sys.executable, "-m", "citycheck", "batch", str(manifest), "--out", str(out),
+           "--workers", str(workers), "--no-progress", "--retries", "0"]  # fmt: skip
+    if job:
+        cmd += ["--job", job]
+    t = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return wall
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--job", default=None, help="module:function (default: run_check)")
     parser.add_argument("--repeat", type=int, default=1, help="copies of each study area")
     parser.add_argument("--noop-cities", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2, help="alternating timing rounds")
+    parser.add_argument(
+        "--no-commands", action="store_true", help="skip the two whole-command runs"
+    )
     args = parser.parse_args()
     from study_areas import write_areas
 
@@ -61,8 +95,6 @@ def main() -> None:
         except ImportError:
             job = load_job("batch_jobs:count_job")
             print("citycheck.pipeline not available: using batch_jobs:count_job")
-    from distributed import Client, LocalCluster
-
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         entries = [e for e in read_manifest(write_areas(tmp / "areas")) if e.id != "corrupt"]
@@ -94,10 +126,10 @@ def main() -> None:
                   f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")  # fmt: skip
         t_seq, t_par = min(t_seqs), min(t_pars)
 
-        cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        with cluster, Client(cluster) as client:
+        # the same local cluster as run_batch starts (worker env, saturation, preload)
+        preload = ["citycheck.batch.preload"] if job is run_check_job else []
+        client, cluster = start_client(None, 2, 1, preload)
+        with cluster, client:
             # warm the workers (imports, file cache) like the sequential baseline
             run_batch(entries[:4], job, out_dir=tmp / "warm2", client=client, progress=False)
             t = time.perf_counter()
@@ -124,6 +156,15 @@ def main() -> None:
               f"Dask {t_noop_dask / m * 1e3:.1f} ms/city -> scheduling overhead "
               f"{overhead * 1e3:.1f} ms per city")  # fmt: skip
         print(f"bar (ratio <= 0.6): {'met' if t_par / t_seq <= 0.6 else 'NOT met'}")
+        if not args.no_commands:
+            # what a user sees: each command in a fresh process, its own imports, numba cache
+            # loads and (for Dask) cluster start included, comparison and maps included
+            manifest = write_manifest(entries, tmp / "bench.toml")
+            c_seq = time_command(manifest, tmp / "cmd-seq", 0, args.job)
+            c_par = time_command(manifest, tmp / "cmd-par", 2, args.job)
+            print(f"whole command `citycheck batch` : --workers 0 {c_seq:.2f} s, --workers 2 "
+                  f"{c_par:.2f} s   ratio {c_par / c_seq:.3f}; load average "
+                  f"{os.getloadavg()[0]:.1f}")  # fmt: skip
         # a model, not a measurement: the measured sequential per-city times scheduled greedily
         # (longest first) on 2 workers, plus the measured overhead per city; what an otherwise idle
         # 2-core machine should show, where other load does not steal the workers' cores

@@ -76,7 +76,7 @@ def test_haidian_census(tmp_path):
     dwell = gpd.read_file(out / "units.gpkg", layer="dwelling")
     assert dwell["residents"].sum() == pytest.approx(doc["study_area"]["residents_total"], rel=1e-9)
     roles = {i["role"] for i in doc["inputs"]}
-    assert roles == {"osm", "census"}
+    assert roles == {"osm", "census", "census_city"}  # the city table beside the county table
     assert all(i["source"] for i in doc["indicators"])
     assert "城市体检报告" in (out / "summary.html").read_text(encoding="utf-8")
 
@@ -164,15 +164,24 @@ def test_user_neighbourhoods_and_empty_category_warning(tmp_path, read_layers):
     layers = read_layers("beijing-haidian-cau.osm.pbf")
     left, bottom, right, top = layers.default_bbox()
     mid = (bottom + top) / 2
-    units = gpd.GeoDataFrame({"unit_id": ["south", "north"]},
-                             geometry=[shapely.box(left, bottom, right, mid),
-                                       shapely.box(left, mid, right, top)], crs="EPSG:4326")
+    units = gpd.GeoDataFrame(
+        {"unit_id": ["south", "north"]},
+        geometry=[shapely.box(left, bottom, right, mid), shapely.box(left, mid, right, top)],
+        crs="EPSG:4326",
+    )
     path = tmp_path / "nb.geojson"
     units.to_file(path)
-    out = run_check(osm_path("beijing-haidian-cau.osm.pbf"), out_dir=tmp_path / "r",
-                    population=20_000, neighbourhoods=path)
+    out = run_check(
+        osm_path("beijing-haidian-cau.osm.pbf"),
+        out_dir=tmp_path / "r",
+        population=20_000,
+        neighbourhoods=path,
+    )
     doc = read_results(out)
-    nb = {i["unit_id"] for i in doc["indicators"]
-          if i["level"] == "neighbourhood" and i["value"] is not None}
+    nb = {
+        i["unit_id"]
+        for i in doc["indicators"]
+        if i["level"] == "neighbourhood" and i["value"] is not None
+    }
     assert nb == {"south", "north"}
     assert any("elderly" in w.lower() and "养老" in w for w in doc["warnings"])

@@ -118,6 +118,12 @@ def evaluate(
     census: Annotated[
         Path | None, typer.Option(help="7th-census county table (needs --adcode)")
     ] = None,
+    city_census: Annotated[
+        Path | None,
+        typer.Option(
+            help="7th-census city table (default: china_city_census_2010_2020.csv beside --census)"
+        ),
+    ] = None,
     inputs: Annotated[
         Path | None, typer.Option(help="filled-in `citycheck template` table")
     ] = None,
@@ -151,6 +157,7 @@ def evaluate(
             boundary=boundary,
             adcode=adcode,
             census=census,
+            city_census=city_census,
             population=pop,
             inputs=inputs,
             hotline=hotline,
@@ -280,10 +287,15 @@ from citycheck.listen.cli import hotline_app  # noqa: E402  (hotline subcommands
 
 hotline_app.command("stats")(hotline_stats)
 app.add_typer(hotline_app, name="hotline")
-from citycheck.batch.cli import batch_command, urban_system_command  # noqa: E402
+from citycheck.batch.cli import (  # noqa: E402
+    batch_command,
+    land_consumption_command,
+    urban_system_command,
+)
 
 app.command("batch")(batch_command)
 app.command("urban-system")(urban_system_command)
+app.command("land-consumption")(land_consumption_command)
 from citycheck.lifeline.cli import lifeline_app  # noqa: E402  (lifeline subcommands)
 
 app.add_typer(lifeline_app, name="lifeline")

@@ -99,6 +99,7 @@ def evaluate_city(
     city: City,
     *,
     inputs: pd.DataFrame | None = None,
+    census_values: pd.DataFrame | None = None,
     dimension_weights: Mapping[str, float] | None = None,
     weights_method: str = "equal",
     on_step: StepCallback | None = None,
@@ -110,6 +111,10 @@ def evaluate_city(
     city : City
     inputs : DataFrame, optional
         Values of X indicators (:func:`citycheck.evaluate.inputs.read_inputs`).
+    census_values : DataFrame, optional
+        The census indicators of the urban system (U07–U15,
+        :func:`citycheck.evaluate.census_indicators.census_system_values`); values the user
+        entered in ``inputs`` for the same indicators take precedence.
     dimension_weights : mapping, optional
         Weights of the seven dimensions (default equal).
     weights_method : str
@@ -123,6 +128,11 @@ def evaluate_city(
     step("computing walking-network indicators")
     access_vals, not_computed, access_result = _access_values(city)
     frames = [builtin, access_vals]
+    if census_values is not None and len(census_values):
+        empty = census_values["value"].isna()
+        for iid in census_values.loc[empty, "indicator"]:
+            not_computed[iid] = "the census tables have no figure for this city or district"
+        frames.append(census_values.loc[~empty, ["indicator", "level", "unit_id", "value"]])
     if inputs is not None and len(inputs):
         frames.append(inputs[["indicator", "level", "unit_id", "value"]])
     values = pd.concat([f for f in frames if len(f)], ignore_index=True)
@@ -155,6 +165,11 @@ def evaluate_city(
                 not_computed[ind.id] = (
                     "needs data not in OpenStreetMap: "
                     f"{ind.inputs}; fill it in with `citycheck template`"
+                )
+            elif ind.compute == "census":
+                not_computed[ind.id] = (
+                    "needs the census tables: give --adcode and --census (the county table, with "
+                    "the city table china_city_census_2010_2020.csv beside it or --city-census)"
                 )
             elif ind.data == "O+P" and city.buildings["residents"].isna().all():
                 not_computed[ind.id] = "needs residents: give --population or --census"
@@ -200,6 +215,28 @@ def _with_hotline(
     )
 
 
+#: File name of the census city table looked for beside the county table.
+CITY_CENSUS_NAME = "china_city_census_2010_2020.csv"
+
+
+def _census_system(city_path: Path, county_path: str | os.PathLike[str], adcode: str):
+    """Read both census tables and compute U07–U15 for ``adcode`` (errors name file and code)."""
+    from citycheck.evaluate import urban_system as us
+    from citycheck.evaluate.census_indicators import census_system_values
+
+    if not city_path.is_file():
+        raise InputError(city_path, "file", str(city_path), "census city table not found")
+    try:
+        city_table = us.read_city_census(city_path)
+        county_table = us.read_county_census(county_path)
+    except us.CensusTableError as exc:
+        raise InputError(city_path, "census", None, str(exc)) from exc
+    try:
+        return census_system_values(city_table, county_table, adcode)
+    except KeyError as exc:
+        raise InputError(city_path, "adcode", adcode, str(exc.args[0])) from exc
+
+
 def run_check(
     pbf: str | os.PathLike[str],
     *,
@@ -212,6 +249,7 @@ def run_check(
     hotline: str | os.PathLike[str] | None = None,
     lang: str = "en",
     name: str | None = None,
+    city_census: str | os.PathLike[str] | None = None,
     compounds: str | os.PathLike[str] | None = None,
     neighbourhoods: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
@@ -231,7 +269,8 @@ def run_check(
         6-digit code of the district: clips the study area to it and, with ``census``, gives
         the resident total (scaled by :func:`study_area_share`).
     census : path-like, optional
-        The 7th-census county table.
+        The 7th-census county table.  With ``adcode`` it also gives the urban-system indicators
+        U07–U15 of the city and district around the study area (scored with the rest).
     population : float or path-like, optional
         Residents of the study area (a number), or a CSV with ``osm_id`` and ``residents``.
     inputs : path-like, optional
@@ -245,6 +284,9 @@ def run_check(
         Language of the HTML summary.
     name : str, optional
         Name of the study area.
+    city_census : path-like, optional
+        The census city table (``china_city_census_2010_2020.csv``) for U07–U14; default the
+        file of that name beside ``census``.
     compounds, neighbourhoods : path-like, optional
         Polygon files of residential compounds / neighbourhoods (an ``unit_id`` or ``name``
         column names them); default residential land use and blocks bounded by major streets.
@@ -325,6 +367,7 @@ def run_check(
         residents_by_id = dict(zip(table["osm_id"], vals, strict=True))
         records.append(file_record("population", ppath))
     census_meta = None
+    census_system = None
     if census is not None and district is not None:
         import geopandas as gpd
 
@@ -346,6 +389,16 @@ def run_check(
             "(uniform density across the district)",
         }
         records.append(file_record("census", census))
+        city_table = Path(city_census) if city_census is not None else None
+        if city_table is None and (Path(census).parent / CITY_CENSUS_NAME).is_file():
+            city_table = Path(census).parent / CITY_CENSUS_NAME
+        if city_table is not None:
+            step("urban-system indicators from the census")
+            census_system = _census_system(city_table, census, adcode)  # type: ignore[arg-type]
+            census_meta["urban_system"] = census_system.meta
+            records.append(file_record("census_city", city_table))
+    elif city_census is not None:
+        raise InputError(city_census, "adcode", None, "--city-census needs --adcode and --census")
     unit_layers = {}
     for role, unit_path in (("compounds", compounds), ("neighbourhoods", neighbourhoods)):
         if unit_path is not None:
@@ -376,7 +429,12 @@ def run_check(
     if hotline is not None:
         x_inputs = _with_hotline(x_inputs, hotline, city, step)
         records.append(file_record("hotline", hotline))
-    evaluation = evaluate_city(city, inputs=x_inputs, on_step=step)
+    evaluation = evaluate_city(
+        city,
+        inputs=x_inputs,
+        census_values=census_system.values if census_system is not None else None,
+        on_step=step,
+    )
     evaluation.inputs = records
     evaluation.parameters = parameters
     step(f"writing {out}")

@@ -1,7 +1,8 @@
 """``citycheck batch MANIFEST``: evaluate many cities on Dask and compare them.
 
 Mount in the main CLI with ``app.command("batch")(batch_command)`` and
-``app.command("urban-system")(urban_system_command)``.
+``app.command("urban-system")(urban_system_command)
+app.command("land-consumption")(land_consumption_command)``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ import tomllib
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
-__all__ = ["app", "batch_command", "parse_weights", "urban_system_command"]
+__all__ = [
+    "app",
+    "batch_command",
+    "land_consumption_command",
+    "parse_weights",
+    "urban_system_command",
+]
 
 
 def parse_weights(value: str | None) -> dict[str, float] | None:
@@ -59,12 +67,17 @@ def batch_command(
         str | None, typer.Option(help="Per-city job 'module:function' (default: the health check).")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress.")] = True,
+    map_by: Annotated[
+        str,
+        typer.Option(help="Colour the map of all cities by 'score', a dimension or an indicator."),
+    ] = "score",
 ) -> None:
     """Evaluate every city of MANIFEST (one Dask task per city) and compare them."""
     from rich.console import Console
     from rich.table import Table
 
     from citycheck.batch.compare import profiles_from_runs, write_comparison
+    from citycheck.batch.comparison_map import map_title, write_comparison_map
     from citycheck.batch.jobs import load_job, run_check_job
     from citycheck.batch.manifest import ManifestError, read_manifest
     from citycheck.batch.outlines import city_outlines
@@ -76,6 +89,7 @@ def batch_command(
         entries = read_manifest(manifest)
         city_job = load_job(job) if job else run_check_job
         weight_map = parse_weights(weights)
+        map_title(map_by)
     except (ManifestError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -101,9 +115,11 @@ def batch_command(
             except ValueError as exc:
                 console.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from exc
-            outlines = city_outlines(entries, runs, ranking)
+            outlines = city_outlines(entries, runs, ranking.join(profiles))
             if len(outlines):
                 outlines.to_file(out / "comparison" / "cities.geojson", driver="GeoJSON")
+                png, page, _ = write_comparison_map(out / "comparison", outlines, map_by, runs)
+                console.print(f"map of all cities: {png} · {page}")
             console.print(f"comparison: {out / 'comparison' / 'comparison.csv'}")
     failed = report.by_status("failed")
     if failed:
@@ -121,6 +137,7 @@ def urban_system_command(
     """Urban-system measures of every city of China from the census tables."""
     from rich.console import Console
 
+    from citycheck.batch.maps import write_map
     from citycheck.evaluate import urban_system as us
 
     console = Console(stderr=True)
@@ -132,11 +149,22 @@ def urban_system_command(
         raise typer.Exit(2) from exc
     measures = us.city_measures(city, county)
     out.mkdir(parents=True, exist_ok=True)
+    gdf = us.city_boundaries(city, measures)
+    write_map(
+        out, "map_size_class", gdf, "size_class", title_zh="城市规模等级（国发〔2014〕51号）",
+        title_en="City-size class (State Council 2014 standard)", name_column="city",
+        categories=[(c.id, c.name_zh, c.name_en) for c in us.SIZE_CLASSES],
+    )  # fmt: skip
+    write_map(
+        out, "map_urbanisation", gdf, "urbanisation_2020", title_zh="常住人口城镇化率（2020年）",
+        title_en="Resident urbanisation rate 2020", name_column="city", unit="%",
+        bins=(0, 20, 40, 60, 80, 100),
+    )  # fmt: skip
     measures.to_csv(out / "cities.csv")
     us.rank_size_by_province(measures).to_csv(out / "provinces_rank_size.csv")
     us.county_urbanisation(county).to_csv(out / "counties.csv")
     us.size_class_counts(measures["size_class"]).to_csv(out / "size_classes.csv", index=False)
-    us.city_boundaries(city, measures).to_file(out / "cities.gpkg", layer="cities", driver="GPKG")
+    gdf.to_file(out / "cities.gpkg", layer="cities", driver="GPKG")
     names = {m.id: {"zh": m.name_zh, "en": m.name_en, "unit": m.unit, "source": m.source}
              for m in us.MEASURES.values()}  # fmt: skip
     (out / "measures.json").write_text(
@@ -149,6 +177,90 @@ def urban_system_command(
     console.print(f"written: {out}")
 
 
+def land_consumption_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("sdg-11-3-1"),
+    table: Annotated[
+        Path | None,
+        typer.Option(help="CSV: id, year_1, year_2, built_up_km2_1, built_up_km2_2, pop_1, pop_2."),
+    ] = None,
+    built_up_1: Annotated[
+        Path | None, typer.Option(help="Built-up polygons at the first date.")
+    ] = None,
+    built_up_2: Annotated[
+        Path | None, typer.Option(help="Built-up polygons at the second date.")
+    ] = None,
+    pop_1: Annotated[float | None, typer.Option(help="Population at the first date.")] = None,
+    pop_2: Annotated[float | None, typer.Option(help="Population at the second date.")] = None,
+    year_1: Annotated[float | None, typer.Option(help="First date (year).")] = None,
+    year_2: Annotated[float | None, typer.Option(help="Second date (year).")] = None,
+    boundary: Annotated[
+        Path | None, typer.Option(help="Study area: clip both built-up layers to it.")
+    ] = None,
+    area_id: Annotated[str, typer.Option("--id", help="Name of the area (layers).")] = "area",
+) -> None:
+    """SDG 11.3.1: ratio of land consumption rate to population growth rate (UN-Habitat)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from citycheck.evaluate import land_consumption as lc
+    from citycheck.evaluate.catalogue import catalogue
+    from citycheck.io.errors import InputError
+
+    console = Console(stderr=True)
+    try:
+        if table is not None:
+            if built_up_1 or built_up_2:
+                raise InputError(
+                    "--table", "built_up_1", str(built_up_1 or built_up_2),
+                    "give either --table or two built-up layers, not both",
+                )  # fmt: skip
+            result = lc.land_consumption_table(lc.read_area_table(table), source=str(table))
+        else:
+            given = {"--built-up-1": built_up_1, "--built-up-2": built_up_2, "--pop-1": pop_1,
+                     "--pop-2": pop_2, "--year-1": year_1, "--year-2": year_2}  # fmt: skip
+            missing = [k for k, v in given.items() if v is None]
+            if missing:
+                raise InputError("command line", missing[0], None,
+                                 f"missing {', '.join(missing)} (or give --table)")  # fmt: skip
+            area = None
+            if boundary is not None:
+                from citycheck.io.boundary import read_boundary
+
+                area = read_boundary(boundary)
+            u1 = lc.built_up_area(built_up_1, area)  # type: ignore[arg-type]
+            u2 = lc.built_up_area(built_up_2, area)  # type: ignore[arg-type]
+            areas = pd.DataFrame([{"id": area_id, "year_1": year_1, "year_2": year_2,
+                                   "built_up_km2_1": u1, "built_up_km2_2": u2,
+                                   "pop_1": pop_1, "pop_2": pop_2}])  # fmt: skip
+            result = lc.land_consumption_table(areas, source="command line")
+    except InputError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    u01 = catalogue()["U01"]
+    result["grade"] = [u01.grade(v) for v in result["ratio"]]
+    out.mkdir(parents=True, exist_ok=True)
+    result.to_csv(out / "land_consumption.csv")
+    columns = {
+        **{k: {"zh": zh, "en": en} for k, (zh, en) in lc.AREA_TABLE_COLUMNS.items()},
+        **{k: {"zh": zh, "en": en} for k, (zh, en) in lc.RESULT_COLUMNS.items()},
+    }
+    doc = {"indicator": "SDG 11.3.1 / U01", "source": lc.SOURCE, "band": u01.threshold_text(),
+           "band_source": u01.source, "columns": columns,
+           "results": json.loads(result.reset_index().to_json(orient="records"))}  # fmt: skip
+    (out / "land_consumption.json").write_text(
+        json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    view = Table(title="SDG 11.3.1 土地消耗率与人口增长率之比 · LCR / PGR")
+    for col in ("id", "LCR 土地消耗率/年", "PGR 人口增长率/年", "LCRPGR 比值", "grade 评价"):
+        view.add_column(col)
+    for rid, row in result.iterrows():
+        view.add_row(str(rid), f"{row['lcr']:.4f}", f"{row['pgr']:.4f}", f"{row['ratio']:.3f}",
+                     row["grade"])  # fmt: skip
+    console.print(view)
+    console.print(f"written: {out}")
+
+
 app = typer.Typer(help="Many-city runs on Dask distributed.", add_completion=False)
 app.command("batch")(batch_command)
 app.command("urban-system")(urban_system_command)
+app.command("land-consumption")(land_consumption_command)

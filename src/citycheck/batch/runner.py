@@ -14,7 +14,8 @@ Layout of the output folder ``OUT``::
     OUT/_attempts/<id>.log     one line per attempt (retries happen on the worker side of Dask)
     OUT/_superseded/           earlier folders replaced by a rerun (nothing stored is lost)
 
-A failing city is retried alone (Dask ``retries``), then reported; the other cities go on.  With
+Cities are submitted largest first (:mod:`citycheck.batch.ordering`).  A failing city is retried
+alone (Dask ``retries``), then reported; the other cities go on.  With
 ``resume=True`` a city whose folder is complete and whose input checksums are unchanged is skipped.
 """
 
@@ -37,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from citycheck.batch.manifest import CityEntry, input_fingerprint
+from citycheck.batch.ordering import estimated_work
 
 __all__ = [
     "STATUS_LABELS",
@@ -45,6 +47,7 @@ __all__ = [
     "is_complete",
     "run_batch",
     "run_city",
+    "start_client",
 ]
 
 logger = logging.getLogger(__name__)
@@ -242,7 +245,16 @@ class _Progress:
             self.bar.stop()
 
 
-def _start_client(scheduler: str | None, n_workers: int, threads_per_worker: int):
+def start_client(
+    scheduler: str | None, n_workers: int, threads_per_worker: int, preload: Sequence[str] = ()
+):
+    """A Dask client on ``scheduler``, or on a new local cluster set up for per-city jobs.
+
+    Returns
+    -------
+    (distributed.Client, distributed.LocalCluster or None)
+        The cluster is None for a scheduler address; close both when done.
+    """
     import dask
     from distributed import Client, LocalCluster
 
@@ -251,6 +263,7 @@ def _start_client(scheduler: str | None, n_workers: int, threads_per_worker: int
     # one city per worker thread: numba kernels of the job share the machine's cores between the
     # workers instead of each worker starting one thread per core
     numba_threads = max(1, (os.cpu_count() or 1) // max(1, n_workers * threads_per_worker))
+    # OMP/MKL/OpenBLAS threads are already 1 per worker (distributed.nanny.pre-spawn-environ).
     # worker-saturation 1.0: a worker holds only the cities it is running, so a crash of one city
     # does not take queued cities down with it
     with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
@@ -261,6 +274,7 @@ def _start_client(scheduler: str | None, n_workers: int, threads_per_worker: int
             dashboard_address=None,
             silence_logs=logging.ERROR,
             env={"NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS", str(numba_threads))},
+            preload=list(preload),
         )
     return Client(cluster), cluster
 
@@ -380,21 +394,28 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
                  finish, bar, counts) -> None:  # fmt: skip
     """Submit one task per city; report each as it finishes.
 
-    A city whose worker died (``KilledWorker``: a crash or an out-of-memory kill) may be an
-    innocent bystander queued on the same worker, so such cities are run again one at a time after
-    the others, and only then reported.
+    A city whose worker died (``KilledWorker``: a crash or an out-of-memory kill; or a task lost
+    with it without an exception) may be an innocent bystander queued on the same worker, so such
+    cities are run again one at a time after the others, and only then reported.
     """
     from distributed import KilledWorker, wait
 
     own_client, cluster = (client, None) if client is not None else (None, None)
     if own_client is None:
-        own_client, cluster = _start_client(scheduler, n_workers, threads_per_worker)
+        from citycheck.batch.jobs import run_check_job
+
+        preload = ["citycheck.batch.preload"] if job is run_check_job else []
+        own_client, cluster = start_client(scheduler, n_workers, threads_per_worker, preload)
     token = uuid.uuid4().hex[:6]
 
-    def submit(entry: CityEntry, fp: dict, suffix: str, n_retries: int):
+    def submit(entry: CityEntry, fp: dict, suffix: str, n_retries: int, priority: int = 0):
+        # keys "city-<n>-<id>-<token>" form one task group ("city"), so that the scheduler
+        # queues the cities (worker-saturation) and hands the next one, in priority order, to
+        # whichever worker is free; a group per city would be assigned to workers up front
         return own_client.submit(
             run_city, entry, job, out_dir, fp,
-            key=f"city-{entry.id}-{token}{suffix}", retries=n_retries, pure=False,
+            key=f"city-{priority}-{entry.id}-{token}{suffix}", retries=n_retries, pure=False,
+            priority=priority,
         )  # fmt: skip
 
     def drain(futures: dict, killed: list | None) -> None:
@@ -410,8 +431,14 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
                 if fut.status == "finished":
                     finish(entry, fut.result(), None, "")
                 else:
-                    exc = fut.exception()
-                    if killed is not None and isinstance(exc, KilledWorker):
+                    try:
+                        exc = fut.exception()
+                    except Exception as err:  # a cancelled future raises instead
+                        exc = err
+                    lost = exc is None or fut.status == "cancelled"
+                    if exc is None:  # lost with its worker without an exception of its own
+                        exc = RuntimeError(f"the task ended with status {fut.status!r}")
+                    if killed is not None and (lost or isinstance(exc, KilledWorker)):
                         killed.append((entry, fp))
                     else:
                         finish(entry, None, exc, "".join(traceback.format_exception(exc)))
@@ -425,7 +452,12 @@ def _run_on_dask(todo, job, out_dir, scheduler, n_workers, threads_per_worker, r
 
     try:
         killed: list[tuple[CityEntry, dict]] = []
-        drain({submit(e, fp, "", retries): (e, fp) for e, fp in todo}, killed)
+        # largest cities first (higher priority runs first), so no long city ends the batch alone
+        work = estimated_work([e for e, _ in todo])
+        ordered = sorted(todo, key=lambda item: -work[item[0].id])
+        n = len(ordered)
+        drain({submit(e, fp, "", retries, n - i): (e, fp) for i, (e, fp) in enumerate(ordered)},
+              killed)  # fmt: skip
         for entry, fp in killed:
             logger.info("city %s: its worker died; running it again alone", entry.id)
             drain({submit(entry, fp, "-alone", 0): (entry, fp)}, None)

@@ -46,7 +46,7 @@ class Indicator(BaseModel):
     goalposts: tuple[float, ...]
     data: Literal["O", "O+P", "X"]
     inputs: str | None = None
-    compute: Literal["builtin", "access", "input", "hotline"]
+    compute: Literal["builtin", "access", "input", "hotline", "census"]
     red_line: bool = False
     formula: str
     source: str = Field(min_length=3)
