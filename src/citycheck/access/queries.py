@@ -12,13 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from citycheck.access._kernels import (
-    bucket_count,
-    counts_by_group,
-    dijkstra_pred,
-    nearest_by_group,
-    thread_plan,
-)
+from citycheck.access._kernels import dijkstra_pred
+from citycheck.access._search import counts_by_category, nearest_by_category, thread_plan
 from citycheck.access.graph import AccessGraph
 from citycheck.access.snapping import SegmentIndex
 
@@ -38,7 +33,8 @@ DEFAULT_SPEED_M_S = 1000.0 / 900.0
 
 
 def bucket_width(cutoff_m: float) -> float:
-    """Bucket width of the bounded searches: ``cutoff / 64``, at least 0.5 m.
+    """Bucket width of :func:`citycheck.access._kernels.bounded_search` (the siting models'
+    search): ``cutoff / 64``, at least 0.5 m.
 
     Wider buckets mean fewer bucket sweeps and list moves; edges shorter than the width may be
     scanned again (label-correcting), which keeps the result exact.
@@ -55,15 +51,15 @@ def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> tuple[np.ndarray, np.n
             "query_nodes: ids must be nodes of the graph (-1 marks an unjoined owner; filter it)"
         )
     if qn.size < 2 or bool(np.all(qn[1:] > qn[:-1])):  # already in node order
-        qrow = np.full(n_nodes, -1, dtype=np.int64)
-        qrow[qn] = np.arange(qn.size)
+        qrow = np.full(n_nodes, -1, dtype=np.int32)
+        qrow[qn] = np.arange(qn.size, dtype=np.int32)
         return qrow, np.arange(qn.size)
     order = np.argsort(qn, kind="stable")
     sq = qn[order]
     if np.any(sq[1:] == sq[:-1]):
         raise ValueError("query_nodes: duplicate node ids")
-    qrow = np.full(n_nodes, -1, dtype=np.int64)
-    qrow[sq] = np.arange(sq.size)
+    qrow = np.full(n_nodes, -1, dtype=np.int32)
+    qrow[sq] = np.arange(sq.size, dtype=np.int32)
     row_of = np.empty(qn.size, dtype=np.int64)
     row_of[order] = np.arange(qn.size)
     return qrow, row_of
@@ -90,9 +86,10 @@ def nearest_distance(
     *,
     cutoff_m: float,
     n_threads: int | None = None,
-    method: str = "bucket",
 ) -> dict[str, np.ndarray]:
     """Distance from each query node to the nearest source of each category.
+
+    One multi-source bounded search per category (:mod:`citycheck.access._search`).
 
     Parameters
     ----------
@@ -106,34 +103,27 @@ def nearest_distance(
         Search bound; farther distances are +inf.
     n_threads : int, optional
         Threads to spread the categories over (numba's setting by default).
-    method : {"bucket", "heap"}
-        Priority queue of the search (both exact).
 
     Returns
     -------
-    dict of str to ndarray
-        Category to distances (metres) aligned with ``query_nodes``.
+    dict of str to ndarray of float32
+        Category to distances (metres) aligned with ``query_nodes``, rounded up to float32
+        (at most 1.2e-4 m above the exact distance at 1500 m; ``d <= r`` is exact for whole
+        and half metres).
     """
     names, ptr, nodes = _pack(sources)
     qrow, row_of = _query_rows(graph.n_nodes, query_nodes)
-    width = bucket_width(cutoff_m)
-    plan_ptr, plan_cat = thread_plan(np.ones(len(names)), n_threads)
-    out = nearest_by_group(
+    out = nearest_by_category(
         graph.indptr,
         graph.indices,
         graph.weights,
         graph.transit,
-        plan_ptr,
-        plan_cat,
+        thread_plan(np.ones(len(names)), n_threads),
         ptr,
         nodes,
-        np.zeros(nodes.size),
         float(cutoff_m),
-        width,
-        bucket_count(cutoff_m, width),
         qrow,
         int(np.asarray(query_nodes).size),
-        method == "heap",
     )
     if _identity(row_of):  # query in node order: no copy
         return {c: out[k] for k, c in enumerate(names)}
@@ -167,9 +157,11 @@ def counts_within(
     Returns
     -------
     counts : dict of str to ndarray
-        Category to an int32 array (n_query, n_radii), cumulative.
-    nearest : dict of str to ndarray
-        Category to distances (+inf beyond the largest radius).
+        Category to an unsigned integer array (n_query, n_radii), cumulative; its type is the
+        smallest that holds the largest category's number of sources (uint8 up to 255, uint16
+        up to 65 535, ...): cast before subtracting.
+    nearest : dict of str to ndarray of float32
+        Category to distances (+inf beyond the largest radius), as :func:`nearest_distance`.
     """
     radii = np.sort(np.asarray(radii_m, dtype=np.float64))
     if radii.size == 0 or not np.all(np.isfinite(radii)) or radii[0] < 0:
@@ -177,15 +169,12 @@ def counts_within(
     names, ptr, nodes = _pack(sources)
     qrow, row_of = _query_rows(graph.n_nodes, query_nodes)
     n_query = int(np.asarray(query_nodes).size)
-    load = np.diff(ptr).astype(np.float64)
-    plan_ptr, plan_cat = thread_plan(load, n_threads)
-    counts, near = counts_by_group(
+    counts, near = counts_by_category(
         graph.indptr,
         graph.indices,
         graph.weights,
         graph.transit,
-        plan_ptr,
-        plan_cat,
+        thread_plan(np.diff(ptr).astype(np.float64), n_threads),
         ptr,
         np.arange(nodes.size + 1, dtype=np.int64),
         nodes,
