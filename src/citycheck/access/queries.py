@@ -13,7 +13,12 @@ import numpy as np
 import shapely
 
 from citycheck.access._kernels import dijkstra_pred
-from citycheck.access._search import counts_by_category, nearest_by_category, thread_plan
+from citycheck.access._search import (
+    counts_by_category,
+    nearest_by_category,
+    ordered_rows,
+    thread_plan,
+)
 from citycheck.access.graph import AccessGraph
 from citycheck.access.snapping import SegmentIndex
 
@@ -42,18 +47,17 @@ def bucket_width(cutoff_m: float) -> float:
     return max(float(cutoff_m) / 64.0, 0.5)
 
 
-def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Output row of every node (-1: not queried), rows in node order for memory locality;
-    and the row of each query node."""
-    qn = np.asarray(query_nodes, dtype=np.int64)
+    and the row of each query node (None when that is the identity: no reordering needed)."""
+    qn = np.ascontiguousarray(query_nodes, dtype=np.int64)
+    qrow, code = ordered_rows(n_nodes, qn)
+    if code == 1:
+        return qrow, None
     if np.any(qn < 0) or np.any(qn >= n_nodes):
         raise ValueError(
             "query_nodes: ids must be nodes of the graph (-1 marks an unjoined owner; filter it)"
         )
-    if qn.size < 2 or bool(np.all(qn[1:] > qn[:-1])):  # already in node order
-        qrow = np.full(n_nodes, -1, dtype=np.int32)
-        qrow[qn] = np.arange(qn.size, dtype=np.int32)
-        return qrow, np.arange(qn.size)
     order = np.argsort(qn, kind="stable")
     sq = qn[order]
     if np.any(sq[1:] == sq[:-1]):
@@ -63,10 +67,6 @@ def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> tuple[np.ndarray, np.n
     row_of = np.empty(qn.size, dtype=np.int64)
     row_of[order] = np.arange(qn.size)
     return qrow, row_of
-
-
-def _identity(row_of: np.ndarray) -> bool:
-    return row_of.size == 0 or (row_of[0] == 0 and bool(np.all(np.diff(row_of) == 1)))
 
 
 def _pack(sources: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -125,7 +125,7 @@ def nearest_distance(
         qrow,
         int(np.asarray(query_nodes).size),
     )
-    if _identity(row_of):  # query in node order: no copy
+    if row_of is None:  # query in node order: no copy
         return {c: out[k] for k, c in enumerate(names)}
     return {c: out[k][row_of] for k, c in enumerate(names)}
 
@@ -182,7 +182,7 @@ def counts_within(
         qrow,
         n_query,
     )
-    if _identity(row_of):  # query in node order: no copy
+    if row_of is None:  # query in node order: no copy
         return (
             {c: counts[k] for k, c in enumerate(names)},
             {c: near[k] for k, c in enumerate(names)},
