@@ -2,12 +2,13 @@
 point snapping. Nearest distances and counts within radii have their own search in
 :mod:`citycheck.access._search`.
 
-:func:`bounded_search` (used by the siting models in ``act/planning``) uses a bucket queue (Dial's algorithm on float distances): a node sits in bucket
-``floor(d / width)``; buckets are emptied in order, and a node whose distance drops while it waits
-moves to its new bucket through intrusive doubly-linked lists (no heap, no stale entries). When an
-edge is shorter than the bucket width a node may be scanned again after its distance drops inside
-the current bucket (label-correcting), so results are exact whatever the width; the width only
-trades bucket sweeps against re-scans.
+:func:`bounded_search` (used by the siting models in ``act/planning``) uses a bucket queue
+(Dial's algorithm on float distances): a node sits in bucket ``floor(d / width)``; buckets are
+emptied in order, and a node whose distance drops while it waits moves to its new bucket through
+intrusive doubly-linked lists (no heap, no stale entries). When an edge is shorter than the
+bucket width a node may be scanned again after its distance drops inside the current bucket
+(label-correcting), so results are exact whatever the width; the width only trades bucket
+sweeps against re-scans.
 
 Nodes flagged non-transit (the hubs that stand for a building or a facility) are never passed
 through: they take a distance but only relax their edges when they are a source.

@@ -211,8 +211,22 @@ def _tag(b):  # pragma: no cover - compiled
 
 @njit(cache=True, inline="always")
 def _sweep_scan(
-    u, du, b, cur, cutoff, inv_width, indptr, indices, weights, transit, dist, pend, blo, bhi,
-    stack, sp,
+    u,
+    du,
+    b,
+    cur,
+    cutoff,
+    inv_width,
+    indptr,
+    indices,
+    weights,
+    transit,
+    dist,
+    pend,
+    blo,
+    bhi,
+    stack,
+    sp,
 ):  # pragma: no cover - compiled
     """Relax the edges of ``u`` (bucket ``b``); mark improved transit nodes pending in their
     bucket. A node behind the sweep position ``cur`` that drops into ``b`` goes on the stack
@@ -328,8 +342,22 @@ def sweep_search(
                         continue  # a bucket 255 later: swept there
                     pend[u] = 0
                     sp, r = _sweep_scan(
-                        u, du, b, u, cutoff, inv_width, indptr, indices, weights, transit, dist, pend,
-                        blo, bhi, stack, 0,
+                        u,
+                        du,
+                        b,
+                        u,
+                        cutoff,
+                        inv_width,
+                        indptr,
+                        indices,
+                        weights,
+                        transit,
+                        dist,
+                        pend,
+                        blo,
+                        bhi,
+                        stack,
+                        0,
                     )
                     if r != -1:
                         redo = min(redo, r)
@@ -341,8 +369,22 @@ def sweep_search(
                             continue
                         pend[v] = 0
                         sp, r = _sweep_scan(
-                            v, dv, b, u, cutoff, inv_width, indptr, indices, weights, transit, dist,
-                            pend, blo, bhi, stack, sp,
+                            v,
+                            dv,
+                            b,
+                            u,
+                            cutoff,
+                            inv_width,
+                            indptr,
+                            indices,
+                            weights,
+                            transit,
+                            dist,
+                            pend,
+                            blo,
+                            bhi,
+                            stack,
+                            sp,
                         )
                         if r != -1:
                             redo = min(redo, r)
