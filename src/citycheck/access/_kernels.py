@@ -253,11 +253,43 @@ def dijkstra_pred(
 
 
 @njit(cache=True)
+def register_cells(x, y, eu, ev, cell, kx0, ky0, span_y):  # pragma: no cover - compiled
+    """Grid-cell key of every (cell, segment) pair whose cell the segment's bounding box
+    overlaps; two passes, so nothing but the result is allocated. Returns (keys int64,
+    segment int32), in segment order."""
+    m = eu.size
+    total = 0
+    for s in range(m):
+        a = eu[s]
+        b = ev[s]
+        nx = int(np.floor(max(x[a], x[b]) / cell)) - int(np.floor(min(x[a], x[b]) / cell)) + 1
+        ny = int(np.floor(max(y[a], y[b]) / cell)) - int(np.floor(min(y[a], y[b]) / cell)) + 1
+        total += nx * ny
+    keys = np.empty(total, dtype=np.int64)
+    seg = np.empty(total, dtype=np.int32)
+    k = 0
+    for s in range(m):
+        a = eu[s]
+        b = ev[s]
+        cx0 = int(np.floor(min(x[a], x[b]) / cell))
+        cx1 = int(np.floor(max(x[a], x[b]) / cell))
+        cy0 = int(np.floor(min(y[a], y[b]) / cell))
+        cy1 = int(np.floor(max(y[a], y[b]) / cell))
+        for gx in range(cx0, cx1 + 1):
+            for gy in range(cy0, cy1 + 1):
+                keys[k] = (gx - kx0) * span_y + (gy - ky0)
+                seg[k] = s
+                k += 1
+    return keys, seg
+
+
+@njit(cache=True)
 def snap_to_segments(
-    px, py, sx0, sy0, sx1, sy1, cell_keys, cell_seg, cell, kx0, ky0, span_y, max_dist
+    px, py, x, y, eu, ev, cell_keys, cell_seg, cell, kx0, ky0, span_y, max_dist
 ):  # pragma: no cover - compiled
     """Nearest segment to each point within ``max_dist`` using a uniform grid of ``cell`` metres.
 
+    Segment ``s`` runs from node ``eu[s]`` to node ``ev[s]`` (coordinates ``x``, ``y``).
     ``cell_keys`` (sorted) and ``cell_seg`` list the segments registered in each cell (a
     segment is registered in every cell its bounding box overlaps); ``cell >= max_dist`` so the
     3x3 block around a point holds every segment within reach. Returns (segment, t, distance)
@@ -268,12 +300,12 @@ def snap_to_segments(
     tt = np.zeros(n)
     dd = np.full(n, INF)
     for i in range(n):
-        x = px[i]
-        y = py[i]
-        if not (np.isfinite(x) and np.isfinite(y)):
+        xp = px[i]
+        yp = py[i]
+        if not (np.isfinite(xp) and np.isfinite(yp)):
             continue
-        cx = int(np.floor(x / cell)) - kx0
-        cy = int(np.floor(y / cell)) - ky0
+        cx = int(np.floor(xp / cell)) - kx0
+        cy = int(np.floor(yp / cell)) - ky0
         best = INF
         best_s = -1
         best_t = 0.0
@@ -290,18 +322,20 @@ def snap_to_segments(
                     hi += 1
                 for k in range(lo, hi):
                     s = cell_seg[k]
-                    dx = sx1[s] - sx0[s]
-                    dy = sy1[s] - sy0[s]
+                    x0 = x[eu[s]]
+                    y0 = y[eu[s]]
+                    dx = x[ev[s]] - x0
+                    dy = y[ev[s]] - y0
                     l2 = dx * dx + dy * dy
                     t = 0.0
                     if l2 > 0.0:
-                        t = ((x - sx0[s]) * dx + (y - sy0[s]) * dy) / l2
+                        t = ((xp - x0) * dx + (yp - y0) * dy) / l2
                         if t < 0.0:
                             t = 0.0
                         elif t > 1.0:
                             t = 1.0
-                    qx = sx0[s] + t * dx - x
-                    qy = sy0[s] + t * dy - y
+                    qx = x0 + t * dx - xp
+                    qy = y0 + t * dy - yp
                     d = np.sqrt(qx * qx + qy * qy)
                     if d < best or (d == best and s < best_s):
                         best = d

@@ -148,8 +148,17 @@ def count_search(
             counts_c[q, r] += 1
             if du < near_c[q]:  # round only on improvement
                 near_c[q] = round_up_f32(du)
-        if not transit[u] and du != 0.0:
-            continue  # a hub relays only as a source (distance 0)
+        if not transit[u]:
+            # a hub relays only as a source (distance 0); another hub may also sit at 0
+            if du != 0.0:
+                continue
+            is_src = False
+            for k in range(src_nodes.size):
+                if src_nodes[k] == u:
+                    is_src = True
+                    break
+            if not is_src:
+                continue
         p0 = indptr[u]
         p1 = indptr[u + 1]
         if size + p1 - p0 > cap:
@@ -456,6 +465,7 @@ def nearest_by_category(
     cutoff: float,
     qrow: np.ndarray,
     n_query: int,
+    width: float | None = None,
 ) -> np.ndarray:
     """Nearest distance from every query node to each category's sources (multi-source).
 
@@ -475,6 +485,9 @@ def nearest_by_category(
         Output row of every node (-1: not reported).
     n_query : int
         Number of output rows.
+    width : float, optional
+        Bucket width of :func:`sweep_search` (:func:`sweep_width` by default; any positive
+        width gives the same distances).
 
     Returns
     -------
@@ -482,7 +495,7 @@ def nearest_by_category(
         Distances rounded up to float32, +inf beyond ``cutoff``.
     """
     plan_ptr, plan_cat = plan
-    width = sweep_width(weights, cutoff)
+    width = sweep_width(weights, cutoff) if width is None else float(width)
     out = np.full((cat_ptr.size - 1, n_query), np.inf, dtype=np.float32)
     args = (indptr, indices, weights, transit)
     tail = (cat_ptr, src_nodes, float(cutoff), 1.0 / width, qrow, out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -119,22 +120,20 @@ class WalkNetwork:
     ----------
     x, y : ndarray of float64
         Node coordinates (metres, in ``crs``).
-    indptr, indices, weights : ndarray
-        CSR adjacency: the neighbours of node ``i`` are ``indices[indptr[i]:indptr[i+1]]`` at
-        edge lengths ``weights[...]`` (metres). Each undirected edge is stored both ways.
     edge_u, edge_v, edge_len : ndarray
         The undirected edges (one row each), straight segments between their end nodes.
     component : ndarray of int32
         Connected-component label per node.
     crs : object
         CRS of the coordinates (None when unknown).
+
+    The CSR adjacency (:attr:`indptr`, :attr:`indices`, :attr:`weights`) is built on first use:
+    the searches run on the :class:`~citycheck.access.graph.AccessGraph`'s own CSR, so a
+    network that is only joined never holds a second copy.
     """
 
     x: np.ndarray
     y: np.ndarray
-    indptr: np.ndarray
-    indices: np.ndarray
-    weights: np.ndarray
     edge_u: np.ndarray
     edge_v: np.ndarray
     edge_len: np.ndarray
@@ -158,8 +157,29 @@ class WalkNetwork:
         return np.bincount(self.component[self.edge_u], weights=self.edge_len, minlength=n_comp)
 
     def degree(self) -> np.ndarray:
-        """Number of distinct neighbours of each node."""
-        return np.diff(self.indptr).astype(np.int32)
+        """Number of distinct neighbours of each node (edges are unique per node pair)."""
+        deg = np.bincount(self.edge_u, minlength=self.n_nodes)
+        deg += np.bincount(self.edge_v, minlength=self.n_nodes)
+        return deg.astype(np.int32)
+
+    @cached_property
+    def _csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return csr_from_edges(self.n_nodes, self.edge_u, self.edge_v, self.edge_len)
+
+    @property
+    def indptr(self) -> np.ndarray:
+        """CSR row pointers: the neighbours of node ``i`` are ``indices[indptr[i]:indptr[i+1]]``."""
+        return self._csr[0]
+
+    @property
+    def indices(self) -> np.ndarray:
+        """CSR neighbours (each undirected edge is stored both ways)."""
+        return self._csr[1]
+
+    @property
+    def weights(self) -> np.ndarray:
+        """CSR edge lengths (metres), aligned with :attr:`indices`."""
+        return self._csr[2]
 
 
 def _node_keys(x: np.ndarray, y: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -249,7 +269,6 @@ def _assemble(
     meta: dict | None = None,
 ) -> WalkNetwork:
     n = xs.size
-    indptr, indices, weights = csr_from_edges(n, eu, ev, el)
     if eu.size:
         adj = coo_matrix((np.ones(eu.size, dtype=np.int8), (eu, ev)), shape=(n, n))
         _, labels = connected_components(adj, directed=False)
@@ -258,9 +277,6 @@ def _assemble(
     return WalkNetwork(
         x=xs,
         y=ys,
-        indptr=indptr,
-        indices=indices,
-        weights=weights,
         edge_u=eu,
         edge_v=ev,
         edge_len=el,

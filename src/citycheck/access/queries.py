@@ -223,9 +223,6 @@ def street_index(graph: AccessGraph, cell_m: float) -> SegmentIndex:
     shim = WalkNetwork(
         x=graph.x,
         y=graph.y,
-        indptr=graph.indptr,
-        indices=graph.indices,
-        weights=graph.weights,
         edge_u=graph.edge_u,
         edge_v=graph.edge_v,
         edge_len=graph.edge_len,
