@@ -51,6 +51,74 @@ def csr_from_edges(n, eu, ev, el):  # pragma: no cover - compiled
     return indptr, indices, weights
 
 
+@njit(cache=True)
+def lattice_keys(x0, y0, x1, y1, tol):  # pragma: no cover - compiled
+    """One int64 key per segment end (starts, then ends) on a ``tol`` lattice.
+
+    ``key = (rint(x / tol) - min) * span_y + (rint(y / tol) - min)``; returns (keys, True), or
+    (empty, False) when the extent at this tolerance does not fit in 62 bits.
+    """
+    m = x0.size
+    if m == 0:
+        return np.empty(0, dtype=np.int64), True
+    kx_lo = min(np.rint(x0 / tol).min(), np.rint(x1 / tol).min())
+    kx_hi = max(np.rint(x0 / tol).max(), np.rint(x1 / tol).max())
+    ky_lo = min(np.rint(y0 / tol).min(), np.rint(y1 / tol).min())
+    ky_hi = max(np.rint(y0 / tol).max(), np.rint(y1 / tol).max())
+    span_y = ky_hi - ky_lo + 1.0
+    if (kx_hi - kx_lo + 1.0) * span_y >= 2.0**62:
+        return np.empty(0, dtype=np.int64), False
+    sy = np.int64(span_y)
+    keys = np.empty(2 * m, dtype=np.int64)
+    for i in range(m):
+        kx = np.int64(np.rint(x0[i] / tol) - kx_lo)
+        keys[i] = kx * sy + np.int64(np.rint(y0[i] / tol) - ky_lo)
+        kx = np.int64(np.rint(x1[i] / tol) - kx_lo)
+        keys[m + i] = kx * sy + np.int64(np.rint(y1[i] / tol) - ky_lo)
+    return keys, True
+
+
+@njit(cache=True)
+def number_sorted_keys(keys, order):  # pragma: no cover - compiled
+    """Node id of every key (ids in key order) and the position of each id's first key.
+
+    ``order`` is a stable argsort of ``keys``. Returns (node_of int32, first int64), as
+    ``np.unique(keys, return_index=True, return_inverse=True)`` would.
+    """
+    n = keys.size
+    n_unique = 0
+    for i in range(n):
+        if i == 0 or keys[order[i]] != keys[order[i - 1]]:
+            n_unique += 1
+    node_of = np.empty(n, dtype=np.int32)
+    first = np.empty(n_unique, dtype=np.int64)
+    c = -1
+    for i in range(n):
+        j = order[i]
+        if i == 0 or keys[j] != keys[order[i - 1]]:
+            c += 1
+            first[c] = j
+        node_of[j] = c
+    return node_of, first
+
+
+@njit(cache=True)
+def shortest_per_key(keys, length, order):  # pragma: no cover - compiled
+    """For each run of equal ``keys`` (``order`` a stable argsort), the position of its shortest
+    member (the earliest on ties), in key order."""
+    n = keys.size
+    out = np.empty(n, dtype=np.int64)
+    c = -1
+    for i in range(n):
+        j = order[i]
+        if i == 0 or keys[j] != keys[order[i - 1]]:
+            c += 1
+            out[c] = j
+        elif length[j] < length[out[c]]:
+            out[c] = j
+    return out[: c + 1].copy()
+
+
 @njit(cache=True, inline="always")
 def _bucket_insert(v, b, heads, bnext, bprev, inb):  # pragma: no cover - compiled
     h = heads[b]
