@@ -17,7 +17,7 @@ from citycheck.access._search import (
     count_dtype,
     counts_by_category,
     nearest_by_category,
-    ordered_rows,
+    query_rows,
     round_up_f32,
     thread_plan,
 )
@@ -183,9 +183,12 @@ def test_count_dtype_holds_the_largest_count():
     assert count_dtype(65536) is np.uint32
 
 
-def test_ordered_rows_one_pass():
-    qrow, code = ordered_rows(6, np.array([1, 3, 4], dtype=np.int64))
-    assert code == 1 and qrow.tolist() == [-1, 0, -1, 1, 2, -1]
-    assert ordered_rows(6, np.array([3, 1], dtype=np.int64))[1] == 0
-    assert ordered_rows(6, np.array([1, 1], dtype=np.int64))[1] == 0
-    assert ordered_rows(6, np.array([1, 6], dtype=np.int64))[1] == -1
+def test_query_rows():
+    qrow, row_of, code = query_rows(6, np.array([1, 3, 4], dtype=np.int64))
+    assert code == 1 and qrow.tolist() == [-1, 0, -1, 1, 2, -1] and row_of.size == 0
+    qrow, row_of, code = query_rows(6, np.array([4, 1, 3], dtype=np.int64))
+    assert code == 2 and qrow.tolist() == [-1, 0, -1, 1, 2, -1] and row_of.tolist() == [2, 0, 1]
+    assert query_rows(6, np.array([1, 1], dtype=np.int64))[2] == -2
+    assert query_rows(6, np.array([3, 1, 3], dtype=np.int64))[2] == -2
+    assert query_rows(6, np.array([1, 6], dtype=np.int64))[2] == -1
+    assert query_rows(6, np.array([-1, 2], dtype=np.int64))[2] == -1

@@ -373,7 +373,7 @@ def sweep_search(
 
 def sweep_width(weights: np.ndarray, cutoff_m: float) -> float:
     """Bucket width of :func:`sweep_search`: eight median edge lengths (the median from a sample
-    of at most 4096 edges), kept within ``cutoff / 256`` and ``cutoff / 4``.
+    of about 1024 edges), kept within ``cutoff / 256`` and ``cutoff / 4``.
 
     Each bucket costs one sweep of its node range, so few wide buckets are cheap; a node may be
     relaxed again when its distance drops inside a bucket, which wide buckets make likelier.
@@ -382,8 +382,8 @@ def sweep_width(weights: np.ndarray, cutoff_m: float) -> float:
     """
     if weights.size == 0:
         return max(float(cutoff_m), 1.0)
-    step = max(1, weights.size // 4096)
-    med = float(np.median(weights[::step]))
+    sample = weights[:: max(1, weights.size // 1024)]
+    med = float(np.partition(sample, sample.size // 2)[sample.size // 2])
     return float(np.clip(8.0 * med, cutoff_m / 256.0, cutoff_m / 4.0)) or 1.0
 
 
@@ -645,22 +645,36 @@ def counts_by_category(
 
 
 @njit(cache=True)
-def ordered_rows(n_nodes, qn):  # pragma: no cover - compiled
-    """Output row of every node for query nodes given in increasing node order, in one pass.
+def query_rows(n_nodes, qn):  # pragma: no cover - compiled
+    """Output rows for the query nodes ``qn``, in node order (memory locality).
 
-    Returns (qrow, code): code 1 when ``qn`` is strictly increasing (``qrow`` is complete),
-    0 when it is not (``qrow`` is partial: use another way), -1 when an id is outside
-    ``0..n_nodes-1``.
+    Returns (qrow, row_of, code): ``qrow[node]`` is a node's row (-1: not queried) and
+    ``row_of[k]`` the row of ``qn[k]``. code 1: ``qn`` is strictly increasing, rows are
+    ``0..`` in its order and ``row_of`` is empty; 2: rows were sorted by node; -1: an id is
+    outside ``0..n_nodes-1``; -2: an id repeats.
     """
+    none = np.empty(0, dtype=np.int64)
     qrow = np.full(n_nodes, -1, dtype=np.int32)
+    in_order = True
     for k in range(qn.size):
         v = qn[k]
         if v < 0 or v >= n_nodes:
-            return qrow, -1
+            return qrow, none, -1
         if k and v <= qn[k - 1]:
-            return qrow, 0
-        qrow[v] = k
-    return qrow, 1
+            in_order = False
+    if in_order:
+        for k in range(qn.size):
+            qrow[qn[k]] = k
+        return qrow, none, 1
+    order = np.argsort(qn)
+    row_of = np.empty(qn.size, dtype=np.int64)
+    for i in range(order.size):
+        v = qn[order[i]]
+        if qrow[v] != -1:
+            return qrow, none, -2
+        qrow[v] = i
+        row_of[order[i]] = i
+    return qrow, row_of, 2
 
 
 def thread_plan(load: np.ndarray, n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -678,7 +692,9 @@ def thread_plan(load: np.ndarray, n_threads: int | None = None) -> tuple[np.ndar
     plan_ptr, plan_cat : ndarray of int64
         Thread ``t`` runs ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]``.
     """
-    n_threads = max(1, min(n_threads or get_num_threads(), max(1, load.size)))
+    if load.size <= 1 or n_threads == 1:  # one thread runs everything: no parallel region
+        return np.array([0, load.size], dtype=np.int64), np.arange(load.size, dtype=np.int64)
+    n_threads = max(1, min(n_threads or get_num_threads(), load.size))
     bins: list[list[int]] = [[] for _ in range(n_threads)]
     totals = np.zeros(n_threads)
     for c in np.argsort(-load, kind="stable"):

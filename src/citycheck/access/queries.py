@@ -16,7 +16,7 @@ from citycheck.access._kernels import dijkstra_pred
 from citycheck.access._search import (
     counts_by_category,
     nearest_by_category,
-    ordered_rows,
+    query_rows,
     thread_plan,
 )
 from citycheck.access.graph import AccessGraph
@@ -50,23 +50,14 @@ def bucket_width(cutoff_m: float) -> float:
 def _query_rows(n_nodes: int, query_nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Output row of every node (-1: not queried), rows in node order for memory locality;
     and the row of each query node (None when that is the identity: no reordering needed)."""
-    qn = np.ascontiguousarray(query_nodes, dtype=np.int64)
-    qrow, code = ordered_rows(n_nodes, qn)
-    if code == 1:
-        return qrow, None
-    if np.any(qn < 0) or np.any(qn >= n_nodes):
+    qrow, row_of, code = query_rows(n_nodes, np.ascontiguousarray(query_nodes, dtype=np.int64))
+    if code == -1:
         raise ValueError(
             "query_nodes: ids must be nodes of the graph (-1 marks an unjoined owner; filter it)"
         )
-    order = np.argsort(qn, kind="stable")
-    sq = qn[order]
-    if np.any(sq[1:] == sq[:-1]):
+    if code == -2:
         raise ValueError("query_nodes: duplicate node ids")
-    qrow = np.full(n_nodes, -1, dtype=np.int32)
-    qrow[sq] = np.arange(sq.size, dtype=np.int32)
-    row_of = np.empty(qn.size, dtype=np.int64)
-    row_of[order] = np.arange(qn.size)
-    return qrow, row_of
+    return qrow, (None if code == 1 else row_of)
 
 
 def _pack(sources: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray, np.ndarray]:
