@@ -63,7 +63,7 @@ def test_sweep_search_matches_scipy(seed, width):
     ptr[1:] = np.cumsum([c.size for c in cats])
     nodes = np.concatenate(cats).astype(np.int64)
     qrow = np.arange(n, dtype=np.int32)
-    for cutoff in (300.0, 1500.0):
+    for cutoff in (300.0, 1500.0, np.inf):
         out = nearest_by_category(
             indptr,
             indices,

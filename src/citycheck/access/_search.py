@@ -480,7 +480,7 @@ def nearest_by_category(
     cat_ptr, src_nodes : ndarray
         Sources of category ``c`` are ``src_nodes[cat_ptr[c]:cat_ptr[c+1]]`` (distance 0).
     cutoff : float
-        Search bound.
+        Search bound (may be +inf).
     qrow : ndarray of int32
         Output row of every node (-1: not reported).
     n_query : int
@@ -495,6 +495,8 @@ def nearest_by_category(
         Distances rounded up to float32, +inf beyond ``cutoff``.
     """
     plan_ptr, plan_cat = plan
+    if not np.isfinite(cutoff):  # unbounded: no shortest path is longer than all edges together
+        cutoff = float(weights.sum()) + 1.0
     width = sweep_width(weights, cutoff) if width is None else float(width)
     out = np.full((cat_ptr.size - 1, n_query), np.inf, dtype=np.float32)
     args = (indptr, indices, weights, transit)
