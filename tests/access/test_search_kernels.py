@@ -53,7 +53,8 @@ def _scipy_nearest(indptr, indices, weights, src, cutoff):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("width", [None, 0.25, 5.0, 60.0, 1500.0])
-def test_sweep_search_matches_scipy(seed, width):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sweep_search_matches_scipy(seed, width, dtype):
     indptr, indices, weights = _random_graph(seed)
     n = indptr.size - 1
     rng = np.random.default_rng(seed + 10)
@@ -76,10 +77,15 @@ def test_sweep_search_matches_scipy(seed, width):
             qrow,
             n,
             width=width,
+            dtype=dtype,
         )
+        assert out.dtype == dtype
         for k, c in enumerate(cats):
             ref = _scipy_nearest(indptr, indices, weights, c, cutoff)
             got = out[k].astype(np.float64)
+            if dtype == np.float64:  # the same float64 fixpoint as scipy's Dijkstra
+                assert np.array_equal(got, ref), (seed, width, k)
+                continue
             assert np.array_equal(np.isfinite(got), np.isfinite(ref)), (seed, width, k)
             f = np.isfinite(ref)
             assert np.all(got[f] >= ref[f])  # rounded up, never below
@@ -87,7 +93,8 @@ def test_sweep_search_matches_scipy(seed, width):
 
 
 @pytest.mark.parametrize("seed", [4, 5])
-def test_counts_match_per_source_scipy(seed):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_counts_match_per_source_scipy(seed, dtype):
     indptr, indices, weights = _random_graph(seed, n=1600)
     n = indptr.size - 1
     rng = np.random.default_rng(seed)
@@ -112,8 +119,10 @@ def test_counts_match_per_source_scipy(seed):
         radii,
         qrow,
         query.size,
+        dtype=dtype,
     )
     assert counts.dtype == np.uint8  # at most 40 facilities per category
+    assert near.dtype == dtype
     for k, f in enumerate(fac):
         d = _scipy_nearest(indptr, indices, weights, f, np.inf)  # (n,) min over sources
         each = np.stack(
@@ -124,6 +133,8 @@ def test_counts_match_per_source_scipy(seed):
         dq = d[query]
         within = dq <= radii[-1]
         assert np.array_equal(np.isfinite(near[k]), within)
+        if dtype == np.float64:
+            assert np.array_equal(near[k][within], dq[within])
         assert np.all(near[k][within] >= dq[within])
         np.testing.assert_allclose(near[k][within], dq[within], rtol=2**-23, atol=0)
 

@@ -3,11 +3,11 @@
 Nearest distance per category is one multi-source search whose wavefront covers the whole
 graph; :func:`sweep_search` settles it bucket by bucket in node (Morton) order, so memory is
 read nearly in sequence. Counts within radii need one small search per facility, which stays
-in cache; :func:`heap_search` (a binary heap) is the fastest there. Routes and isochrones use
+in cache; :func:`count_search` (a binary heap) is the fastest there. Routes and isochrones use
 :func:`citycheck.access._kernels.dijkstra_pred` (the same heap, with predecessors).
 
-Distances accumulate in float64. Results are stored as float32 rounded *up* (never below the
-float64 distance), so a stored distance is within 2**-23 relative (1.2e-4 m at 1500 m) and
+Distances accumulate in float64 and are returned as float64, or on request as float32 rounded
+*up* (never below the float64 distance): within 2**-23 relative (1.2e-4 m at 1500 m), and
 ``stored <= r`` agrees with ``exact <= r`` for every threshold ``r`` that float32 represents
 exactly (every whole or half metre below 16 km).
 
@@ -84,6 +84,7 @@ def count_search(
     qrow,
     counts_c,
     near_c,
+    f32,
     dist,
     touched,
     hk,
@@ -109,6 +110,8 @@ def count_search(
         Output row of every node (-1: not reported).
     counts_c, near_c : ndarray
         The category's (n_query, n_radii) bins and (n_query,) nearest distances.
+    f32 : bool
+        ``near_c`` is float32: store distances rounded up (:func:`round_up_f32`).
     dist : ndarray of float64
         +inf everywhere on entry; afterwards holds the distances of ``touched[:n]`` (the caller
         resets those to +inf).
@@ -147,7 +150,10 @@ def count_search(
                 r += 1
             counts_c[q, r] += 1
             if du < near_c[q]:  # round only on improvement
-                near_c[q] = round_up_f32(du)
+                if f32:
+                    near_c[q] = round_up_f32(du)
+                else:
+                    near_c[q] = du
         if not transit[u]:
             # a hub relays only as a source (distance 0); another hub may also sit at 0
             if du != 0.0:
@@ -393,6 +399,7 @@ def _nearest_chunk(
 ):  # pragma: no cover - compiled
     """Run the categories ``cats`` one after another with one set of scratch arrays."""
     n = indptr.size - 1
+    f32 = out.itemsize == 4  # float32 results are rounded up
     dist = np.full(n, INF)
     pend = np.zeros((n + 7) // 8 * 8, dtype=np.uint8)
     stack = np.empty(STACK_SIZE, dtype=np.int32)
@@ -419,7 +426,10 @@ def _nearest_chunk(
             if d != INF:
                 q = qrow[i]
                 if q >= 0:
-                    out_c[q] = round_up_f32(d)
+                    if f32:
+                        out_c[q] = round_up_f32(d)
+                    else:
+                        out_c[q] = d
                 dist[i] = INF
 
 
@@ -466,6 +476,7 @@ def nearest_by_category(
     qrow: np.ndarray,
     n_query: int,
     width: float | None = None,
+    dtype: type = np.float64,
 ) -> np.ndarray:
     """Nearest distance from every query node to each category's sources (multi-source).
 
@@ -488,17 +499,19 @@ def nearest_by_category(
     width : float, optional
         Bucket width of :func:`sweep_search` (:func:`sweep_width` by default; any positive
         width gives the same distances).
+    dtype : {numpy.float64, numpy.float32}
+        Result type; float32 halves the memory and rounds each distance up.
 
     Returns
     -------
-    ndarray of float32, shape (n_categories, n_query)
-        Distances rounded up to float32, +inf beyond ``cutoff``.
+    ndarray, shape (n_categories, n_query)
+        Distances, +inf beyond ``cutoff``.
     """
     plan_ptr, plan_cat = plan
     if not np.isfinite(cutoff):  # unbounded: no shortest path is longer than all edges together
         cutoff = float(weights.sum()) + 1.0
     width = sweep_width(weights, cutoff) if width is None else float(width)
-    out = np.full((cat_ptr.size - 1, n_query), np.inf, dtype=np.float32)
+    out = np.full((cat_ptr.size - 1, n_query), np.inf, dtype=_float_type(dtype))
     args = (indptr, indices, weights, transit)
     tail = (cat_ptr, src_nodes, float(cutoff), 1.0 / width, qrow, out)
     if plan_ptr.size - 1 <= 1:
@@ -526,6 +539,7 @@ def _counts_chunk(
 ):  # pragma: no cover - compiled
     """One bounded search per facility of the categories ``cats``; bin every reached query
     node by radius, then make the bins cumulative."""
+    f32 = near.itemsize == 4  # float32 results are rounded up
     n = indptr.size - 1
     n_rad = radii.size
     dist = np.full(n, INF)
@@ -547,6 +561,7 @@ def _counts_chunk(
                 qrow,
                 counts_c,
                 near_c,
+                f32,
                 dist,
                 touched,
                 hk,
@@ -594,6 +609,13 @@ def _counts_parallel(
         )
 
 
+def _float_type(dtype: type) -> type:
+    t = np.dtype(dtype).type
+    if t not in (np.float64, np.float32):
+        raise ValueError(f"dtype: float64 or float32, got {np.dtype(dtype).name}")
+    return t
+
+
 def count_dtype(max_count: int) -> type:
     """Smallest unsigned integer type that holds counts up to ``max_count``."""
     for t in (np.uint8, np.uint16, np.uint32):
@@ -614,6 +636,7 @@ def counts_by_category(
     radii: np.ndarray,
     qrow: np.ndarray,
     n_query: int,
+    dtype: type = np.float64,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counts of facilities within each radius, and nearest distance, per category and node.
 
@@ -628,14 +651,14 @@ def counts_by_category(
     counts : ndarray, shape (n_categories, n_query, n_radii)
         Cumulative over radii, in the smallest unsigned type that holds the largest category's
         number of facilities (:func:`count_dtype`).
-    near : ndarray of float32, shape (n_categories, n_query)
-        Nearest distance rounded up to float32 (+inf beyond the largest radius).
+    near : ndarray of ``dtype``, shape (n_categories, n_query)
+        Nearest distance (+inf beyond the largest radius); float32 rounds up.
     """
     plan_ptr, plan_cat = plan
     n_cat = cat_gptr.size - 1
     most = int(np.diff(cat_gptr).max()) if n_cat else 0
     counts = np.zeros((n_cat, n_query, radii.size), dtype=count_dtype(most))
-    near = np.full((n_cat, n_query), np.inf, dtype=np.float32)
+    near = np.full((n_cat, n_query), np.inf, dtype=_float_type(dtype))
     args = (indptr, indices, weights, transit)
     cap = heap_capacity(indptr, int(np.diff(grp_ptr).max()) if grp_ptr.size > 1 else 0)
     tail = (cat_gptr, grp_ptr, src_nodes, radii, qrow, counts, near, cap)
