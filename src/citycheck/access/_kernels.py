@@ -1,11 +1,14 @@
-"""Compiled (numba) kernels: CSR assembly, bounded shortest-path searches, point snapping.
+"""Compiled (numba) kernels: CSR assembly, the siting models' bounded search, the route search,
+point snapping. Nearest distances and counts within radii have their own search in
+:mod:`citycheck.access._search`.
 
-Bounded searches use a bucket queue (Dial's algorithm on float distances): a node sits in bucket
-``floor(d / width)``; buckets are emptied in order, and a node whose distance drops while it waits
-moves to its new bucket through intrusive doubly-linked lists (no heap, no stale entries). When an
-edge is shorter than the bucket width a node may be scanned again after its distance drops inside
-the current bucket (label-correcting), so results are exact whatever the width; the width only
-trades bucket sweeps against re-scans.
+:func:`bounded_search` (used by the siting models in ``act/planning``) uses a bucket queue
+(Dial's algorithm on float distances): a node sits in bucket ``floor(d / width)``; buckets are
+emptied in order, and a node whose distance drops while it waits moves to its new bucket through
+intrusive doubly-linked lists (no heap, no stale entries). When an edge is shorter than the
+bucket width a node may be scanned again after its distance drops inside the current bucket
+(label-correcting), so results are exact whatever the width; the width only trades bucket
+sweeps against re-scans.
 
 Nodes flagged non-transit (the hubs that stand for a building or a facility) are never passed
 through: they take a distance but only relax their edges when they are a source.
@@ -14,7 +17,7 @@ through: they take a distance but only relax their edges when they are a source.
 from __future__ import annotations
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import njit
 
 INF = np.inf
 
@@ -46,6 +49,74 @@ def csr_from_edges(n, eu, ev, el):  # pragma: no cover - compiled
         weights[p] = w
         fill[b] = p + 1
     return indptr, indices, weights
+
+
+@njit(cache=True)
+def lattice_keys(x0, y0, x1, y1, tol):  # pragma: no cover - compiled
+    """One int64 key per segment end (starts, then ends) on a ``tol`` lattice.
+
+    ``key = (rint(x / tol) - min) * span_y + (rint(y / tol) - min)``; returns (keys, True), or
+    (empty, False) when the extent at this tolerance does not fit in 62 bits.
+    """
+    m = x0.size
+    if m == 0:
+        return np.empty(0, dtype=np.int64), True
+    kx_lo = min(np.rint(x0 / tol).min(), np.rint(x1 / tol).min())
+    kx_hi = max(np.rint(x0 / tol).max(), np.rint(x1 / tol).max())
+    ky_lo = min(np.rint(y0 / tol).min(), np.rint(y1 / tol).min())
+    ky_hi = max(np.rint(y0 / tol).max(), np.rint(y1 / tol).max())
+    span_y = ky_hi - ky_lo + 1.0
+    if (kx_hi - kx_lo + 1.0) * span_y >= 2.0**62:
+        return np.empty(0, dtype=np.int64), False
+    sy = np.int64(span_y)
+    keys = np.empty(2 * m, dtype=np.int64)
+    for i in range(m):
+        kx = np.int64(np.rint(x0[i] / tol) - kx_lo)
+        keys[i] = kx * sy + np.int64(np.rint(y0[i] / tol) - ky_lo)
+        kx = np.int64(np.rint(x1[i] / tol) - kx_lo)
+        keys[m + i] = kx * sy + np.int64(np.rint(y1[i] / tol) - ky_lo)
+    return keys, True
+
+
+@njit(cache=True)
+def number_sorted_keys(keys, order):  # pragma: no cover - compiled
+    """Node id of every key (ids in key order) and the position of each id's first key.
+
+    ``order`` is a stable argsort of ``keys``. Returns (node_of int32, first int64), as
+    ``np.unique(keys, return_index=True, return_inverse=True)`` would.
+    """
+    n = keys.size
+    n_unique = 0
+    for i in range(n):
+        if i == 0 or keys[order[i]] != keys[order[i - 1]]:
+            n_unique += 1
+    node_of = np.empty(n, dtype=np.int32)
+    first = np.empty(n_unique, dtype=np.int64)
+    c = -1
+    for i in range(n):
+        j = order[i]
+        if i == 0 or keys[j] != keys[order[i - 1]]:
+            c += 1
+            first[c] = j
+        node_of[j] = c
+    return node_of, first
+
+
+@njit(cache=True)
+def shortest_per_key(keys, length, order):  # pragma: no cover - compiled
+    """For each run of equal ``keys`` (``order`` a stable argsort), the position of its shortest
+    member (the earliest on ties), in key order."""
+    n = keys.size
+    out = np.empty(n, dtype=np.int64)
+    c = -1
+    for i in range(n):
+        j = order[i]
+        if i == 0 or keys[j] != keys[order[i - 1]]:
+            c += 1
+            out[c] = j
+        elif length[j] < length[out[c]]:
+            out[c] = j
+    return out[: c + 1].copy()
 
 
 @njit(cache=True, inline="always")
@@ -194,455 +265,6 @@ def _hpop(hk, hv, size):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def heap_search(
-    indptr, indices, weights, transit, src_nodes, src_dist, cutoff, dist, touched, hk, hv
-):  # pragma: no cover - compiled
-    """Multi-source Dijkstra bounded by ``cutoff`` with a binary heap (lazy deletion).
-
-    Same contract as :func:`bounded_search`; ``hk``/``hv`` need room for
-    ``indices.size + src_nodes.size`` entries. Small bounded searches (one facility) stay in
-    cache, where the heap beats the bucket queue's linked lists.
-    """
-    n_t = 0
-    size = 0
-    for k in range(src_nodes.size):
-        s = src_nodes[k]
-        d = src_dist[k]
-        if d <= cutoff and d < dist[s]:
-            if dist[s] == INF:
-                touched[n_t] = s
-                n_t += 1
-            dist[s] = d
-            size = _hpush(hk, hv, size, d, s)
-    for k in range(src_nodes.size):
-        s = src_nodes[k]
-        if transit[s] or dist[s] != src_dist[k]:
-            continue
-        ds = dist[s]
-        for p in range(indptr[s], indptr[s + 1]):
-            v = indices[p]
-            nd = ds + weights[p]
-            if nd <= cutoff and nd < dist[v]:
-                if dist[v] == INF:
-                    touched[n_t] = v
-                    n_t += 1
-                dist[v] = nd
-                size = _hpush(hk, hv, size, nd, v)
-    while size > 0:
-        du = hk[0]
-        u = hv[0]
-        size = _hpop(hk, hv, size)
-        if du > dist[u] or not transit[u]:
-            continue
-        for p in range(indptr[u], indptr[u + 1]):
-            v = indices[p]
-            nd = du + weights[p]
-            if nd <= cutoff and nd < dist[v]:
-                if dist[v] == INF:
-                    touched[n_t] = v
-                    n_t += 1
-                dist[v] = nd
-                size = _hpush(hk, hv, size, nd, v)
-    return n_t
-
-
-@njit(cache=True)
-def _nearest_chunk(
-    indptr,
-    indices,
-    weights,
-    transit,
-    cats,
-    cat_ptr,
-    src_nodes,
-    src_dist,
-    cutoff,
-    width,
-    nb,
-    qrow,
-    out,
-    use_heap,
-    max_src,
-):  # pragma: no cover - compiled
-    """Run the categories ``cats`` one after another with one set of scratch arrays."""
-    n = indptr.size - 1
-    dist = np.full(n, INF)
-    touched = np.empty(n, dtype=np.int32)
-    cap = indices.size + max_src + 1 if use_heap else 0
-    hk = np.empty(cap, dtype=np.float64)
-    hv = np.empty(cap, dtype=np.int32)
-    heads = np.empty(nb, dtype=np.int32)
-    m = 0 if use_heap else n
-    bnext = np.empty(m, dtype=np.int32)
-    bprev = np.empty(m, dtype=np.int32)
-    inb = np.full(m, -1, dtype=np.int32)
-    for c in cats:
-        a = cat_ptr[c]
-        b = cat_ptr[c + 1]
-        if use_heap:
-            n_t = heap_search(
-                indptr,
-                indices,
-                weights,
-                transit,
-                src_nodes[a:b],
-                src_dist[a:b],
-                cutoff,
-                dist,
-                touched,
-                hk,
-                hv,
-            )
-        else:
-            n_t = bounded_search(
-                indptr,
-                indices,
-                weights,
-                transit,
-                src_nodes[a:b],
-                src_dist[a:b],
-                cutoff,
-                width,
-                dist,
-                touched,
-                heads,
-                bnext,
-                bprev,
-                inb,
-            )
-        for k in range(n_t):
-            i = touched[k]
-            q = qrow[i]
-            if q >= 0:
-                out[c, q] = dist[i]
-            dist[i] = INF
-
-
-@njit(cache=True, parallel=True)
-def _nearest_parallel(
-    indptr,
-    indices,
-    weights,
-    transit,
-    plan_ptr,
-    plan_cat,
-    cat_ptr,
-    src_nodes,
-    src_dist,
-    cutoff,
-    width,
-    nb,
-    qrow,
-    out,
-    use_heap,
-    max_src,
-):  # pragma: no cover - compiled
-    for t in prange(plan_ptr.size - 1):
-        _nearest_chunk(
-            indptr,
-            indices,
-            weights,
-            transit,
-            plan_cat[plan_ptr[t] : plan_ptr[t + 1]],
-            cat_ptr,
-            src_nodes,
-            src_dist,
-            cutoff,
-            width,
-            nb,
-            qrow,
-            out,
-            use_heap,
-            max_src,
-        )
-
-
-def nearest_by_group(
-    indptr,
-    indices,
-    weights,
-    transit,
-    plan_ptr,
-    plan_cat,
-    cat_ptr,
-    src_nodes,
-    src_dist,
-    cutoff,
-    width,
-    nb,
-    qrow,
-    n_query,
-    use_heap,
-):
-    """Nearest distance from every query node to each category's sources (multi-source).
-
-    Sources of category ``c`` are ``src_nodes[cat_ptr[c]:cat_ptr[c+1]]`` at start distances
-    ``src_dist``; ``qrow[node]`` is the output row of a node (-1: not reported). Thread ``t``
-    runs categories ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]`` with its own scratch arrays (one
-    thread: no parallel region at all). Returns (n_cat, n_query) distances, +inf beyond
-    ``cutoff``.
-    """
-    n_cat = cat_ptr.size - 1
-    out = np.full((n_cat, n_query), INF)
-    max_src = int(np.diff(cat_ptr).max()) if n_cat else 0
-    args = (indptr, indices, weights, transit)
-    if plan_ptr.size - 1 <= 1:
-        _nearest_chunk(
-            *args,
-            plan_cat,
-            cat_ptr,
-            src_nodes,
-            src_dist,
-            float(cutoff),
-            float(width),
-            int(nb),
-            qrow,
-            out,
-            bool(use_heap),
-            max_src,
-        )
-    else:
-        _nearest_parallel(
-            *args,
-            plan_ptr,
-            plan_cat,
-            cat_ptr,
-            src_nodes,
-            src_dist,
-            float(cutoff),
-            float(width),
-            int(nb),
-            qrow,
-            out,
-            bool(use_heap),
-            max_src,
-        )
-    return out
-
-
-@njit(cache=True)
-def _count_search(
-    indptr,
-    indices,
-    weights,
-    transit,
-    src_nodes,
-    cutoff,
-    dist,
-    touched,
-    hk,
-    hv,
-    radii,
-    qrow,
-    counts_c,
-    near_c,
-):  # pragma: no cover - compiled
-    """One facility's bounded Dijkstra (sources at distance 0) that counts as it settles.
-
-    A node settles once (lazy deletion skips stale heap entries); a query node adds one to its
-    radius bin in ``counts_c[q, r]`` and lowers ``near_c[q]``. Returns the touched count.
-    """
-    n_t = 0
-    size = 0
-    for k in range(src_nodes.size):
-        s = src_nodes[k]
-        if dist[s] == INF:
-            touched[n_t] = s
-            n_t += 1
-            dist[s] = 0.0
-            size = _hpush(hk, hv, size, 0.0, s)
-    while size > 0:
-        du = hk[0]
-        u = hv[0]
-        size = _hpop(hk, hv, size)
-        if du > dist[u]:
-            continue
-        q = qrow[u]
-        if q >= 0:
-            r = 0
-            while radii[r] < du:
-                r += 1
-            counts_c[q, r] += 1
-            if du < near_c[q]:
-                near_c[q] = du
-        if not transit[u]:
-            # a hub relays only as a source (its distance is 0)
-            if du != 0.0:
-                continue
-            is_src = False
-            for k in range(src_nodes.size):
-                if src_nodes[k] == u:
-                    is_src = True
-                    break
-            if not is_src:
-                continue
-        for p in range(indptr[u], indptr[u + 1]):
-            v = indices[p]
-            nd = du + weights[p]
-            if nd <= cutoff and nd < dist[v]:
-                if dist[v] == INF:
-                    touched[n_t] = v
-                    n_t += 1
-                dist[v] = nd
-                size = _hpush(hk, hv, size, nd, v)
-    return n_t
-
-
-@njit(cache=True)
-def _counts_chunk(
-    indptr,
-    indices,
-    weights,
-    transit,
-    cats,
-    cat_gptr,
-    grp_ptr,
-    src_nodes,
-    radii,
-    qrow,
-    counts,
-    near,
-    max_src,
-):  # pragma: no cover - compiled
-    n = indptr.size - 1
-    n_rad = radii.size
-    cutoff = radii[n_rad - 1]
-    dist = np.full(n, INF)
-    touched = np.empty(n, dtype=np.int32)
-    hk = np.empty(indices.size + max_src + 1, dtype=np.float64)
-    hv = np.empty(indices.size + max_src + 1, dtype=np.int32)
-    n_query = counts.shape[1]
-    for c in cats:
-        counts_c = counts[c]
-        near_c = near[c]
-        for g in range(cat_gptr[c], cat_gptr[c + 1]):
-            n_t = _count_search(
-                indptr,
-                indices,
-                weights,
-                transit,
-                src_nodes[grp_ptr[g] : grp_ptr[g + 1]],
-                cutoff,
-                dist,
-                touched,
-                hk,
-                hv,
-                radii,
-                qrow,
-                counts_c,
-                near_c,
-            )
-            for k in range(n_t):
-                dist[touched[k]] = INF
-        for q in range(n_query):
-            acc = 0
-            for r in range(n_rad):
-                acc += counts_c[q, r]
-                counts_c[q, r] = acc
-
-
-@njit(cache=True, parallel=True)
-def _counts_parallel(
-    indptr,
-    indices,
-    weights,
-    transit,
-    plan_ptr,
-    plan_cat,
-    cat_gptr,
-    grp_ptr,
-    src_nodes,
-    radii,
-    qrow,
-    counts,
-    near,
-    max_src,
-):  # pragma: no cover - compiled
-    for t in prange(plan_ptr.size - 1):
-        _counts_chunk(
-            indptr,
-            indices,
-            weights,
-            transit,
-            plan_cat[plan_ptr[t] : plan_ptr[t + 1]],
-            cat_gptr,
-            grp_ptr,
-            src_nodes,
-            radii,
-            qrow,
-            counts,
-            near,
-            max_src,
-        )
-
-
-def counts_by_group(
-    indptr,
-    indices,
-    weights,
-    transit,
-    plan_ptr,
-    plan_cat,
-    cat_gptr,
-    grp_ptr,
-    src_nodes,
-    radii,
-    qrow,
-    n_query,
-):
-    """Counts of sources within each radius, and nearest distance, per category and query node.
-
-    One bounded search per group (a facility: one or more source nodes at distance 0), bounded
-    by the largest radius, counting query nodes as they settle. Work is split by category:
-    thread ``t`` runs categories ``plan_cat[plan_ptr[t]:plan_ptr[t+1]]`` so no two threads
-    write the same row. Groups of category ``c`` are ``cat_gptr[c]..cat_gptr[c+1]``; group
-    ``g``'s sources are ``src_nodes[grp_ptr[g]:grp_ptr[g+1]]``.
-
-    Returns counts (n_cat, n_query, n_radii) int32, cumulative over radii, and nearest
-    (n_cat, n_query) float64 (+inf beyond the largest radius).
-    """
-    n_cat = cat_gptr.size - 1
-    counts = np.zeros((n_cat, n_query, radii.size), dtype=np.int32)
-    near = np.full((n_cat, n_query), INF)
-    max_src = int(np.diff(grp_ptr).max()) if grp_ptr.size > 1 else 0
-    args = (indptr, indices, weights, transit)
-    if plan_ptr.size - 1 <= 1:
-        _counts_chunk(
-            *args, plan_cat, cat_gptr, grp_ptr, src_nodes, radii, qrow, counts, near, max_src
-        )
-    else:
-        _counts_parallel(
-            *args,
-            plan_ptr,
-            plan_cat,
-            cat_gptr,
-            grp_ptr,
-            src_nodes,
-            radii,
-            qrow,
-            counts,
-            near,
-            max_src,
-        )
-    return counts, near
-
-
-def thread_plan(load: np.ndarray, n_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Split categories over threads, largest load first onto the least-loaded thread (LPT)."""
-    n_threads = max(1, min(n_threads or get_num_threads(), max(1, load.size)))
-    bins: list[list[int]] = [[] for _ in range(n_threads)]
-    totals = np.zeros(n_threads)
-    for c in np.argsort(-load, kind="stable"):
-        t = int(np.argmin(totals))
-        bins[t].append(int(c))
-        totals[t] += load[c]
-    ptr = np.zeros(n_threads + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(b) for b in bins])
-    cats = np.array([c for b in bins for c in b], dtype=np.int64)
-    return ptr, cats
-
-
-@njit(cache=True)
 def dijkstra_pred(
     indptr, indices, weights, transit, src_nodes, src_dist, cutoff, target_nodes
 ):  # pragma: no cover - compiled
@@ -699,11 +321,43 @@ def dijkstra_pred(
 
 
 @njit(cache=True)
+def register_cells(x, y, eu, ev, cell, kx0, ky0, span_y):  # pragma: no cover - compiled
+    """Grid-cell key of every (cell, segment) pair whose cell the segment's bounding box
+    overlaps; two passes, so nothing but the result is allocated. Returns (keys int64,
+    segment int32), in segment order."""
+    m = eu.size
+    total = 0
+    for s in range(m):
+        a = eu[s]
+        b = ev[s]
+        nx = int(np.floor(max(x[a], x[b]) / cell)) - int(np.floor(min(x[a], x[b]) / cell)) + 1
+        ny = int(np.floor(max(y[a], y[b]) / cell)) - int(np.floor(min(y[a], y[b]) / cell)) + 1
+        total += nx * ny
+    keys = np.empty(total, dtype=np.int64)
+    seg = np.empty(total, dtype=np.int32)
+    k = 0
+    for s in range(m):
+        a = eu[s]
+        b = ev[s]
+        cx0 = int(np.floor(min(x[a], x[b]) / cell))
+        cx1 = int(np.floor(max(x[a], x[b]) / cell))
+        cy0 = int(np.floor(min(y[a], y[b]) / cell))
+        cy1 = int(np.floor(max(y[a], y[b]) / cell))
+        for gx in range(cx0, cx1 + 1):
+            for gy in range(cy0, cy1 + 1):
+                keys[k] = (gx - kx0) * span_y + (gy - ky0)
+                seg[k] = s
+                k += 1
+    return keys, seg
+
+
+@njit(cache=True)
 def snap_to_segments(
-    px, py, sx0, sy0, sx1, sy1, cell_keys, cell_seg, cell, kx0, ky0, span_y, max_dist
+    px, py, x, y, eu, ev, cell_keys, cell_seg, cell, kx0, ky0, span_y, max_dist
 ):  # pragma: no cover - compiled
     """Nearest segment to each point within ``max_dist`` using a uniform grid of ``cell`` metres.
 
+    Segment ``s`` runs from node ``eu[s]`` to node ``ev[s]`` (coordinates ``x``, ``y``).
     ``cell_keys`` (sorted) and ``cell_seg`` list the segments registered in each cell (a
     segment is registered in every cell its bounding box overlaps); ``cell >= max_dist`` so the
     3x3 block around a point holds every segment within reach. Returns (segment, t, distance)
@@ -714,12 +368,12 @@ def snap_to_segments(
     tt = np.zeros(n)
     dd = np.full(n, INF)
     for i in range(n):
-        x = px[i]
-        y = py[i]
-        if not (np.isfinite(x) and np.isfinite(y)):
+        xp = px[i]
+        yp = py[i]
+        if not (np.isfinite(xp) and np.isfinite(yp)):
             continue
-        cx = int(np.floor(x / cell)) - kx0
-        cy = int(np.floor(y / cell)) - ky0
+        cx = int(np.floor(xp / cell)) - kx0
+        cy = int(np.floor(yp / cell)) - ky0
         best = INF
         best_s = -1
         best_t = 0.0
@@ -736,18 +390,20 @@ def snap_to_segments(
                     hi += 1
                 for k in range(lo, hi):
                     s = cell_seg[k]
-                    dx = sx1[s] - sx0[s]
-                    dy = sy1[s] - sy0[s]
+                    x0 = x[eu[s]]
+                    y0 = y[eu[s]]
+                    dx = x[ev[s]] - x0
+                    dy = y[ev[s]] - y0
                     l2 = dx * dx + dy * dy
                     t = 0.0
                     if l2 > 0.0:
-                        t = ((x - sx0[s]) * dx + (y - sy0[s]) * dy) / l2
+                        t = ((xp - x0) * dx + (yp - y0) * dy) / l2
                         if t < 0.0:
                             t = 0.0
                         elif t > 1.0:
                             t = 1.0
-                    qx = sx0[s] + t * dx - x
-                    qy = sy0[s] + t * dy - y
+                    qx = x0 + t * dx - xp
+                    qy = y0 + t * dy - yp
                     d = np.sqrt(qx * qx + qy * qy)
                     if d < best or (d == best and s < best_s):
                         best = d

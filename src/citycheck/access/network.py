@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -17,7 +18,12 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from citycheck.access._kernels import csr_from_edges
+from citycheck.access._kernels import (
+    csr_from_edges,
+    lattice_keys,
+    number_sorted_keys,
+    shortest_per_key,
+)
 
 __all__ = [
     "WalkFilter",
@@ -119,22 +125,20 @@ class WalkNetwork:
     ----------
     x, y : ndarray of float64
         Node coordinates (metres, in ``crs``).
-    indptr, indices, weights : ndarray
-        CSR adjacency: the neighbours of node ``i`` are ``indices[indptr[i]:indptr[i+1]]`` at
-        edge lengths ``weights[...]`` (metres). Each undirected edge is stored both ways.
     edge_u, edge_v, edge_len : ndarray
         The undirected edges (one row each), straight segments between their end nodes.
     component : ndarray of int32
         Connected-component label per node.
     crs : object
         CRS of the coordinates (None when unknown).
+
+    The CSR adjacency (:attr:`indptr`, :attr:`indices`, :attr:`weights`) is built on first use:
+    the searches run on the :class:`~citycheck.access.graph.AccessGraph`'s own CSR, so a
+    network that is only joined never holds a second copy.
     """
 
     x: np.ndarray
     y: np.ndarray
-    indptr: np.ndarray
-    indices: np.ndarray
-    weights: np.ndarray
     edge_u: np.ndarray
     edge_v: np.ndarray
     edge_len: np.ndarray
@@ -158,25 +162,47 @@ class WalkNetwork:
         return np.bincount(self.component[self.edge_u], weights=self.edge_len, minlength=n_comp)
 
     def degree(self) -> np.ndarray:
-        """Number of distinct neighbours of each node."""
-        return np.diff(self.indptr).astype(np.int32)
+        """Number of distinct neighbours of each node (edges are unique per node pair)."""
+        deg = np.bincount(self.edge_u, minlength=self.n_nodes)
+        deg += np.bincount(self.edge_v, minlength=self.n_nodes)
+        return deg.astype(np.int32)
+
+    @cached_property
+    def _csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return csr_from_edges(self.n_nodes, self.edge_u, self.edge_v, self.edge_len)
+
+    @property
+    def indptr(self) -> np.ndarray:
+        """CSR row pointers: the neighbours of node ``i`` are ``indices[indptr[i]:indptr[i+1]]``."""
+        return self._csr[0]
+
+    @property
+    def indices(self) -> np.ndarray:
+        """CSR neighbours (each undirected edge is stored both ways)."""
+        return self._csr[1]
+
+    @property
+    def weights(self) -> np.ndarray:
+        """CSR edge lengths (metres), aligned with :attr:`indices`."""
+        return self._csr[2]
 
 
-def _node_keys(x: np.ndarray, y: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Integer keys of coordinates snapped to a ``tol`` lattice; returns (unique index, inverse)."""
-    kx = np.round(x / tol).astype(np.int64)
-    ky = np.round(y / tol).astype(np.int64)
-    kx -= kx.min()
-    ky -= ky.min()
-    span_y = int(ky.max()) + 1
-    if int(kx.max()) + 1 < (2**62) // span_y:
-        key = kx * span_y + ky
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    else:  # enormous extents at cm resolution: slower but safe
-        _, first, inverse = np.unique(
-            np.stack([kx, ky], axis=1), axis=0, return_index=True, return_inverse=True
-        )
-    return first, inverse.ravel()
+def _nodes_of_ends(
+    x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Node id of every segment end (starts, then ends) merged on a ``tol`` lattice, ids in key
+    order; and the end position that gives each node its coordinates (its first end)."""
+    keys, ok = lattice_keys(x0, y0, x1, y1, float(tol))
+    if ok:
+        order = np.argsort(keys, kind="stable")
+        return number_sorted_keys(keys, order)
+    # enormous extents at cm resolution: slower but safe
+    kx = np.round(np.concatenate([x0, x1]) / tol).astype(np.int64)
+    ky = np.round(np.concatenate([y0, y1]) / tol).astype(np.int64)
+    _, first, inverse = np.unique(
+        np.stack([kx, ky], axis=1), axis=0, return_index=True, return_inverse=True
+    )
+    return inverse.ravel().astype(np.int32), first
 
 
 def network_from_segments(
@@ -215,26 +241,23 @@ def network_from_segments(
         m = x0.size
     if m == 0:
         raise ValueError("streets: no walkable ways, so there is no walking network to build")
-    first, inverse = _node_keys(
-        np.concatenate([x0, x1]), np.concatenate([y0, y1]), node_tolerance_m
-    )
-    xs = np.concatenate([x0, x1])[first]
-    ys = np.concatenate([y0, y1])[first]
-    u = inverse[:m].astype(np.int64)
-    v = inverse[m:].astype(np.int64)
+    node_of, first = _nodes_of_ends(x0, y0, x1, y1, node_tolerance_m)
+    xs = np.where(first < m, x0[np.minimum(first, m - 1)], x1[np.maximum(first - m, 0)])
+    ys = np.where(first < m, y0[np.minimum(first, m - 1)], y1[np.maximum(first - m, 0)])
+    u = node_of[:m]
+    v = node_of[m:]
     length = np.hypot(x1 - x0, y1 - y0)
     keep = u != v
     u, v, length = u[keep], v[keep], length[keep]
+    del node_of, keep
     # one edge per node pair, the shortest
-    lo, hi = np.minimum(u, v), np.maximum(u, v)
     n = xs.size
-    key = lo * n + hi
-    order = np.lexsort((length, key))
-    key_sorted = key[order]
-    first_of_pair = np.ones(order.size, dtype=bool)
-    first_of_pair[1:] = key_sorted[1:] != key_sorted[:-1]
-    sel = order[first_of_pair]
-    eu, ev, el = lo[sel].astype(np.int32), hi[sel].astype(np.int32), length[sel]
+    lo = np.minimum(u, v)
+    hi = np.maximum(u, v)
+    key = lo.astype(np.int64) * n + hi
+    sel = shortest_per_key(key, length, np.argsort(key, kind="stable"))
+    del key
+    eu, ev, el = lo[sel], hi[sel], length[sel]
     return _assemble(xs, ys, eu, ev, el, crs=crs)
 
 
@@ -249,7 +272,6 @@ def _assemble(
     meta: dict | None = None,
 ) -> WalkNetwork:
     n = xs.size
-    indptr, indices, weights = csr_from_edges(n, eu, ev, el)
     if eu.size:
         adj = coo_matrix((np.ones(eu.size, dtype=np.int8), (eu, ev)), shape=(n, n))
         _, labels = connected_components(adj, directed=False)
@@ -258,9 +280,6 @@ def _assemble(
     return WalkNetwork(
         x=xs,
         y=ys,
-        indptr=indptr,
-        indices=indices,
-        weights=weights,
         edge_u=eu,
         edge_v=ev,
         edge_len=el,

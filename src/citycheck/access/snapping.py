@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from citycheck.access._kernels import snap_to_segments
+from citycheck.access._kernels import register_cells, snap_to_segments
 from citycheck.access.network import WalkNetwork
 
 __all__ = [
@@ -37,12 +37,16 @@ ENTRANCE_TOLERANCE_M = 2.0
 
 @dataclass(frozen=True)
 class SegmentIndex:
-    """A uniform-grid index of a network's edges for nearest-edge queries."""
+    """A uniform-grid index of a network's edges for nearest-edge queries.
 
-    x0: np.ndarray
-    y0: np.ndarray
-    x1: np.ndarray
-    y1: np.ndarray
+    It refers to the network's node coordinates and edge ends (no copies); each edge is listed
+    in every grid cell its bounding box overlaps.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
     cell_keys: np.ndarray
     cell_seg: np.ndarray
     cell: float
@@ -53,27 +57,16 @@ class SegmentIndex:
     @classmethod
     def build(cls, net: WalkNetwork, cell_m: float) -> SegmentIndex:
         """Register every edge in each grid cell its bounding box overlaps."""
-        x0, y0 = net.x[net.edge_u], net.y[net.edge_u]
-        x1, y1 = net.x[net.edge_v], net.y[net.edge_v]
-        cx0 = np.floor(np.minimum(x0, x1) / cell_m).astype(np.int64)
-        cx1 = np.floor(np.maximum(x0, x1) / cell_m).astype(np.int64)
-        cy0 = np.floor(np.minimum(y0, y1) / cell_m).astype(np.int64)
-        cy1 = np.floor(np.maximum(y0, y1) / cell_m).astype(np.int64)
-        kx0 = int(cx0.min()) - 1
-        ky0 = int(cy0.min()) - 1
-        span_y = int(cy1.max()) - ky0 + 2
-        nx = cx1 - cx0 + 1
-        ny = cy1 - cy0 + 1
-        per = nx * ny
-        seg = np.repeat(np.arange(x0.size, dtype=np.int64), per)
-        start = np.repeat(np.cumsum(per) - per, per)
-        local = np.arange(seg.size, dtype=np.int64) - start
-        ny_r = ny[seg]
-        gx = cx0[seg] + local // ny_r - kx0
-        gy = cy0[seg] + local % ny_r - ky0
-        keys = gx * span_y + gy
+        x, y, eu, ev = net.x, net.y, net.edge_u, net.edge_v
+        kx0 = int(np.floor(x.min() / cell_m)) - 1
+        ky0 = int(np.floor(y.min() / cell_m)) - 1
+        span_y = int(np.floor(y.max() / cell_m)) - ky0 + 2
+        keys, seg = register_cells(x, y, eu, ev, float(cell_m), kx0, ky0, span_y)
         order = np.argsort(keys, kind="stable")
-        return cls(x0, y0, x1, y1, keys[order], seg[order], float(cell_m), kx0, ky0, span_y)
+        keys = keys[order]
+        seg = seg[order]
+        del order
+        return cls(x, y, eu, ev, keys, seg, float(cell_m), kx0, ky0, span_y)
 
     def nearest(
         self, px: np.ndarray, py: np.ndarray, max_dist: float
@@ -84,10 +77,10 @@ class SegmentIndex:
         return snap_to_segments(
             np.ascontiguousarray(px, dtype=np.float64),
             np.ascontiguousarray(py, dtype=np.float64),
-            self.x0,
-            self.y0,
-            self.x1,
-            self.y1,
+            self.x,
+            self.y,
+            self.edge_u,
+            self.edge_v,
             self.cell_keys,
             self.cell_seg,
             self.cell,
