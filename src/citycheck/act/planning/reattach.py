@@ -63,9 +63,6 @@ def _shim(graph: AccessGraph, u: np.ndarray, v: np.ndarray, length: np.ndarray) 
     return WalkNetwork(
         x=graph.x,
         y=graph.y,
-        indptr=graph.indptr,
-        indices=graph.indices,
-        weights=graph.weights,
         edge_u=u,
         edge_v=v,
         edge_len=length,
