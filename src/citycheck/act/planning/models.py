@@ -502,8 +502,8 @@ def p_median(
     _check_costs(n_c, None, None)
     if p < 1 or p > n_c:
         raise PlanningError(f"p={p}: need 1 ≤ p ≤ number of candidate sites ({n_c})")
-    if method not in ("auto", "milp"):
-        raise PlanningError(f"p-median method={method!r}: use 'auto' or 'milp'")
+    if method not in ("auto", "lagrangian+milp", "milp"):
+        raise PlanningError(f"p-median method={method!r}: use 'auto', 'lagrangian+milp' or 'milp'")
     t0 = time.perf_counter()
     d = sp.coo_matrix(dist)
     keep = d.data < bound_m
@@ -515,29 +515,42 @@ def p_median(
     stats: dict[str, Any] = {"n_demand": n_d, "n_candidates": n_c, "n_pairs": int(di.size)}
     y_lb, y_ub = np.zeros(n_c), np.ones(n_c)
     lag = None
-    if method == "auto" and capacity is None and np.all(w >= 0) and np.all(dv >= 0):
+    if method != "milp" and capacity is None and np.all(w >= 0) and np.all(dv >= 0):
         from citycheck.act.planning.pmedian_lagrange import lagrangian_pmedian
 
-        lag = lagrangian_pmedian(di, cj, w[di] * dv, w * fallback, n_c, p)
+        lag = lagrangian_pmedian(
+            di,
+            cj,
+            w[di] * dv,
+            w * fallback,
+            n_c,
+            p,
+            branch=method == "auto",
+            time_limit_s=time_limit_s,
+        )
         stats.update(
             lagrangian_lower=lag.lower,
             lagrangian_upper=lag.upper,
             lagrangian_iterations=lag.iterations,
+            branch_nodes=lag.nodes,
             interchange_swaps=lag.swaps,
             lagrangian_s=lag.seconds,
             sites_fixed_open=int(lag.fix_open.sum()),
             sites_fixed_closed=int(lag.fix_closed.sum()),
         )
         gap = max(lag.upper - lag.lower, 0.0) / max(abs(lag.upper), 1e-9)
-        if gap <= 1e-9:
+        if gap <= 1e-9 or method == "auto":
+            done = gap <= 1e-9
             stats["build_s"] = time.perf_counter() - t0
             return Solution(
                 "p_median",
                 np.flatnonzero(lag.is_open),
                 lag.upper,
                 lag.lower,
-                0.0,
-                "optimal: the Lagrangian bound meets the incumbent",
+                0.0 if done else gap,
+                "optimal: the Lagrangian bound meets the incumbent"
+                if done
+                else f"time limit ({time_limit_s:g} s) reached; gap {gap:.2e}",
                 "lagrangian",
                 stats,
             )

@@ -8,8 +8,10 @@ truncation bound), stored twice: by demand (``rptr, rcol, rcost``) and by site
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
 
 @njit(cache=True)
@@ -247,3 +249,220 @@ def subgradient(
             v = lam[i] + step * g[i]
             lam[i] = min(max(v, 0.0), fallback[i])
     return lb, ub, it, best_lam
+
+
+@njit(cache=True)
+def node_bound(
+    rptr,
+    rcol,
+    rcost,
+    cptr,
+    crow,
+    ccost,
+    fallback,
+    p,
+    lam,
+    state,
+    ub,
+    best_open,
+    max_iter,
+    pi0,
+    tol,
+):  # pragma: no cover - compiled
+    """Lagrangian bound of one branch-and-bound node (``state``: 1 open, -1 closed, 0 free).
+
+    Sites forced open are open in the relaxed solution; the rest of the ``p`` are the free
+    sites of smallest ρ. Starts from ``lam`` (updated in place to the best multipliers found),
+    stops as soon as the bound reaches the incumbent (the node is pruned). Free sites are fixed
+    in ``state`` by the reduced-cost tests of :func:`subgradient`. The relaxed solutions' sites
+    are evaluated as incumbents (``best_open`` updated).
+
+    Returns
+    -------
+    (bound, incumbent cost); the bound is ``inf`` when the node has no feasible completion.
+    """
+    n_d = fallback.size
+    n_c = cptr.size - 1
+    best_lam = lam.copy()
+    lb = -np.inf
+    pi = pi0
+    stall = 0
+    g = np.zeros(n_d)
+    is_open = np.zeros(n_c, dtype=np.bool_)
+    free = np.empty(n_c, dtype=np.int64)
+    for it in range(max_iter):
+        n_open = 0
+        n_free = 0
+        for j in range(n_c):
+            if state[j] == 1:
+                n_open += 1
+            elif state[j] == 0:
+                free[n_free] = j
+                n_free += 1
+        need = p - n_open
+        if need < 0 or need > n_free:
+            return np.inf, ub
+        rho = site_values(cptr, crow, ccost, lam)
+        fr = free[:n_free]
+        order = fr[np.argsort(rho[fr], kind="mergesort")]
+        lval = lam.sum()
+        is_open[:] = False
+        for j in range(n_c):
+            if state[j] == 1:
+                lval += rho[j]
+                is_open[j] = True
+        for t in range(need):
+            lval += rho[order[t]]
+            is_open[order[t]] = True
+        if lval > lb:
+            lb = lval
+            best_lam[:] = lam
+            stall = 0
+        else:
+            stall += 1
+            if stall >= 15:
+                pi *= 0.5
+                stall = 0
+        if it % 3 == 0:
+            val = evaluate(rptr, rcol, rcost, fallback, is_open)
+            if val < ub:
+                ub = val
+                best_open[:] = is_open
+        if lb >= ub - tol:
+            break
+        # reduced-cost fixing inside the node
+        if need > 0:
+            rp = rho[order[need - 1]]
+            for t in range(need, n_free):
+                j = order[t]
+                if lval - rp + rho[j] > ub - tol:
+                    state[j] = -1
+        if need < n_free:
+            rq = rho[order[need]]
+            for t in range(need):
+                j = order[t]
+                if lval - rho[j] + rq > ub - tol:
+                    state[j] = 1
+        if pi < 1e-3:
+            break
+        for i in range(n_d):
+            g[i] = 1.0
+        for j in range(n_c):
+            if is_open[j]:
+                for k in range(cptr[j], cptr[j + 1]):
+                    i = crow[k]
+                    if ccost[k] < lam[i]:
+                        g[i] -= 1.0
+        norm = 0.0
+        for i in range(n_d):
+            if (g[i] > 0.0 and lam[i] >= fallback[i]) or (g[i] < 0.0 and lam[i] <= 0.0):
+                g[i] = 0.0
+            norm += g[i] * g[i]
+        if norm == 0.0:
+            break
+        step = pi * (ub - lval) / norm
+        for i in range(n_d):
+            v = lam[i] + step * g[i]
+            lam[i] = min(max(v, 0.0), fallback[i])
+    lam[:] = best_lam
+    return lb, ub
+
+
+@njit(cache=True)
+def _now():  # pragma: no cover - compiled
+    with objmode(t="float64"):
+        t = time.perf_counter()
+    return t
+
+
+@njit(cache=True)
+def branch_and_bound(
+    rptr,
+    rcol,
+    rcost,
+    cptr,
+    crow,
+    ccost,
+    fallback,
+    p,
+    lam,
+    state0,
+    ub,
+    best_open,
+    node_iter,
+    tol,
+    deadline,
+):  # pragma: no cover - compiled
+    """Depth-first Lagrangian branch and bound on the sites (Beasley 1993).
+
+    Each node is bounded by :func:`node_bound`, warm-started from the multipliers of the node
+    solved before it; a node whose bound reaches the incumbent (minus ``tol``) is pruned. The
+    branching site is the free site of the relaxed solution with the largest ρ (the least sure
+    one); its "open" child is explored first. Stops at ``deadline`` (``time.perf_counter``).
+
+    Returns
+    -------
+    (proven lower bound, incumbent cost, nodes, finished)
+    """
+    n_c = cptr.size - 1
+    cap = 2 * n_c + 2
+    stack = np.zeros((cap, n_c), dtype=np.int8)
+    stack_lb = np.empty(cap)
+    top = 0
+    stack[0, :] = state0
+    stack_lb[0] = -np.inf
+    top = 1
+    nodes = 0
+    state = np.zeros(n_c, dtype=np.int8)
+    while top > 0:
+        if nodes % 16 == 0 and _now() > deadline:
+            low = ub
+            for s in range(top):
+                low = min(low, stack_lb[s])
+            return low, ub, nodes, False
+        top -= 1
+        if stack_lb[top] >= ub - tol:
+            continue
+        state[:] = stack[top]
+        nodes += 1
+        lb, ub = node_bound(
+            rptr,
+            rcol,
+            rcost,
+            cptr,
+            crow,
+            ccost,
+            fallback,
+            p,
+            lam,
+            state,
+            ub,
+            best_open,
+            node_iter,
+            0.5,
+            tol,
+        )
+        if lb >= ub - tol:
+            continue
+        # branching site: the relaxed solution's free site with the largest ρ
+        rho = site_values(cptr, crow, ccost, lam)
+        n_open = 0
+        for j in range(n_c):
+            if state[j] == 1:
+                n_open += 1
+        need = p - n_open
+        free = np.flatnonzero(state == 0)
+        if free.size == 0 or need <= 0:
+            # all sites decided or the open set is complete: the node is a solution
+            continue
+        order = free[np.argsort(rho[free], kind="mergesort")]
+        jb = order[min(need, order.size) - 1]
+        stack[top, :] = state
+        stack[top, jb] = -1
+        stack_lb[top] = lb
+        top += 1
+        stack[top, :] = state
+        stack[top, jb] = 1
+        stack_lb[top] = lb
+        top += 1
+    return ub, ub, nodes, True

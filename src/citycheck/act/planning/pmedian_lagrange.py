@@ -46,7 +46,11 @@ class LagrangianResult:
     fix_open, fix_closed : ndarray of bool (n_candidates,)
         Sites that are open (closed) in every solution cheaper than the incumbent.
     iterations : int
-        Subgradient iterations.
+        Subgradient iterations at the root.
+    nodes : int
+        Branch-and-bound nodes (0 when the root closed the gap or branching was not asked).
+    finished : bool
+        True when the search proved ``upper`` optimal (``lower`` then equals ``upper``).
     swaps : int
         Improving swaps of the vertex-substitution heuristic.
     seconds : float
@@ -59,6 +63,8 @@ class LagrangianResult:
     fix_open: np.ndarray
     fix_closed: np.ndarray
     iterations: int
+    nodes: int
+    finished: bool
     swaps: int
     seconds: float
 
@@ -74,6 +80,9 @@ def lagrangian_pmedian(
     max_iter: int = 3000,
     heur_every: int = 5,
     rel_tol: float = 1e-9,
+    branch: bool = True,
+    time_limit_s: float | None = None,
+    node_iter: int = 200,
 ) -> LagrangianResult:
     """Lower and upper bounds of the uncapacitated p-median, with reduced-cost fixing.
 
@@ -92,6 +101,14 @@ def lagrangian_pmedian(
         ``heur_every`` iterations.
     rel_tol : float
         Stop when ``upper − lower ≤ rel_tol · max(|upper|, 1)``.
+    branch : bool
+        When the root leaves a gap, run the Lagrangian branch and bound
+        (:func:`~citycheck.act.planning.pmedian_kernels.branch_and_bound`) to close it.
+    time_limit_s : float, optional
+        Limit of the branch and bound; when hit, ``lower`` is the smallest bound of the nodes
+        left open.
+    node_iter : int
+        Subgradient iterations per branch-and-bound node.
 
     Returns
     -------
@@ -123,7 +140,7 @@ def lagrangian_pmedian(
     best_open = is_open.copy()
     fix_open = np.zeros(n_candidates, dtype=np.bool_)
     fix_closed = np.zeros(n_candidates, dtype=np.bool_)
-    lb, ub2, iters, _ = k.subgradient(
+    lb, ub2, iters, lam = k.subgradient(
         rptr,
         rcol,
         rcost,
@@ -144,13 +161,44 @@ def lagrangian_pmedian(
         # a relaxed solution beat the local optimum: improve it by substitution as well
         ub, more = k.interchange(rptr, rcol, rcost, cptr, crow, ccost, fb, best_open, tol)
         swaps += more
+    lb = float(lb)
+    nodes = 0
+    finished = ub - lb <= rel_tol * max(abs(ub), 1.0)
+    if finished:
+        lb = min(lb, ub)
+    elif branch:
+        state = np.zeros(n_candidates, dtype=np.int8)
+        state[fix_open] = 1
+        state[fix_closed] = -1
+        limit = np.inf if time_limit_s is None else float(time_limit_s)
+        deadline = time.perf_counter() + limit
+        low, ub, nodes, finished = k.branch_and_bound(
+            rptr,
+            rcol,
+            rcost,
+            cptr,
+            crow,
+            ccost,
+            fb,
+            p,
+            lam,
+            state,
+            ub,
+            best_open,
+            node_iter,
+            rel_tol * 0.1 * max(abs(ub), 1.0),
+            min(deadline, 1e300),
+        )
+        lb = float(ub) if finished else max(lb, float(low))
     return LagrangianResult(
-        lower=float(lb),
+        lower=lb,
         upper=float(ub),
         is_open=best_open,
         fix_open=fix_open,
         fix_closed=fix_closed,
         iterations=int(iters),
+        nodes=int(nodes),
+        finished=bool(finished),
         swaps=int(swaps),
         seconds=time.perf_counter() - t0,
     )
