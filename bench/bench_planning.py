@@ -202,13 +202,15 @@ def bench_pmedian(
     sol = p_median(dist, w, p, bound_m=bound, time_limit_s=time_limit_s)
     t2 = time.perf_counter()
     st = sol.stats
+    milp = f", MILP {st['solve_s']:.2f} s" if "solve_s" in st else ""
     print(
-        f"citycheck: network+distances {t_net:.2f} s ({dist.nnz:,} pairs), solve {t2 - t1:.2f} s "
-        f"[{sol.method}: Lagrangian {st.get('lagrangian_s', 0):.2f} s, "
-        f"{st.get('lagrangian_iterations', 0)} iterations, bound {st.get('lagrangian_lower', 0):,.1f}"
-        f", incumbent {st.get('lagrangian_upper', 0):,.1f}, sites fixed open/closed "
-        f"{st.get('sites_fixed_open', 0)}/{st.get('sites_fixed_closed', 0)}"
-        f"{', MILP %.2f s' % st['solve_s'] if 'solve_s' in st else ''}]; "
+        f"citycheck: network+distances {t_net:.2f} s ({dist.nnz:,} pairs), "
+        f"solve {t2 - t1:.2f} s [{sol.method}: Lagrangian {st.get('lagrangian_s', 0):.2f} s, "
+        f"root {st.get('lagrangian_iterations', 0)} iterations, "
+        f"root sites fixed open/closed "
+        f"{st.get('sites_fixed_open', 0)}/{st.get('sites_fixed_closed', 0)}, "
+        f"branch-and-bound nodes {st.get('branch_nodes', 0)}"
+        f"{milp}]; "
         f"objective {sol.objective:,.1f}, bound {sol.bound:,.1f}, gap {sol.gap:.2e}"
     )
     if spopt_timeout_s is None:
