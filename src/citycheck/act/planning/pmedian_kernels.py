@@ -320,10 +320,10 @@ def node_bound(
             stall = 0
         else:
             stall += 1
-            if stall >= 15:
+            if stall >= 5:
                 pi *= 0.5
                 stall = 0
-        if it % 3 == 0:
+        if it % 10 == 0:
             val = evaluate(rptr, rcol, rcost, fallback, is_open)
             if val < ub:
                 ub = val

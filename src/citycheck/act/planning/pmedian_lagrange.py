@@ -82,7 +82,7 @@ def lagrangian_pmedian(
     rel_tol: float = 1e-9,
     branch: bool = True,
     time_limit_s: float | None = None,
-    node_iter: int = 200,
+    node_iter: int = 60,
 ) -> LagrangianResult:
     """Lower and upper bounds of the uncapacitated p-median, with reduced-cost fixing.
 
