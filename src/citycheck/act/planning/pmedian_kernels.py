@@ -164,16 +164,18 @@ def subgradient(
     tol,
     fix_open,
     fix_closed,
+    lam0,
 ):  # pragma: no cover - compiled
     """Subgradient optimisation of the Lagrangian dual of the assignment constraints.
 
-    L(λ) = Σ_i λ_i + Σ_{p smallest} ρ_j(λ), with 0 ≤ λ_i ≤ F_i (then the fallback term
-    min(0, F_i − λ_i) vanishes). Step ``π (UB − L) / ‖g‖²`` (Held, Wolfe & Crowder 1974), π
-    halved after 30 iterations without a better bound. Every ``heur_every`` iterations the p
-    sites of the relaxed solution are evaluated (a Lagrangian heuristic) and kept when better.
-    After each iteration, reduced-cost tests mark sites that cannot be open (``fix_closed``)
-    or closed (``fix_open``) in any solution cheaper than the incumbent: ``L − ρ_(p) + ρ_j``
-    bounds the solutions with ``j`` open, ``L − ρ_j + ρ_(p+1)`` those with ``j`` closed.
+    Starts from ``lam0``. L(λ) = Σ_i λ_i + Σ_{p smallest} ρ_j(λ), with 0 ≤ λ_i ≤ F_i (then
+    the fallback term min(0, F_i − λ_i) vanishes). Step ``π (UB − L) / ‖g‖²`` (Held, Wolfe &
+    Crowder 1974), π halved after 30 iterations without a better bound. Every ``heur_every``
+    iterations the p sites of the relaxed solution are evaluated (a Lagrangian heuristic) and
+    kept when better. After each iteration, reduced-cost tests mark sites that cannot be open
+    (``fix_closed``) or closed (``fix_open``) in any solution cheaper than the incumbent:
+    ``L − ρ_(p) + ρ_j`` bounds the solutions with ``j`` open, ``L − ρ_j + ρ_(p+1)`` those
+    with ``j`` closed.
 
     Returns
     -------
@@ -182,7 +184,7 @@ def subgradient(
     """
     n_d = fallback.size
     n_c = cptr.size - 1
-    lam = fallback.copy()
+    lam = lam0.copy()
     best_lam = lam.copy()
     lb = -np.inf
     pi = 2.0

@@ -140,6 +140,9 @@ def lagrangian_pmedian(
     best_open = is_open.copy()
     fix_open = np.zeros(n_candidates, dtype=np.bool_)
     fix_closed = np.zeros(n_candidates, dtype=np.bool_)
+    # λ starts at the fallback costs (starting from the incumbent's costs was measured on
+    # 20,000 × 2,000, p = 200: the same root bound to 1e-5, more iterations)
+    lam0 = fb.copy()
     lb, ub2, iters, lam = k.subgradient(
         rptr,
         rcol,
@@ -156,6 +159,7 @@ def lagrangian_pmedian(
         rel_tol,
         fix_open,
         fix_closed,
+        lam0,
     )
     if ub2 < ub:
         # a relaxed solution beat the local optimum: improve it by substitution as well
