@@ -488,9 +488,11 @@ def p_median(
     capacity : ndarray (n_candidates,), optional
         Most weight a new site can serve (existing facilities are uncapacitated).
     time_limit_s : float, optional
-        Limit of the MILP solve.
-    method : {"auto", "milp"}
-        "auto": Lagrangian first (uncapacitated); "milp": the full MILP only.
+        Limit of the branch and bound ("auto") or of the MILP solve; when hit, the incumbent is
+        returned with its gap.
+    method : {"auto", "lagrangian+milp", "milp"}
+        "auto": Lagrangian relaxation and branch and bound (uncapacitated); "lagrangian+milp":
+        the root-reduced model to HiGHS; "milp": the full MILP only.
 
     Returns
     -------

@@ -400,7 +400,8 @@ def branch_and_bound(
     Each node is bounded by :func:`node_bound`, warm-started from the multipliers of the node
     solved before it; a node whose bound reaches the incumbent (minus ``tol``) is pruned. The
     branching site is the free site of the relaxed solution with the largest ρ (the least sure
-    one); its "open" child is explored first. Stops at ``deadline`` (``time.perf_counter``).
+    one); its "open" child is explored first. A new incumbent found in a node is improved by
+    :func:`interchange`. Stops at ``deadline`` (``time.perf_counter``).
 
     Returns
     -------
@@ -417,7 +418,7 @@ def branch_and_bound(
     nodes = 0
     state = np.zeros(n_c, dtype=np.int8)
     while top > 0:
-        if nodes % 16 == 0 and _now() > deadline:
+        if _now() > deadline:
             low = ub
             for s in range(top):
                 low = min(low, stack_lb[s])
@@ -427,6 +428,7 @@ def branch_and_bound(
             continue
         state[:] = stack[top]
         nodes += 1
+        ub_before = ub
         lb, ub = node_bound(
             rptr,
             rcol,
@@ -444,6 +446,11 @@ def branch_and_bound(
             0.5,
             tol,
         )
+        if ub < ub_before:
+            # a relaxed solution of this node is the new incumbent: polish it by substitution
+            ub, _ = interchange(
+                rptr, rcol, rcost, cptr, crow, ccost, fallback, best_open, tol * 1e-3
+            )
         if lb >= ub - tol:
             continue
         # branching site: the relaxed solution's free site with the largest ρ
