@@ -552,7 +552,7 @@ def p_median(
                 0.0 if done else gap,
                 "optimal: the Lagrangian bound meets the incumbent"
                 if done
-                else f"time limit ({time_limit_s:g} s) reached; gap {gap:.2e}",
+                else f"time limit ({time_limit_s} s) reached; gap {gap:.2e}",
                 "lagrangian",
                 stats,
             )
@@ -600,6 +600,8 @@ def p_median(
     bound = max(lag.lower, min(reduced_bound, lag.upper))
     gap = max(objective - bound, 0.0) / max(abs(objective), 1e-9)
     gap = 0.0 if gap <= 1e-9 else gap
+    if gap > 0.0 and status.startswith("optimal"):
+        status = f"time limit reached in the reduced MILP; gap {gap:.2e}"
     return Solution(
         "p_median",
         selected,
