@@ -165,6 +165,14 @@ def lagrangian_pmedian(
         # a relaxed solution beat the local optimum: improve it by substitution as well
         ub, more = k.interchange(rptr, rcol, rcost, cptr, crow, ccost, fb, best_open, tol)
         swaps += more
+    # a second start for the substitution: the relaxed solution at the best multipliers
+    rho = k.site_values(cptr, crow, ccost, lam)
+    relaxed = np.zeros(n_candidates, dtype=np.bool_)
+    relaxed[np.argsort(rho, kind="stable")[:p]] = True
+    val, more = k.interchange(rptr, rcol, rcost, cptr, crow, ccost, fb, relaxed, tol)
+    swaps += more
+    if val < ub:
+        ub, best_open = val, relaxed
     lb = float(lb)
     nodes = 0
     finished = ub - lb <= rel_tol * max(abs(ub), 1.0)
