@@ -6,11 +6,13 @@
    scipy). spopt (``MCLP.from_cost_matrix``) gets the same distance matrix (dense, ``inf`` beyond
    the limit — computing it is *not* counted for spopt) and solves with PuLP's HiGHS. Both
    objectives are printed and must be equal; the time ratio is printed.
-2. **p-median** on a smaller instance (``--pm-demand`` × ``--pm-sites``, default 500 × 50):
-   distances truncated at ``2 × limit`` for both; same check. spopt's dense model has one
-   variable per pair and exact p-median on random uniform points is hard for both solvers
-   (measured: 1,000 × 100 took citycheck 34 s while spopt had not finished after ~14 min;
-   2,000 × 200 took citycheck 218 s).
+2. **p-median** at ``--pm-demand`` × ``--pm-sites`` (default 500 × 50) and twice that
+   (1,000 × 100), ``--p`` sites, distances truncated at ``2 × limit`` for both: citycheck's
+   Lagrangian relaxation + branch and bound against spopt's ``PMedian.from_cost_matrix`` on
+   the same (dense) matrix, run in a child process stopped after ``--spopt-timeout`` seconds
+   (then the printed ratio is a lower bound, and says so). Objectives must be equal. Then
+   citycheck alone at ``--demand`` × ``--sites`` (20,000 × 2,000) with its proven gap
+   (``--pm-time-limit`` caps the branch and bound; ``--pm-big-p`` sets p there).
 3. **What-if**: a ``--grid`` × ``--grid`` street grid (1,000 × 1,000 = 1 M nodes) with buildings
    and facilities; one facility is added and the per-building table updated
    (:class:`citycheck.act.planning.WhatIf`); the time is printed next to a full re-run of the
@@ -130,9 +132,42 @@ def bench_mclp(n_demand: int, n_sites: int, k: int, limit: float, seed: int) -> 
     print(f"RATIO spopt / citycheck (MCLP, model+solve only): {(t6 - t4) / (t3 - t2):.1f}x")
 
 
-def bench_pmedian(n_demand: int, n_sites: int, p: int, limit: float, seed: int) -> None:
+def _spopt_pmedian(dense: np.ndarray, w: np.ndarray, p: int, out) -> None:  # type: ignore[no-untyped-def]
+    """Child process: spopt's p-median on the dense matrix; puts (objective, seconds) on ``out``."""
+    import pulp
     from spopt.locate import PMedian
 
+    solver, _ = spopt_solver()
+    t0 = time.perf_counter()
+    model = PMedian.from_cost_matrix(dense, w, p_facilities=p).solve(solver, results=False)
+    out.put((float(pulp.value(model.problem.objective)), time.perf_counter() - t0))
+
+
+def run_spopt_pmedian(
+    dense: np.ndarray, w: np.ndarray, p: int, timeout_s: float
+) -> tuple[float | None, float]:
+    """spopt p-median (build + solve) in a child process stopped after ``timeout_s``.
+
+    Returns (objective or None if stopped, seconds); on a stop the seconds are a lower bound.
+    """
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    proc = ctx.Process(target=_spopt_pmedian, args=(dense, w, p, out))
+    t0 = time.perf_counter()
+    proc.start()
+    proc.join(timeout_s)
+    if proc.is_alive():
+        proc.terminate()
+        proc.join()
+        return None, time.perf_counter() - t0
+    obj, secs = out.get()
+    return obj, secs
+
+
+def pmedian_instance(n_demand: int, n_sites: int, bound: float, seed: int):  # type: ignore[no-untyped-def]
+    """Grid city, random buildings and sites; returns (seconds to build the table, table, w)."""
     rng = np.random.default_rng(seed)
     spacing = 60.0
     extent = np.sqrt(n_demand / 400.0) * 1000.0
@@ -143,32 +178,61 @@ def bench_pmedian(n_demand: int, n_sites: int, p: int, limit: float, seed: int) 
     sites = random_points(rng, n_sites, extent, crs)
     fac = gpd.GeoDataFrame(geometry=[], crs=crs)
     w = rng.integers(10, 200, n_demand).astype(float)
-    bound = 2 * limit
-    print(f"\n== p-median: {n_demand:,} buildings × {n_sites:,} sites, p={p}, bound {bound:g} m")
     t0 = time.perf_counter()
     sn = siting_network(streets, blds, fac, sites)
     dist = distance_table(sn.graph, sn.building_hub, sn.candidate_hub, cutoff_m=bound)
+    return time.perf_counter() - t0, dist, w
+
+
+def bench_pmedian(
+    n_demand: int,
+    n_sites: int,
+    p: int,
+    limit: float,
+    seed: int,
+    *,
+    spopt_timeout_s: float | None,
+    time_limit_s: float,
+) -> None:
+    bound = 2 * limit
+    print(f"\n== p-median: {n_demand:,} buildings × {n_sites:,} sites, p={p}, bound {bound:g} m")
+    # warm the compiled kernels (compilation is not what we measure)
+    _, d0, w0 = pmedian_instance(60, 8, bound, seed + 1)
+    p_median(d0, w0, 2, bound_m=bound)
+    t_net, dist, w = pmedian_instance(n_demand, n_sites, bound, seed)
     t1 = time.perf_counter()
-    sol = p_median(dist, w, p, bound_m=bound, time_limit_s=1800)
+    sol = p_median(dist, w, p, bound_m=bound, time_limit_s=time_limit_s)
     t2 = time.perf_counter()
+    st = sol.stats
+    milp = f", MILP {st['solve_s']:.2f} s" if "solve_s" in st else ""
     print(
-        f"citycheck: network+distances {t1 - t0:.2f} s, MILP {t2 - t1:.2f} s; "
-        f"objective {sol.objective:,.1f}, gap {sol.gap:.2e}"
+        f"citycheck: network+distances {t_net:.2f} s ({dist.nnz:,} pairs), "
+        f"solve {t2 - t1:.2f} s [{sol.method}: Lagrangian {st.get('lagrangian_s', 0):.2f} s, "
+        f"root {st.get('lagrangian_iterations', 0)} iterations, "
+        f"root sites fixed open/closed "
+        f"{st.get('sites_fixed_open', 0)}/{st.get('sites_fixed_closed', 0)}, "
+        f"branch-and-bound nodes {st.get('branch_nodes', 0)}"
+        f"{milp}]; "
+        f"objective {sol.objective:,.1f}, bound {sol.bound:,.1f}, gap {sol.gap:.2e}"
     )
+    if spopt_timeout_s is None:
+        return
     dense = np.full(dist.shape, bound)
     coo = dist.tocoo()
     dense[coo.row, coo.col] = np.minimum(coo.data, bound)
-    solver, sname = spopt_solver()
-    t3 = time.perf_counter()
-    model = PMedian.from_cost_matrix(dense, w, p_facilities=p).solve(solver, results=False)
-    t4 = time.perf_counter()
-    import pulp
-
-    sp_obj = float(pulp.value(model.problem.objective))
-    print(f"spopt ({sname}): build+solve {t4 - t3:.2f} s; objective {sp_obj:,.1f}")
+    sp_obj, sp_s = run_spopt_pmedian(dense, w, p, spopt_timeout_s)
+    cc = t_net + (t2 - t1)
+    if sp_obj is None:
+        print(f"spopt (PuLP): stopped after {sp_s:.1f} s without an answer (timeout)")
+        print(
+            f"RATIO spopt / citycheck (p-median, build+solve): > {sp_s / cc:.1f}x "
+            f"(lower bound: spopt timed out at {spopt_timeout_s:g} s)"
+        )
+        return
+    print(f"spopt (PuLP): build+solve {sp_s:.2f} s (matrix given); objective {sp_obj:,.1f}")
     same = abs(sp_obj - sol.objective) <= 1e-6 * max(1.0, abs(sol.objective))
     print(f"objectives equal: {same}")
-    print(f"RATIO spopt / citycheck (p-median, build+solve): {(t4 - t3) / (t2 - t0):.1f}x")
+    print(f"RATIO spopt / citycheck (p-median, build+solve): {sp_s / cc:.1f}x")
 
 
 def bench_whatif(grid: int, n_buildings: int, n_fac: int, seed: int) -> None:
@@ -236,11 +300,16 @@ def main() -> None:
     ap.add_argument("--pm-demand", type=int, default=500)
     ap.add_argument("--pm-sites", type=int, default=50)
     ap.add_argument("--p", type=int, default=10)
+    ap.add_argument("--pm-big-p", type=int, default=10, help="p of the 20,000 × 2,000 p-median")
     ap.add_argument("--limit", type=float, default=300.0)
     ap.add_argument("--grid", type=int, default=1_000)
     ap.add_argument("--buildings", type=int, default=200_000)
     ap.add_argument("--facilities", type=int, default=2_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--spopt-timeout", type=float, default=600.0, help="p-median: stop spopt after")
+    ap.add_argument(
+        "--pm-time-limit", type=float, default=300.0, help="p-median: citycheck MILP limit (s)"
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     ap.add_argument("--only", choices=["mclp", "pmedian", "whatif"], default=None)
     a = ap.parse_args()
@@ -251,7 +320,25 @@ def main() -> None:
     if a.only in (None, "mclp"):
         bench_mclp(a.demand, a.sites, a.k, a.limit, a.seed)
     if a.only in (None, "pmedian"):
-        bench_pmedian(a.pm_demand, a.pm_sites, a.p, a.limit, a.seed)
+        for nd, ns in ((a.pm_demand, a.pm_sites), (2 * a.pm_demand, 2 * a.pm_sites)):
+            bench_pmedian(
+                nd,
+                ns,
+                a.p,
+                a.limit,
+                a.seed,
+                spopt_timeout_s=a.spopt_timeout,
+                time_limit_s=a.pm_time_limit,
+            )
+        bench_pmedian(
+            a.demand,
+            a.sites,
+            a.pm_big_p,
+            a.limit,
+            a.seed,
+            spopt_timeout_s=None,
+            time_limit_s=a.pm_time_limit,
+        )
     if a.only in (None, "whatif"):
         bench_whatif(a.grid, a.buildings, a.facilities, a.seed)
 

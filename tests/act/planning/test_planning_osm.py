@@ -345,3 +345,28 @@ def test_whatif_connect_reattaches_buildings(city_of, osm, which):
             d1 = np.nan_to_num(after.buildings[col].to_numpy()[want], nan=np.inf)
             gained |= bool((d1 < d0).any())
     assert gained
+
+
+@pytest.mark.parametrize(
+    "osm,category,new",
+    [
+        ("beijing-haidian-wudaokou.osm.pbf", "kindergarten", 6),
+        ("beijing-haidian-cau.osm.pbf", "elderly_care", 8),
+    ],
+)
+def test_p_median_lagrangian_equals_full_milp_on_real_city(
+    city_of, monkeypatch, osm, category, new
+):
+    """Real OSM instances: the Lagrangian p-median proves the same optimum as the full MILP."""
+    import functools
+
+    from citycheck.act.planning import plan as plan_module
+    from citycheck.act.planning.models import p_median
+
+    city = city_of(osm)
+    lag = plan_facilities(city, category, new=new, model="p_median")
+    assert lag.solution.method == "lagrangian" and lag.solution.gap == 0.0
+    monkeypatch.setattr(plan_module, "p_median", functools.partial(p_median, method="milp"))
+    ref = plan_facilities(city, category, new=new, model="p_median")
+    assert ref.solution.method == "milp" and ref.solution.gap == 0.0
+    assert lag.solution.objective == pytest.approx(ref.solution.objective, rel=1e-9)

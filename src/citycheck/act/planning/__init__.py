@@ -3,6 +3,8 @@
 - :mod:`~citycheck.act.planning.candidates`: where a facility could go;
 - :mod:`~citycheck.act.planning.matrix`: demand → site walking distances on the engine's network;
 - :mod:`~citycheck.act.planning.models`: maximal covering, p-median, set covering (exact MILP);
+- :mod:`~citycheck.act.planning.pmedian_lagrange`: the p-median's Lagrangian relaxation and
+  branch and bound (compiled kernels in :mod:`~citycheck.act.planning.pmedian_kernels`);
 - :mod:`~citycheck.act.planning.plan`: one category's plan and the project list (项目清单);
 - :mod:`~citycheck.act.planning.whatif`: incremental re-evaluation of scenarios.
 

@@ -393,52 +393,21 @@ def maximal_covering(
     return sol
 
 
-def p_median(
-    dist: sp.spmatrix,
-    weights: np.ndarray,
+def _pmedian_model(
+    di: np.ndarray,
+    cj: np.ndarray,
+    dv: np.ndarray,
+    w: np.ndarray,
+    fallback: np.ndarray,
+    n_c: int,
     p: int,
-    *,
-    bound_m: float,
-    existing_m: np.ndarray | None = None,
-    capacity: np.ndarray | None = None,
-    time_limit_s: float | None = 600.0,
-) -> Solution:
-    """p-median: open exactly ``p`` sites minimising the total weighted (truncated) distance.
-
-    Parameters
-    ----------
-    dist : sparse matrix (n_demand × n_candidates)
-        Walking distance where it is below ``bound_m`` (absent entries: farther). Explicit zeros
-        are distances of 0.
-    weights : ndarray (n_demand,)
-    p : int
-        Sites to open.
-    bound_m : float
-        Truncation: a demand's distance counts at most ``bound_m``.
-    existing_m : ndarray (n_demand,), optional
-        Distance to the nearest existing facility (inf where none within the bound).
-    capacity : ndarray (n_candidates,), optional
-        Most weight a new site can serve (existing facilities are uncapacitated).
-
-    Returns
-    -------
-    Solution
-        ``objective`` is Σ weight × min(distance to the assigned site, bound).
-    """
-    n_d, n_c = dist.shape
-    _check_costs(n_c, None, None)
-    if p < 1 or p > n_c:
-        raise PlanningError(f"p={p}: need 1 ≤ p ≤ number of candidate sites ({n_c})")
-    t0 = time.perf_counter()
-    d = sp.coo_matrix(dist)
-    keep = d.data < bound_m
-    di, cj, dv = d.row[keep], d.col[keep], d.data[keep]
-    w = np.asarray(weights, dtype=np.float64)
-    fallback = np.full(n_d, float(bound_m))
-    if existing_m is not None:
-        fallback = np.minimum(fallback, np.asarray(existing_m, dtype=np.float64))
+    capacity: np.ndarray | None,
+    y_lb: np.ndarray,
+    y_ub: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[LinearConstraint]]:
+    """The truncated p-median MILP: y (sites), x (pairs within the bound), u (fallback)."""
+    n_d = w.size
     n_x = di.size
-    # variables: y (n_c, binary), x (pairs), u (n_d: served by an existing facility or "far")
     assign = sp.hstack(
         [
             sp.csr_matrix((n_d, n_c)),
@@ -474,28 +443,175 @@ def p_median(
         cons.append(LinearConstraint(load, -np.inf, 0))
     c = np.concatenate([np.zeros(n_c), w[di] * dv, w * fallback])
     integ = np.concatenate([np.ones(n_c), np.zeros(n_x + n_d)])
-    n_v = n_c + n_x + n_d
-    stats = {
-        "n_demand": n_d,
-        "n_candidates": n_c,
-        "n_pairs": n_x,
-        "build_s": time.perf_counter() - t0,
-    }
+    lb = np.concatenate([y_lb, np.zeros(n_x + n_d)])
+    ub = np.concatenate([y_ub, np.ones(n_x + n_d)])
+    return c, integ, lb, ub, cons
+
+
+def p_median(
+    dist: sp.spmatrix,
+    weights: np.ndarray,
+    p: int,
+    *,
+    bound_m: float,
+    existing_m: np.ndarray | None = None,
+    capacity: np.ndarray | None = None,
+    time_limit_s: float | None = 600.0,
+    method: str = "auto",
+) -> Solution:
+    """p-median: open exactly ``p`` sites minimising the total weighted (truncated) distance.
+
+    Without capacities (``method="auto"``) the problem is first attacked by Lagrangian
+    relaxation of the assignment constraints with subgradient optimisation, a greedy +
+    vertex-substitution incumbent and Lagrangian heuristics (Beasley 1993, European Journal of
+    Operational Research 65:383–399; Daskin, *Network and Discrete Location*, 2nd ed., ch. 6;
+    see :mod:`.pmedian_lagrange`). When the Lagrangian bound meets the incumbent (relative gap
+    ≤ 1e-9) the incumbent is returned as proven optimal (``method="lagrangian"``); otherwise
+    reduced-cost tests fix sites open or closed and the reduced model is solved by the MILP
+    solver (``method="lagrangian+milp"``): its answer, or the incumbent when no better one
+    exists, is optimal. With capacities, or with ``method="milp"``, the full truncated MILP is
+    solved directly.
+
+    Parameters
+    ----------
+    dist : sparse matrix (n_demand × n_candidates)
+        Walking distance where it is below ``bound_m`` (absent entries: farther). Explicit zeros
+        are distances of 0.
+    weights : ndarray (n_demand,)
+        Non-negative demand weights.
+    p : int
+        Sites to open.
+    bound_m : float
+        Truncation: a demand's distance counts at most ``bound_m``.
+    existing_m : ndarray (n_demand,), optional
+        Distance to the nearest existing facility (inf where none within the bound).
+    capacity : ndarray (n_candidates,), optional
+        Most weight a new site can serve (existing facilities are uncapacitated).
+    time_limit_s : float, optional
+        Limit of the branch and bound ("auto") or of the MILP solve; when hit, the incumbent is
+        returned with its gap.
+    method : {"auto", "lagrangian+milp", "milp"}
+        "auto": Lagrangian relaxation and branch and bound (uncapacitated); "lagrangian+milp":
+        the root-reduced model to HiGHS; "milp": the full MILP only.
+
+    Returns
+    -------
+    Solution
+        ``objective`` is Σ weight × min(distance to the assigned site, bound). ``stats`` holds
+        the Lagrangian bound, incumbent, iterations and sites fixed when that path ran.
+    """
+    n_d, n_c = dist.shape
+    _check_costs(n_c, None, None)
+    if p < 1 or p > n_c:
+        raise PlanningError(f"p={p}: need 1 ≤ p ≤ number of candidate sites ({n_c})")
+    if method not in ("auto", "lagrangian+milp", "milp"):
+        raise PlanningError(f"p-median method={method!r}: use 'auto', 'lagrangian+milp' or 'milp'")
+    t0 = time.perf_counter()
+    d = sp.coo_matrix(dist)
+    keep = d.data < bound_m
+    di, cj, dv = d.row[keep], d.col[keep], d.data[keep]
+    w = np.asarray(weights, dtype=np.float64)
+    fallback = np.full(n_d, float(bound_m))
+    if existing_m is not None:
+        fallback = np.minimum(fallback, np.asarray(existing_m, dtype=np.float64))
+    stats: dict[str, Any] = {"n_demand": n_d, "n_candidates": n_c, "n_pairs": int(di.size)}
+    y_lb, y_ub = np.zeros(n_c), np.ones(n_c)
+    lag = None
+    if method != "milp" and capacity is None and np.all(w >= 0) and np.all(dv >= 0):
+        from citycheck.act.planning.pmedian_lagrange import lagrangian_pmedian
+
+        lag = lagrangian_pmedian(
+            di,
+            cj,
+            w[di] * dv,
+            w * fallback,
+            n_c,
+            p,
+            branch=method == "auto",
+            time_limit_s=time_limit_s,
+        )
+        stats.update(
+            lagrangian_lower=lag.lower,
+            lagrangian_upper=lag.upper,
+            lagrangian_iterations=lag.iterations,
+            branch_nodes=lag.nodes,
+            interchange_swaps=lag.swaps,
+            lagrangian_s=lag.seconds,
+            sites_fixed_open=int(lag.fix_open.sum()),
+            sites_fixed_closed=int(lag.fix_closed.sum()),
+        )
+        gap = max(lag.upper - lag.lower, 0.0) / max(abs(lag.upper), 1e-9)
+        if gap <= 1e-9 or method == "auto":
+            done = gap <= 1e-9
+            stats["build_s"] = time.perf_counter() - t0
+            return Solution(
+                "p_median",
+                np.flatnonzero(lag.is_open),
+                lag.upper,
+                lag.lower,
+                0.0 if done else gap,
+                "optimal: the Lagrangian bound meets the incumbent"
+                if done
+                else f"time limit ({time_limit_s} s) reached; gap {gap:.2e}",
+                "lagrangian",
+                stats,
+            )
+        # reduced model: closed sites and their pairs go, open ones are fixed, and pairs no
+        # cheaper than the demand's fallback are dropped (never needed in an optimum)
+        y_ub[lag.fix_closed] = 0.0
+        y_lb[lag.fix_open] = 1.0
+        red = ~lag.fix_closed[cj] & (dv < fallback[di])
+        di, cj, dv = di[red], cj[red], dv[red]
+        stats["n_pairs_reduced"] = int(di.size)
+    c, integ, lb, ub, cons = _pmedian_model(di, cj, dv, w, fallback, n_c, p, capacity, y_lb, y_ub)
+    stats["build_s"] = time.perf_counter() - t0
     sol = _solve(
         "p_median",
         c,
         integ,
-        np.zeros(n_v),
-        np.ones(n_v),
+        lb,
+        ub,
         cons,
         n_c,
         sense=1.0,
         time_limit_s=time_limit_s,
         stats=stats,
     )
-    if sol is None:
-        raise PlanningError(f"p-median: the solver found no solution ({stats.get('milp_status')})")
-    return sol
+    if lag is None:
+        if sol is None:
+            raise PlanningError(
+                f"p-median: the solver found no solution ({stats.get('milp_status')})"
+            )
+        return sol
+    # every solution cheaper than the incumbent lies in the reduced model: the better of the
+    # two is optimal, and the proven bound is the reduced model's bound capped by the incumbent
+    if sol is not None and sol.objective < lag.upper:
+        objective, selected, status = sol.objective, sol.selected, sol.status
+        reduced_bound = sol.bound
+    else:
+        objective, selected = lag.upper, np.flatnonzero(lag.is_open)
+        status = "optimal: the reduced model has no better solution than the incumbent"
+        if sol is None:
+            # no answer (e.g. the time limit): nothing proven beyond the Lagrangian bound
+            reduced_bound = lag.lower
+            status = "incumbent kept; the reduced MILP returned no solution"
+        else:
+            reduced_bound = np.inf if sol.gap == 0.0 else sol.bound
+    bound = max(lag.lower, min(reduced_bound, lag.upper))
+    gap = max(objective - bound, 0.0) / max(abs(objective), 1e-9)
+    gap = 0.0 if gap <= 1e-9 else gap
+    if gap > 0.0 and status.startswith("optimal"):
+        status = f"time limit reached in the reduced MILP; gap {gap:.2e}"
+    return Solution(
+        "p_median",
+        selected,
+        float(objective),
+        float(bound),
+        gap,
+        status,
+        "lagrangian+milp",
+        sol.stats if sol is not None else stats,
+    )
 
 
 def set_covering(
