@@ -40,6 +40,26 @@ def _load_register(path: Path, layer: str | None, attributes: Path | None, crs: 
 YEAR = _dt.date.today().year
 
 
+def _city_on_junctions(reg, osm: Path | None, crs: str | None, residents_total: float | None):
+    """The City's residents and critical facilities by junction, or (None, None) without OSM."""
+    if osm is None:
+        return None, None
+    if crs is None:
+        raise ValueError("--osm needs --crs (the network model's metric CRS)")
+    from citycheck.city import build_city
+    from citycheck.io.osm import read_osm
+    from citycheck.lifeline.service_area import assign_city_to_junctions
+
+    city = build_city(read_osm(osm), crs=crs, residents_total=residents_total)
+    served = assign_city_to_junctions(reg, city)
+    console.print(
+        f"{city.name}: {served.residents.sum():,.0f} residents and "
+        f"{len(served.facilities)} critical facilities on junctions; "
+        f"{served.unassigned_residents:,.0f} residents out of reach"
+    )
+    return served.residents, served.facilities
+
+
 @lifeline_app.command("import")
 def import_command(
     path: Annotated[Path, typer.Argument(help="EPANET .inp, GeoPackage, Shapefile or GeoJSON")],
@@ -119,22 +139,7 @@ def risk_command(
             cal = calibrate_break_model(reg.pipes, brk, start_year=start, end_year=end)
             params, model = cal.parameters, cal.model
             console.print(cal.parameters.round(4).to_string())
-        residents = facilities = None
-        if osm is not None:
-            if crs is None:
-                raise ValueError("--osm needs --crs (the network model's metric CRS)")
-            from citycheck.city import build_city
-            from citycheck.io.osm import read_osm
-            from citycheck.lifeline.service_area import assign_city_to_junctions
-
-            city = build_city(read_osm(osm), crs=crs, residents_total=residents_total)
-            served = assign_city_to_junctions(reg, city)
-            residents, facilities = served.residents, served.facilities
-            console.print(
-                f"{city.name}: {served.residents.sum():,.0f} residents and "
-                f"{len(served.facilities)} critical facilities on junctions; "
-                f"{served.unassigned_residents:,.0f} residents out of reach"
-            )
+        residents, facilities = _city_on_junctions(reg, osm, crs, residents_total)
         cons = topological_consequence(reg, residents=residents, facilities=facilities)
         table = risk_table(
             reg,
@@ -168,22 +173,48 @@ def criticality_command(
     required_pressure_m: Annotated[float, typer.Option()] = 20.0,
     verify: Annotated[int, typer.Option(help="re-simulate the top N with WNTR's solver")] = 0,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    osm: Annotated[
+        Path | None,
+        typer.Option(help="OSM extract of the City: its residents and facilities by junction"),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="metric CRS of the network model (and of the City)")
+    ] = None,
+    residents_total: Annotated[
+        float | None, typer.Option(help="residents of the City's area (with --osm)")
+    ] = None,
     run: Annotated[
         Path | None,
         typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
     ] = None,
 ) -> None:
-    """Close each pipe in turn (EPANET, pressure-dependent demand) and rank the losses."""
+    """Close each pipe in turn (EPANET, pressure-dependent demand) and rank the losses.
+
+    With ``--osm`` and ``--crs`` the residents affected are the City's building residents and
+    the facilities its hospitals, schools and elderly care, each on its nearest junction;
+    otherwise residents come from demand.
+    """
     from citycheck.lifeline.criticality import (
         HydraulicSettings,
         pipe_criticality,
         verify_with_wntr_simulator,
     )
-    from citycheck.lifeline.register import RegisterError
+    from citycheck.lifeline.register import RegisterError, register_from_inp
 
     settings = HydraulicSettings(duration_h=duration_h, required_pressure_m=required_pressure_m)
     try:
-        res = pipe_criticality(path, settings=settings, workers=workers, progress=not quiet)
+        residents = facilities = None
+        if osm is not None:
+            reg = register_from_inp(path, crs=crs)
+            residents, facilities = _city_on_junctions(reg, osm, crs, residents_total)
+        res = pipe_criticality(
+            path,
+            settings=settings,
+            workers=workers,
+            progress=not quiet,
+            residents=residents,
+            facilities=facilities,
+        )
         res.to_csv(out)
         if run is not None:
             from citycheck.lifeline.run_output import write_lifeline_table
@@ -191,7 +222,12 @@ def criticality_command(
             write_lifeline_table(run, "criticality.csv", res.reset_index())
         if verify:
             top = list(res.index[:verify])
-            chk = verify_with_wntr_simulator(path, {p: [p] for p in top}, settings=settings)
+            chk = verify_with_wntr_simulator(
+                path,
+                {p: [p] for p in top},
+                settings=settings,
+                residents=residents,
+            )
             cmp = chk.join(res[["unmet_m3_per_day"]], rsuffix="_epanet")
             console.print(cmp.round(2).to_string())
     except (RegisterError, ValueError) as exc:
