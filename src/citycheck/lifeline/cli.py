@@ -367,6 +367,11 @@ def monitor_command(
                         mon.to_json(calibration)
                 else:
                     mon = ModelMonitor.from_json(calibration)
+                    if Path(mon.model).name != inp.name:
+                        console.print(
+                            f"[yellow]warning:[/] {calibration} was learned on {mon.model}, "
+                            f"not on {inp}"
+                        )
             except (ValueError, OSError) as exc:
                 _fail(exc)
                 return
