@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from scipy.stats import binomtest
 from tests.act.conftest import shared_data
+from tests.act.report_toc import assert_toc_lists, toc_entries
 from tests.act.test_report import parse
 from typer.testing import CliRunner
 
@@ -310,6 +311,13 @@ def test_no_hotline_section_without_the_folder(bupt_run):
     for lang in ("en", "zh"):
         html = (bupt_run / f"report.{lang}.html").read_text(encoding="utf-8")
         assert 'id="hotline"' not in html
+        assert "#hotline" not in toc_entries(html)
+
+
+def test_toc_lists_the_hotline_section(cn_run):
+    for lang, label in (("zh", "热线诉求分析"), ("en", "Hotline analytics")):
+        html = (cn_run / f"report.{lang}.html").read_text(encoding="utf-8")
+        assert_toc_lists(html, "#hotline", label)
 
 
 def test_stats_run_refuses_a_folder_that_is_not_a_run(tmp_path):

@@ -33,6 +33,21 @@ def _number(text: str) -> float:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_toc_lists_the_project_list_under_section_6(planned_run, bupt_run, lang):
+    from tests.act.report_toc import assert_toc_lists, toc_entries
+
+    html = (planned_run / f"report.{lang}.html").read_text(encoding="utf-8")
+    assert_toc_lists(
+        html, "#planning-projects", "更新项目清单" if lang == "zh" else "Renewal project list"
+    )
+    soup = BeautifulSoup(html, "html.parser")
+    sub = soup.select_one('nav.toc a[href="#planning-projects"]')
+    assert sub.find_parent("li").find_parent("li").a["href"] == "#project-list"  # nested
+    unplanned = (bupt_run / f"report.{lang}.html").read_text(encoding="utf-8")
+    assert "#planning-projects" not in toc_entries(unplanned)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_report_shows_the_project_list_numbers(planned_run, lang):
     doc = json.loads((planned_run / "planning" / "projects.json").read_text(encoding="utf-8"))
     assert len(doc["projects"]) >= 2

@@ -154,3 +154,54 @@ def test_monitor_cli_files_orders_in_the_running_hotline(hotline_service, tmp_pa
         app, [*gone, "--hotline-url", "http://127.0.0.1:9", "--hotline-token", "x"]
     )
     assert res.exit_code == 2 and "intake of alarm G-9/gas" in res.output
+
+
+def test_monitor_reruns_do_not_file_orders_twice(hotline_service, tmp_path):
+    """Monitor twice on the same data, then on data that extends the episode: one work order in
+    the running hotline; a new episode after the alarm closed files a second one."""
+    from typer.testing import CliRunner
+
+    from citycheck.cli import app
+    from citycheck.lifeline.monitoring.store import SensorStore
+
+    url, tok = hotline_service
+    db = str(tmp_path / "s.db")
+
+    def monitor(name: str, rows: str) -> None:
+        feed = tmp_path / name
+        feed.write_text("timestamp,sensor_id,quantity,value,unit\n" + rows)
+        args = ["lifeline", "monitor", db, str(feed), "--hotline-url", url]
+        res = CliRunner().invoke(app, [*args, "--hotline-token", tok["monitor"]])
+        assert res.exit_code == 0, res.output
+
+    def orders_in_hotline() -> int:
+        h = Hotline(
+            HotlineSettings(db_url=f"sqlite:///{tmp_path}/hotline.db", secret="test-secret")
+        )
+        try:
+            return h.count()
+        finally:
+            h.close()
+
+    first = "2026-07-01 00:00,G-9,gas,5,%LEL\n2026-07-01 00:15,G-9,gas,30,%LEL\n"
+    monitor("a.csv", first)
+    monitor("a.csv", first)
+    assert orders_in_hotline() == 1
+    monitor("b.csv", "2026-07-01 00:30,G-9,gas,55,%LEL\n")  # the episode goes on, and rises
+    assert orders_in_hotline() == 1
+    with SensorStore(db) as store:
+        alarms = store.alarms()
+    assert len(alarms) == 1 and alarms.loc[0, "level"] == 2 and alarms.loc[0, "triggers"] == 2
+    order = alarms.loc[0, "work_order"]
+    detail = httpx.get(
+        f"{url}/staff/orders/{order}", headers={"Authorization": f"Bearer {tok['disp']}"}
+    ).json()
+    notes = [e["reason"] for e in detail["timeline"] if e["kind"] == "note"]
+    assert notes == ["告警升级为较重 / alarm raised to major"]  # escalated once, in the same order
+    clear = "".join(f"2026-07-01 {t},G-9,gas,0,%LEL\n" for t in ("00:45", "01:00", "01:15"))
+    monitor("c.csv", clear + "2026-07-01 02:00,G-9,gas,40,%LEL\n")
+    assert orders_in_hotline() == 2
+    with SensorStore(db) as store:
+        alarms = store.alarms()
+    assert alarms["closed_ts"].notna().tolist() == [True, False]
+    assert alarms["work_order"].nunique() == 2

@@ -40,6 +40,26 @@ def _load_register(path: Path, layer: str | None, attributes: Path | None, crs: 
 YEAR = _dt.date.today().year
 
 
+def _city_on_junctions(reg, osm: Path | None, crs: str | None, residents_total: float | None):
+    """The City's residents and critical facilities by junction, or (None, None) without OSM."""
+    if osm is None:
+        return None, None
+    if crs is None:
+        raise ValueError("--osm needs --crs (the network model's metric CRS)")
+    from citycheck.city import build_city
+    from citycheck.io.osm import read_osm
+    from citycheck.lifeline.service_area import assign_city_to_junctions
+
+    city = build_city(read_osm(osm), crs=crs, residents_total=residents_total)
+    served = assign_city_to_junctions(reg, city)
+    console.print(
+        f"{city.name}: {served.residents.sum():,.0f} residents and "
+        f"{len(served.facilities)} critical facilities on junctions; "
+        f"{served.unassigned_residents:,.0f} residents out of reach"
+    )
+    return served.residents, served.facilities
+
+
 @lifeline_app.command("import")
 def import_command(
     path: Annotated[Path, typer.Argument(help="EPANET .inp, GeoPackage, Shapefile or GeoJSON")],
@@ -119,22 +139,7 @@ def risk_command(
             cal = calibrate_break_model(reg.pipes, brk, start_year=start, end_year=end)
             params, model = cal.parameters, cal.model
             console.print(cal.parameters.round(4).to_string())
-        residents = facilities = None
-        if osm is not None:
-            if crs is None:
-                raise ValueError("--osm needs --crs (the network model's metric CRS)")
-            from citycheck.city import build_city
-            from citycheck.io.osm import read_osm
-            from citycheck.lifeline.service_area import assign_city_to_junctions
-
-            city = build_city(read_osm(osm), crs=crs, residents_total=residents_total)
-            served = assign_city_to_junctions(reg, city)
-            residents, facilities = served.residents, served.facilities
-            console.print(
-                f"{city.name}: {served.residents.sum():,.0f} residents and "
-                f"{len(served.facilities)} critical facilities on junctions; "
-                f"{served.unassigned_residents:,.0f} residents out of reach"
-            )
+        residents, facilities = _city_on_junctions(reg, osm, crs, residents_total)
         cons = topological_consequence(reg, residents=residents, facilities=facilities)
         table = risk_table(
             reg,
@@ -168,22 +173,48 @@ def criticality_command(
     required_pressure_m: Annotated[float, typer.Option()] = 20.0,
     verify: Annotated[int, typer.Option(help="re-simulate the top N with WNTR's solver")] = 0,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    osm: Annotated[
+        Path | None,
+        typer.Option(help="OSM extract of the City: its residents and facilities by junction"),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="metric CRS of the network model (and of the City)")
+    ] = None,
+    residents_total: Annotated[
+        float | None, typer.Option(help="residents of the City's area (with --osm)")
+    ] = None,
     run: Annotated[
         Path | None,
         typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
     ] = None,
 ) -> None:
-    """Close each pipe in turn (EPANET, pressure-dependent demand) and rank the losses."""
+    """Close each pipe in turn (EPANET, pressure-dependent demand) and rank the losses.
+
+    With ``--osm`` and ``--crs`` the residents affected are the City's building residents and
+    the facilities its hospitals, schools and elderly care, each on its nearest junction;
+    otherwise residents come from demand.
+    """
     from citycheck.lifeline.criticality import (
         HydraulicSettings,
         pipe_criticality,
         verify_with_wntr_simulator,
     )
-    from citycheck.lifeline.register import RegisterError
+    from citycheck.lifeline.register import RegisterError, register_from_inp
 
     settings = HydraulicSettings(duration_h=duration_h, required_pressure_m=required_pressure_m)
     try:
-        res = pipe_criticality(path, settings=settings, workers=workers, progress=not quiet)
+        residents = facilities = None
+        if osm is not None:
+            reg = register_from_inp(path, crs=crs)
+            residents, facilities = _city_on_junctions(reg, osm, crs, residents_total)
+        res = pipe_criticality(
+            path,
+            settings=settings,
+            workers=workers,
+            progress=not quiet,
+            residents=residents,
+            facilities=facilities,
+        )
         res.to_csv(out)
         if run is not None:
             from citycheck.lifeline.run_output import write_lifeline_table
@@ -191,7 +222,12 @@ def criticality_command(
             write_lifeline_table(run, "criticality.csv", res.reset_index())
         if verify:
             top = list(res.index[:verify])
-            chk = verify_with_wntr_simulator(path, {p: [p] for p in top}, settings=settings)
+            chk = verify_with_wntr_simulator(
+                path,
+                {p: [p] for p in top},
+                settings=settings,
+                residents=residents,
+            )
             cmp = chk.join(res[["unmet_m3_per_day"]], rsuffix="_epanet")
             console.print(cmp.round(2).to_string())
     except (RegisterError, ValueError) as exc:
@@ -200,13 +236,52 @@ def criticality_command(
     console.print(f"{len(res)} pipes; ranking written to {out}")
 
 
+def _period(text: str, tz: str = "Asia/Shanghai") -> tuple[int, int]:
+    """``START/END`` (ISO dates or times, local time when no zone is given) -> epoch seconds."""
+    a, sep, b = text.partition("/")
+    try:
+        if not sep:
+            raise ValueError("no '/'")
+        out = []
+        for x in (a, b):
+            t = pd.Timestamp(x.strip())
+            t = t.tz_localize(tz) if t.tzinfo is None else t
+            out.append(int(t.timestamp()))
+    except ValueError as exc:
+        raise ValueError(
+            f"--calibrate {text!r}: expected START/END such as 2026-07-01/2026-07-15 ({exc})"
+        ) from exc
+    if out[1] <= out[0]:
+        raise ValueError(f"--calibrate {text!r}: END must come after START")
+    return out[0], out[1]
+
+
 @lifeline_app.command("monitor")
 def monitor_command(
     db: Annotated[
         str, typer.Argument(help="SQLite file (created when absent) or postgresql:// URL")
     ],
-    csv: Annotated[list[Path], typer.Argument(help="sensor CSV files")],
-    train_days: Annotated[int, typer.Option(help="days that teach the daily pattern")] = 7,
+    csv: Annotated[list[Path] | None, typer.Argument(help="sensor CSV files")] = None,
+    train_days: Annotated[
+        int, typer.Option(help="days that teach the daily pattern (simple detector)")
+    ] = 7,
+    inp: Annotated[
+        Path | None,
+        typer.Option(
+            help="EPANET network model: pressure leaks by the matched-signature detector "
+            "(pressure sensors named after their junction)"
+        ),
+    ] = None,
+    calibrate: Annotated[
+        str | None,
+        typer.Option(help="leak-free period START/END to learn from (with --inp)"),
+    ] = None,
+    calibration: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON of the learned detector: written after --calibrate, read without it"
+        ),
+    ] = None,
     hotline_url: Annotated[
         str | None,
         typer.Option(help="running hotline service: alarms become its work orders (staff API)"),
@@ -223,8 +298,15 @@ def monitor_command(
         typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
     ] = None,
 ) -> None:
-    """Ingest sensor CSVs, then raise alarms: gas and water level by threshold, pressure and
-    flow against the learned daily pattern (CUSUM)."""
+    """Ingest sensor CSVs, then raise alarms: gas and water level by threshold; pressure and
+    flow against the learned daily pattern.
+
+    With ``--inp`` the pressure sensors on junctions of the model are watched together by the
+    matched-signature detector (learned on the leak-free ``--calibrate`` period or read from
+    ``--calibration``); without it, and for flow and sensors off the model, each sensor has its
+    own CUSUM. Alarms already stored are taken up: re-running on the same data changes nothing,
+    an episode still open is updated rather than opened again.
+    """
     import numpy as np
 
     from citycheck.lifeline.monitoring.alarms import AlarmManager, ListSink
@@ -244,9 +326,15 @@ def monitor_command(
             ValueError("--hotline-url needs --hotline-token (or CITYCHECK_LIFELINE_HOTLINE_TOKEN)")
         )
         return
+    if inp is not None and calibrate is None and calibration is None:
+        _fail(ValueError("--inp needs --calibrate START/END or a stored --calibration FILE"))
+        return
+    if inp is None and calibrate is not None:
+        _fail(ValueError("--calibrate needs --inp (the network model)"))
+        return
     store = open_store(db)
     try:
-        for f in csv:
+        for f in csv or []:
             try:
                 rep = ingest_csv(store, f)
             except IngestError as exc:
@@ -256,13 +344,51 @@ def monitor_command(
             for r in rep.rejected.head(20).itertuples():
                 console.print(f"  line {r.line} {r.field}={r.value!r}: {r.problem}")
         readings = store.readings()
+        stored = store.alarms()
         if hotline_url:
             from citycheck.lifeline.monitoring.hotline_http import HttpHotlineSink
 
             sink = HttpHotlineSink(hotline_url, hotline_token or "")
         else:
-            sink = ListSink()
+            sink = ListSink(start=len(stored))
         mgr = AlarmManager(sink, store=store)
+        resumed = mgr.resume(stored)
+
+        model_sensors: set[str] = set()
+        observations: list[tuple[str, str, int, int, float]] = []
+        if inp is not None:
+            from citycheck.lifeline.monitoring.model_monitor import ModelMonitor
+
+            try:
+                if calibrate is not None:
+                    start, end = _period(calibrate)
+                    mon = ModelMonitor.learn(inp, readings, start, end)
+                    if calibration is not None:
+                        mon.to_json(calibration)
+                else:
+                    mon = ModelMonitor.from_json(calibration)
+                    if Path(mon.model).name != inp.name:
+                        console.print(
+                            f"[yellow]warning:[/] {calibration} was learned on {mon.model}, "
+                            f"not on {inp}"
+                        )
+            except (ValueError, OSError) as exc:
+                _fail(exc)
+                return
+            model_sensors = set(mon.sensors)
+            console.print(
+                f"pressure: matched-signature detector on {len(mon.sensors)} sensors "
+                f"({', '.join(mon.sensors)}) of {inp.name}, decision interval "
+                f"h={mon.detector.h:.1f}"
+            )
+            for e in mon.episodes(readings).itertuples():
+                when = pd.Timestamp(e.start_ts, unit="s", tz="Asia/Shanghai")
+                console.print(
+                    f"  leak episode from {when:%Y-%m-%d %H:%M}: likeliest near junction "
+                    f"{e.junction} (filed under sensor {e.sensor_id}, level {e.peak_level})"
+                )
+            observations += [(s, "leak", t, lv, x) for s, t, lv, x in mon.observations(readings)]
+        simple = []
         for (sid, qty), g in readings.groupby(["sensor_id", "quantity"]):
             ts, v = g["ts"].to_numpy(), g["value"].to_numpy()
             if qty == "gas":
@@ -270,6 +396,8 @@ def monitor_command(
             elif qty == "water_level":
                 levels, kind = threshold_levels(v, WATER_LEVEL_LEVELS_M), "water_level"
             elif qty in ("pressure", "flow"):
+                if qty == "pressure" and str(sid) in model_sensors:
+                    continue
                 train = ts < ts[0] + train_days * 86400
                 if train.sum() < 96 or train.all():
                     continue
@@ -279,15 +407,29 @@ def monitor_command(
                 levels = np.zeros(len(ts), dtype=int)
                 levels[~train] = fired.astype(int)
                 kind = "leak"
+                simple.append(f"{sid} ({qty})")
             else:
                 continue
-            try:
-                for t, lv, x in zip(ts, levels, v, strict=True):
-                    mgr.observe(str(sid), kind, int(t), int(lv), float(x))
-            except RuntimeError as exc:  # the hotline refused (HotlineHttpError) or is down
-                _fail(exc)
-                return
-        console.print(f"{len(mgr.history)} alarms, {len(mgr.open)} still open")
+            observations += [
+                (str(sid), kind, int(t), int(lv), float(x))
+                for t, lv, x in zip(ts, levels, v, strict=True)
+            ]
+        if simple:
+            console.print(
+                f"pressure/flow: simple per-sensor CUSUM detector on {len(simple)} sensors "
+                f"({', '.join(simple[:10])}{' ...' if len(simple) > 10 else ''})"
+            )
+        observations.sort(key=lambda o: (o[2], o[0], o[1]))
+        try:
+            for sid, kind, t, lv, x in observations:
+                mgr.observe(sid, kind, t, lv, x)
+        except RuntimeError as exc:  # the hotline refused (HotlineHttpError) or is down
+            _fail(exc)
+            return
+        console.print(
+            f"{len(mgr.history)} alarms opened, {len(mgr.open)} still open "
+            f"({resumed} taken up from earlier runs, {len(store.alarms())} stored in all)"
+        )
         if hotline_url:
             from citycheck.lifeline.monitoring.hotline_http import follow_work_orders
 

@@ -108,6 +108,20 @@ def test_no_lifeline_section_without_lifeline_results(demo_run):
     assert 'id="lifeline"' not in html
 
 
+def test_toc_lists_the_lifeline_section_only_when_present(lifeline_run, demo_run):
+    from tests.act.report_toc import OPTIONAL_ANCHORS, assert_toc_lists, toc_entries
+
+    from citycheck.act.report import write_reports
+
+    write_reports(lifeline_run, formats=("html",))
+    for lang, label in (("zh", "城市生命线安全"), ("en", "Lifeline safety")):
+        html = (lifeline_run / f"report.{lang}.html").read_text(encoding="utf-8")
+        assert_toc_lists(html, "#lifeline", label)
+        # the demo run has none of the optional sections: none of them is listed
+        plain = toc_entries((demo_run / f"report.{lang}.html").read_text(encoding="utf-8"))
+        assert "#project-list" in plain and not set(OPTIONAL_ANCHORS) & set(plain)
+
+
 def test_dashboard_api_answers_the_lifeline_data(lifeline_run, demo_run, tmp_path_factory):
     from fastapi.testclient import TestClient
 

@@ -4,7 +4,10 @@ An :class:`AlarmManager` turns a time-ordered stream of per-sensor detections (l
 1-3 = alarm levels) into alarms:
 
 - **deduplication**: one open alarm per (sensor, kind); further triggers raise its level and
-  count, they do not open another;
+  count, they do not open another. Across runs, :meth:`AlarmManager.resume` takes up the alarms
+  already stored: an episode still open is continued (updated, no second alarm and no second
+  work order) and detections at or before what a previous run already judged are skipped, so
+  re-running on the same data changes nothing;
 - **hysteresis**: an alarm closes only after ``clear_after_s`` of normal readings;
 - **flapping suppression**: a sensor whose alarm opened ``flap_max`` times within
   ``flap_window_s`` is marked flapping: its alarms are still recorded but not sent on until it has
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
+
+import pandas as pd
 
 __all__ = ["LEVEL_NAMES", "Alarm", "AlarmManager", "AlarmSink", "ListSink"]
 
@@ -85,11 +90,17 @@ class AlarmSink(Protocol):
 
 
 class ListSink:
-    """An in-memory sink that records every call (for tests and dry runs)."""
+    """An in-memory sink that records every call (for tests and dry runs).
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    start : int
+        Work orders already numbered (a dry run over a store with alarms continues after them).
+    """
+
+    def __init__(self, start: int = 0) -> None:
         self.events: list[tuple[str, str, int]] = []
-        self._n = 0
+        self._n = start
 
     def open(self, alarm: Alarm) -> str:
         self._n += 1
@@ -136,6 +147,54 @@ class AlarmManager:
         self.open: dict[tuple[str, str], Alarm] = {}
         self.history: list[Alarm] = []
         self._opens: dict[tuple[str, str], list[int]] = {}
+        self._seen_until: dict[tuple[str, str], int] = {}
+
+    def resume(self, stored: pd.DataFrame) -> int:
+        """Take up the alarms a previous run stored (as ``SensorStore.alarms()`` returns them).
+
+        Open alarms become this manager's open alarms (with their id and work order, so a
+        further trigger updates them); each (sensor, kind) is judged only after the last time
+        a stored alarm covers (its closing time, or its last trigger while open); the opening
+        times feed the flapping count. Call before the first :meth:`observe`.
+
+        Parameters
+        ----------
+        stored : DataFrame
+            Columns ``alarm_id, sensor_id, kind, level, opened_ts, last_ts, closed_ts,
+            peak_value, triggers, flapping, work_order`` (``order_status`` optional).
+
+        Returns
+        -------
+        int
+            Open alarms taken up.
+        """
+        n = 0
+        for r in stored.sort_values("opened_ts").itertuples(index=False):
+            key = (str(r.sensor_id), str(r.kind))
+            self._opens.setdefault(key, []).append(int(r.opened_ts))
+            closed = None if pd.isna(r.closed_ts) else int(r.closed_ts)
+            until = closed if closed is not None else int(r.last_ts)
+            self._seen_until[key] = max(self._seen_until.get(key, until), until)
+            if closed is not None:
+                continue
+            wo = getattr(r, "work_order", None)
+            status = getattr(r, "order_status", None)
+            peak = r.peak_value
+            self.open[key] = Alarm(
+                key[0],
+                key[1],
+                int(r.level),
+                int(r.opened_ts),
+                int(r.last_ts),
+                None if pd.isna(peak) else float(peak),
+                triggers=int(r.triggers),
+                flapping=bool(r.flapping),
+                work_order=None if wo is None or pd.isna(wo) else str(wo),
+                order_status=None if status is None or pd.isna(status) else str(status),
+                alarm_id=int(r.alarm_id),
+            )
+            n += 1
+        return n
 
     def _save(self, alarm: Alarm) -> None:
         if self.store is not None:
@@ -146,6 +205,8 @@ class AlarmManager:
     ) -> Alarm | None:
         """Feed one detection (level 0 = normal). Returns the alarm it touched, if any."""
         key = (sensor_id, kind)
+        if ts <= self._seen_until.get(key, -1):
+            return None  # a previous run already judged this time (see resume)
         alarm = self.open.get(key)
         if level > 0:
             if alarm is None:
