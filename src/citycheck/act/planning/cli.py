@@ -163,7 +163,7 @@ def plan_command(
         "sites": None if sites is None else str(sites),
         "site_cost": site_cost,
         "capacity": capacity,
-        "method": "greedy" if greedy else "milp",
+        "method": "greedy" if greedy else "exact",  # the solver actually used: projects[*].solver
     }
     out = run / "planning"
     out.mkdir(exist_ok=True)
