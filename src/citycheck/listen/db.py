@@ -32,7 +32,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every checkout (a third of a GET's database time);
+    # connections are recycled instead, and a dropped one fails one request, not the server.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 def migrations_dir() -> Path:

@@ -11,6 +11,7 @@ import math
 import queue
 import secrets
 import threading
+import time
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from citycheck.listen.calendar import WorkCalendar, load_calendar
@@ -59,6 +60,23 @@ _DONE = (Status.CLOSED.value, Status.CALLED_BACK.value, Status.RATED.value)
 def utc(dt: datetime) -> datetime:
     """Aware UTC datetime (SQLite returns naive datetimes that were stored as UTC)."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+#: Open orders of one service near a point since a time: the duplicate check's candidates.
+#: Built once, with bound parameters, so an intake does not pay for building the statement.
+_CANDIDATES = (
+    select(Order.id, Order.lat, Order.lon, Order.requested_at, Order.description_public)
+    .where(
+        Order.service_code == bindparam("code"),
+        Order.duplicate_of.is_(None),
+        Order.status.notin_((*_DONE, Status.LINKED.value)),
+        Order.requested_at >= bindparam("since"),
+        Order.lat.between(bindparam("lat0"), bindparam("lat1")),
+        Order.lon.between(bindparam("lon0"), bindparam("lon1")),
+    )
+    .order_by(Order.requested_at)
+    .limit(50)
+)
 
 
 @dataclass
@@ -124,6 +142,7 @@ class Hotline:
         self._is_pg = self.engine.dialect.name == "postgresql"
         group = settings.group_commit if settings.group_commit is not None else not self._is_pg
         self._committer = GroupCommitter(self) if group else None
+        self._valid_keys: dict[str, float] = {}  # key hash -> monotonic time it is trusted until
 
     # ---------------------------------------------------------------- intake
     def submit(self, intake: Intake) -> Order:
@@ -216,82 +235,98 @@ class Hotline:
                     },
                 )
             )
-        if True:
-            s.add(order)
-            s.flush()
-            master = None
-            if service is not None and not low and intake.closed_at is None:
-                master = self._find_master(s, order, text)
-            if master is not None:
-                if self._is_pg:  # serialise concurrent links to the same master
-                    s.execute(select(Order.id).where(Order.id == master.id).with_for_update())
-                    s.refresh(master)
-                events.append(
-                    Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master.id})
+        master = None
+        if service is not None and not low and intake.closed_at is None:
+            master = self._find_master(s, service_code, intake.lat, intake.lon, now, text)
+        if master is not None:
+            events.append(
+                Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master.id})
+            )
+        elif service is not None and not low:
+            lead, assisting = route(service, intake.lat, intake.lon, self.jurisdiction)
+            events.append(
+                Event(
+                    EventKind.DISPATCH,
+                    now,
+                    "auto-dispatch",
+                    "system",
+                    unit=lead,
+                    data={"assisting_units": list(assisting)},
                 )
-                self._append(
-                    s,
-                    master,
-                    Event(EventKind.NOTE, now, "system", "system", data={"linked": order.id}),
+            )
+        if intake.closed_at is not None:
+            events.append(
+                Event(
+                    EventKind.ARCHIVE,
+                    utc(intake.closed_at),
+                    intake.actor,
+                    "system",
+                    data={"source": intake.source},
                 )
-                master.duplicates += 1
-            elif service is not None and not low:
-                lead, assisting = route(service, intake.lat, intake.lon, self.jurisdiction)
-                events.append(
-                    Event(
-                        EventKind.DISPATCH,
-                        now,
-                        "auto-dispatch",
-                        "system",
-                        unit=lead,
-                        data={"assisting_units": list(assisting)},
-                    )
-                )
-            if intake.closed_at is not None:
-                events.append(
-                    Event(
-                        EventKind.ARCHIVE,
-                        utc(intake.closed_at),
-                        intake.actor,
-                        "system",
-                        data={"source": intake.source},
-                    )
-                )
-            elif intake.source:
-                events.append(
-                    Event(
-                        EventKind.NOTE, now, intake.actor, "system", data={"source": intake.source}
-                    )
-                )
-            for ev in events:
-                self._append(s, order, ev, fresh=True)
+            )
+        elif intake.source:
+            events.append(
+                Event(EventKind.NOTE, now, intake.actor, "system", data={"source": intake.source})
+            )
+        # The state is derived in memory, so the order row is inserted once with its final
+        # projection and the events go in as one multi-row insert: no UPDATE, no re-read.
+        events = [self._localise(ev) for ev in events]
+        state: OrderState | None = None
+        for ev in events:
+            state = apply_event(state, ev)
+        assert state is not None
+        order.n_events = len(events)
+        self._project(order, state)
+        s.add(order)
+        s.flush()
+        s.execute(
+            insert(OrderEvent),
+            [self._event_values(order.id, i, ev) for i, ev in enumerate(events, start=1)],
+        )
+        order._state_cache = state  # type: ignore[attr-defined]
+        if master is not None:
+            if self._is_pg:  # serialise concurrent links to the same master
+                s.execute(select(Order.id).where(Order.id == master.id).with_for_update())
+                s.refresh(master)
+            self._append(
+                s,
+                master,
+                Event(EventKind.NOTE, now, "system", "system", data={"linked": order.id}),
+            )
+            master.duplicates += 1
         return order
 
-    def _find_master(self, s: Session, order: Order, text: str) -> Order | None:
-        """The earliest open order this one duplicates (bounding box first, then the test)."""
+    def _find_master(
+        self,
+        s: Session,
+        service_code: str | None,
+        lat: float | None,
+        lon: float | None,
+        at: datetime,
+        text: str,
+    ) -> Order | None:
+        """The earliest open order a new one duplicates (bounding box first, then the test).
+
+        Runs before the new order is inserted, so it never finds the order itself; orders
+        added earlier in the same transaction (a group commit's batch) are seen.
+        """
         st = self.settings
-        if order.lat is None or order.lon is None:
+        if lat is None or lon is None:
             return None
-        since = order.requested_at - timedelta(days=st.duplicate_days)
+        since = at - timedelta(days=st.duplicate_days)
         dlat = st.duplicate_radius_m / 111_000 + 1e-9
-        dlon = dlat / max(0.01, math.cos(math.radians(order.lat)))
-        q = (
-            select(Order.id, Order.lat, Order.lon, Order.requested_at, Order.description_public)
-            .where(
-                Order.service_code == order.service_code,
-                Order.id != order.id,
-                Order.duplicate_of.is_(None),
-                Order.status.notin_((*_DONE, Status.LINKED.value)),
-                Order.requested_at >= since,
-                Order.lat.between(order.lat - dlat, order.lat + dlat),
-                Order.lon.between(order.lon - dlon, order.lon + dlon),
-            )
-            .order_by(Order.requested_at)
-            .limit(50)
-        )
-        new = (order.service_code, order.lat, order.lon, utc(order.requested_at), redact(text))
-        for cid, lat, lon, at, desc in s.execute(q):
-            old = (order.service_code, lat, lon, utc(at), desc)
+        dlon = dlat / max(0.01, math.cos(math.radians(lat)))
+        params = {
+            "code": service_code,
+            "since": since,
+            "lat0": lat - dlat,
+            "lat1": lat + dlat,
+            "lon0": lon - dlon,
+            "lon1": lon + dlon,
+        }
+        new = (service_code, lat, lon, utc(at), redact(text))
+        for cid, olat, olon, oat, desc in s.execute(_CANDIDATES, params):
+            old = (service_code, olat, olon, utc(oat), desc)
             if is_duplicate(
                 new,
                 old,
@@ -328,7 +363,17 @@ class Hotline:
         else:
             prior = self._load_events(s, order.id)
             state = derive_state(prior) if prior else None
-        event = Event(
+        event = self._localise(event)
+        new = apply_event(state, event)
+        order.n_events += 1
+        s.add(OrderEvent(**self._event_values(order.id, order.n_events, event)))
+        self._project(order, new)
+        order._state_cache = new  # type: ignore[attr-defined]
+        return new
+
+    def _localise(self, event: Event) -> Event:
+        """The event with its time in the city's timezone (as the domain rules expect)."""
+        return Event(
             event.kind,
             utc(event.at).astimezone(self.tz),
             event.actor,
@@ -337,24 +382,20 @@ class Hotline:
             event.reason,
             event.data,
         )
-        new = apply_event(state, event)
-        order.n_events += 1
-        s.add(
-            OrderEvent(
-                order_id=order.id,
-                seq=order.n_events,
-                kind=event.kind.value,
-                at=utc(event.at),
-                actor=event.actor,
-                role=event.role,
-                unit=event.unit,
-                reason=event.reason,
-                data=event.data,
-            )
-        )
-        self._project(order, new)
-        order._state_cache = new  # type: ignore[attr-defined]
-        return new
+
+    @staticmethod
+    def _event_values(order_id: int, seq: int, event: Event) -> dict[str, Any]:
+        return {
+            "order_id": order_id,
+            "seq": seq,
+            "kind": event.kind.value,
+            "at": utc(event.at),
+            "actor": event.actor,
+            "role": event.role,
+            "unit": event.unit,
+            "reason": event.reason,
+            "data": event.data,
+        }
 
     def _project(self, order: Order, st: OrderState) -> None:
         order.status = st.status.value
@@ -599,12 +640,23 @@ class Hotline:
         return key
 
     def check_api_key(self, key: str | None) -> bool:
-        """True when ``key`` is an active key."""
+        """True when ``key`` is an active key.
+
+        A key found active is remembered for ``settings.api_key_cache_s`` seconds, so a busy
+        client does not cost one database read per POST; a deactivated key is refused at the
+        latest that long after the change.  Unknown keys are always looked up.
+        """
         if not key:
             return False
+        digest = hash_secret(key)
+        now = time.monotonic()
+        if self._valid_keys.get(digest, 0.0) > now:
+            return True
         with self.Session() as s:
-            row = s.scalars(select(ApiKey).where(ApiKey.key_hash == hash_secret(key))).first()
-            return bool(row and row.active)
+            active = s.scalar(select(ApiKey.active).where(ApiKey.key_hash == digest))
+        if active:
+            self._valid_keys[digest] = now + self.settings.api_key_cache_s
+        return bool(active)
 
     def create_staff(self, username: str, role: str, unit: str | None = None) -> str:
         """A staff account; returns its bearer token (stored hashed)."""
