@@ -6,6 +6,7 @@ callers acknowledge an order only after :meth:`Hotline.submit` returned, i.e. af
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import queue
@@ -155,6 +156,17 @@ class Hotline:
         if self._committer is not None:
             return self._committer.submit(intake)
         return self._submit_alone(intake)
+
+    async def submit_async(self, intake: Intake) -> Order:
+        """:meth:`submit` for an event loop: waits for the commit without holding a thread.
+
+        With group commit the intake goes straight onto the writer's queue and the loop awaits
+        the batch's commit; otherwise the transaction runs in the thread pool.  Either way the
+        order is committed before this returns.
+        """
+        if self._committer is not None:
+            return await asyncio.wrap_future(self._committer.enqueue(intake))
+        return await asyncio.to_thread(self._submit_alone, intake)
 
     def _submit_alone(self, intake: Intake) -> Order:
         with self.Session.begin() as s:
@@ -648,15 +660,21 @@ class Hotline:
         """
         if not key:
             return False
+        if self.api_key_known_valid(key):
+            return True
         digest = hash_secret(key)
         now = time.monotonic()
-        if self._valid_keys.get(digest, 0.0) > now:
-            return True
         with self.Session() as s:
             active = s.scalar(select(ApiKey.active).where(ApiKey.key_hash == digest))
         if active:
             self._valid_keys[digest] = now + self.settings.api_key_cache_s
         return bool(active)
+
+    def api_key_known_valid(self, key: str | None) -> bool:
+        """True when ``key`` was found active within the cache period (no database read)."""
+        if not key:
+            return False
+        return self._valid_keys.get(hash_secret(key), 0.0) > time.monotonic()
 
     def create_staff(self, username: str, role: str, unit: str | None = None) -> str:
         """A staff account; returns its bearer token (stored hashed)."""
@@ -736,11 +754,15 @@ class GroupCommitter:
 
     def submit(self, intake: Intake) -> Order:
         """Queue ``intake`` and wait until it is committed."""
+        return self.enqueue(intake).result()
+
+    def enqueue(self, intake: Intake) -> Future[Order]:
+        """Queue ``intake``; the future is resolved once its batch has committed."""
         if not self._thread.is_alive():
             raise RuntimeError("the group committer has stopped")
         fut: Future[Order] = Future()
         self._queue.put((intake, fut))
-        return fut.result()
+        return fut
 
     def stop(self) -> None:
         """Finish the queued work and stop the thread."""
