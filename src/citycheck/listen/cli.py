@@ -40,15 +40,33 @@ def serve(
     port: int = typer.Option(8311),
     workers: int = typer.Option(1, min=1),
     model: Path | None = typer.Option(None, help="classifier from `hotline train`"),
+    jurisdiction: Path | None = typer.Option(
+        None,
+        help="the units' polygons (GeoJSON/GPKG with unit, name_zh, name_en), e.g. from "
+        "`hotline jurisdiction`; default: the demo squares",
+    ),
 ) -> None:
     """Run the ASGI server (uvicorn): Open311 under /open311/v2, staff under /staff."""
     import uvicorn
+
+    from citycheck.io.errors import InputError
 
     if db:
         os.environ["CITYCHECK_HOTLINE_DB_URL"] = db
     if model:
         os.environ["CITYCHECK_HOTLINE_MODEL_FILE"] = str(model)
-    _hotline(db).close()  # migrate once before the workers start
+    if jurisdiction:
+        os.environ["CITYCHECK_HOTLINE_JURISDICTION_FILE"] = str(jurisdiction)
+    try:
+        _hotline(db).close()  # migrate once (and check the data files) before the workers start
+    except InputError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    if not _settings(db).jurisdiction_file:
+        console.print(
+            "[yellow]no jurisdiction file: dispatching by the demo squares "
+            "(--jurisdiction or CITYCHECK_HOTLINE_JURISDICTION_FILE)[/yellow]"
+        )
     uvicorn.run(
         "citycheck.listen.api.app:app_from_env",
         factory=True,
@@ -137,6 +155,32 @@ def classify(
     df = df.assign(predicted_label=labels, confidence=conf)
     df.to_csv(out, index=False)
     typer.echo(f"classified {len(df)} rows -> {out}")
+
+
+@hotline_app.command("jurisdiction")
+def jurisdiction_cmd(
+    adcode: str = typer.Option(..., help="province or city code: 2, 4 or 6 digits (e.g. 1101)"),
+    out: Path = typer.Option(..., "--out", help="GeoJSON or GeoPackage (.gpkg) to write"),
+    census: Path = typer.Option(
+        ...,
+        help="2020 census county table (区划代码, 区县) for the names, e.g. "
+        "../shared/data/census/china_county_census_2020.csv",
+    ),
+) -> None:
+    """Write a jurisdiction layer of the real district (区县) polygons under an adcode."""
+    from citycheck.io.errors import InputError
+    from citycheck.listen.dispatch import jurisdiction_from_frame
+    from citycheck.listen.districts import district_codes, district_layer, district_names
+
+    try:
+        layer = district_layer(district_codes(adcode), district_names(census))
+        jurisdiction_from_frame(layer, str(out))  # the same checks the server makes
+    except InputError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    driver = "GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON"
+    layer.to_file(out, driver=driver)
+    typer.echo(f"{len(layer)} districts -> {out}")
 
 
 @hotline_app.command("create-key")
