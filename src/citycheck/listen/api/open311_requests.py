@@ -265,7 +265,7 @@ def list_requests(
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="GET Service Request")
-def get_request(
+async def get_request(
     request: Request,
     service_request_id: str,
     fmt: str = Path(..., description="xml or json"),
@@ -279,9 +279,13 @@ def get_request(
     check_jurisdiction(jurisdiction_id, hotline)
     if not _ID.match(service_request_id):
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
-    order = hotline.get(int(service_request_id))
+    order = await run_in_threadpool(hotline.public_order, int(service_request_id))
     if order is None:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
     ext = (blank(extensions) or "").lower() == "true"
-    body = [request_view(order, hotline, locale=locale_of(request, locale), extensions=ext)]
-    return respond(fmt, "service_requests", body)
+    loc = locale_of(request, locale)
+    if ext:  # the notes come from the event log: another read, off the event loop
+        view = await run_in_threadpool(request_view, order, hotline, locale=loc, extensions=True)
+    else:
+        view = request_view(order, hotline, locale=loc)
+    return respond(fmt, "service_requests", [view])
