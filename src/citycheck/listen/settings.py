@@ -20,6 +20,9 @@ class HotlineSettings(BaseSettings):
     model_file: str | None = Field(None, description="classifier trained by `hotline train`")
     confidence_threshold: float = Field(0.5, ge=0, le=1, description="below: to a person")
     rate_limit_per_minute: int = Field(600, ge=1, description="Open311 POSTs per key/IP/minute")
+    sqlite_busy_timeout_ms: int = Field(
+        30_000, ge=0, description="SQLite: how long a writer waits for a busy database"
+    )
     api_key_cache_s: float = Field(
         5.0, ge=0, description="seconds an api_key found active is trusted without a re-read"
     )

@@ -7,6 +7,7 @@ callers acknowledge an order only after :meth:`Hotline.submit` returned, i.e. af
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import queue
@@ -14,6 +15,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,6 +47,7 @@ from citycheck.listen.duplicates import is_duplicate
 from citycheck.listen.models import ApiKey, Order, OrderEvent, StaffUser
 from citycheck.listen.privacy import FieldCipher, hash_secret, redact
 from citycheck.listen.settings import HotlineSettings
+from citycheck.listen.write_lock import WriteLock, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +144,22 @@ class Hotline:
             load_model(settings.model_file) if settings.model_file else None
         )
         self.cipher = FieldCipher(settings.secret)
-        self.engine = engine or make_engine(settings.db_url)
+        self.engine = engine or make_engine(
+            settings.db_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
         upgrade(self.engine)
         self.Session = session_factory(self.engine)
         self._is_pg = self.engine.dialect.name == "postgresql"
         group = settings.group_commit if settings.group_commit is not None else not self._is_pg
         self._committer = GroupCommitter(self) if group else None
+        self._write_lock = WriteLock(sqlite_file(str(self.engine.url)))
         self._valid_keys: dict[str, float] = {}  # key hash -> monotonic time it is trusted until
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A write transaction, one at a time across processes on SQLite (see write_lock)."""
+        with self._write_lock.held(), self.Session.begin() as s:
+            yield s
 
     # ---------------------------------------------------------------- intake
     def submit(self, intake: Intake) -> Order:
@@ -173,12 +185,12 @@ class Hotline:
         return await asyncio.to_thread(self._submit_alone, intake)
 
     def _submit_alone(self, intake: Intake) -> Order:
-        with self.Session.begin() as s:
+        with self._write() as s:
             return self._submit_in(s, intake)
 
     def submit_many(self, intakes: list[Intake]) -> list[Order]:
         """Submit several requests in one transaction (imports); all or none are stored."""
-        with self.Session.begin() as s:
+        with self._write() as s:
             return [self._submit_in(s, i) for i in intakes]
 
     def _submit_in(self, s: Session, intake: Intake) -> Order:
@@ -456,7 +468,7 @@ class Hotline:
         """
         _check_role(kind, staff)
         when = utc(at or datetime.now(UTC))
-        with self.Session.begin() as s:
+        with self._write() as s:
             q = select(Order).where(Order.id == order_id)
             if self._is_pg:
                 q = q.with_for_update()
@@ -656,7 +668,7 @@ class Hotline:
     def create_api_key(self, name: str) -> str:
         """A new Open311 api_key; only its hash is stored, the key is returned once."""
         key = secrets.token_urlsafe(24)
-        with self.Session.begin() as s:
+        with self._write() as s:
             s.add(
                 ApiKey(
                     name=name, key_hash=hash_secret(key), active=True, created_at=datetime.now(UTC)
@@ -696,7 +708,7 @@ class Hotline:
         if role == "unit" and not unit:
             raise ValueError("a handling-unit account needs its unit")
         token = secrets.token_urlsafe(24)
-        with self.Session.begin() as s:
+        with self._write() as s:
             s.add(StaffUser(username=username, role=role, unit=unit, token_hash=hash_secret(token)))
         return token
 
@@ -748,6 +760,7 @@ class Hotline:
         if self._committer is not None:
             self._committer.stop()
         self.engine.dispose()
+        self._write_lock.close()
 
 
 class GroupCommitter:
@@ -805,7 +818,7 @@ class GroupCommitter:
 
     def _commit(self, batch: list[tuple[Intake, Future[Order]]]) -> None:
         try:
-            with self.hotline.Session.begin() as s:
+            with self.hotline._write() as s:
                 orders = [self.hotline._submit_in(s, intake) for intake, _ in batch]
         except Exception:
             log.warning("group commit of %d intakes failed; retrying one by one", len(batch))
