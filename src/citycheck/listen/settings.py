@@ -35,6 +35,9 @@ class HotlineSettings(BaseSettings):
         description="commit concurrent intakes together (one fsync per batch); each is "
         "still acknowledged only after its batch is committed",
     )
+    group_commit_writers: int | None = Field(
+        None, ge=1, description="PostgreSQL: writer threads per process (None: 4); SQLite: 1"
+    )
     group_commit_max: int = Field(64, ge=1, description="largest batch of a group commit")
     jurisdiction_id: str = Field("demo.citycheck", description="Open311 jurisdiction_id")
     public_base_url: str = Field("http://127.0.0.1:8311", description="for discovery")

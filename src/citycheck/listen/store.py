@@ -151,7 +151,8 @@ class Hotline:
         self.Session = session_factory(self.engine)
         self._is_pg = self.engine.dialect.name == "postgresql"
         group = settings.group_commit if settings.group_commit is not None else not self._is_pg
-        self._committer = GroupCommitter(self) if group else None
+        writers = settings.group_commit_writers or (4 if self._is_pg else 1)
+        self._committer = GroupCommitter(self, 1 if not self._is_pg else writers) if group else None
         self._write_lock = WriteLock(sqlite_file(str(self.engine.url)))
         self._valid_keys: dict[str, float] = {}  # key hash -> monotonic time it is trusted until
 
@@ -764,19 +765,25 @@ class Hotline:
 
 
 class GroupCommitter:
-    """One writer thread that commits queued intakes in batches.
+    """Writer threads that commit queued intakes in batches.
 
     Callers block until the batch holding their intake has committed, so acknowledgement still
     follows durability; a failed batch is retried one intake at a time so that one bad intake
-    does not fail the others.
+    (or a deadlock between two batches) does not fail the others.  SQLite gets one writer (it
+    writes one transaction at a time anyway); PostgreSQL several, so that one batch's network
+    round trips and commit overlap with the next one's.
     """
 
-    def __init__(self, hotline: Hotline) -> None:
+    def __init__(self, hotline: Hotline, writers: int = 1) -> None:
         self.hotline = hotline
         self.max_batch = hotline.settings.group_commit_max
         self._queue: queue.Queue[tuple[Intake, Future[Order]] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="hotline-group-commit", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"hotline-group-commit-{i}", daemon=True)
+            for i in range(writers)
+        ]
+        for t in self._threads:
+            t.start()
 
     def submit(self, intake: Intake) -> Order:
         """Queue ``intake`` and wait until it is committed."""
@@ -784,17 +791,19 @@ class GroupCommitter:
 
     def enqueue(self, intake: Intake) -> Future[Order]:
         """Queue ``intake``; the future is resolved once its batch has committed."""
-        if not self._thread.is_alive():
+        if not any(t.is_alive() for t in self._threads):
             raise RuntimeError("the group committer has stopped")
         fut: Future[Order] = Future()
         self._queue.put((intake, fut))
         return fut
 
     def stop(self) -> None:
-        """Finish the queued work and stop the thread."""
-        if self._thread.is_alive():
+        """Finish the queued work and stop the threads."""
+        alive = [t for t in self._threads if t.is_alive()]
+        for _ in alive:
             self._queue.put(None)
-            self._thread.join(30)
+        for t in alive:
+            t.join(30)
 
     def _run(self) -> None:
         while True:
