@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from citycheck.listen.classifier import TextClassifier, join_text
+from citycheck.listen.classifier import TextClassifier, join_text, make_pipeline
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ def _macro_f1(
     cand: Candidate,
     keywords: tuple[str, ...],
 ) -> float:
+    """Fit ``cand`` on the ``train`` rows as ``hotline train`` would; macro-F1 on ``test``."""
     texts = np.asarray(join_text(table, columns, first_weight=cand.first_weight), dtype=object)
     model = TextClassifier.fit(
         list(texts[train]),
@@ -78,6 +79,38 @@ def _macro_f1(
     )
     pred, _ = model.predict(list(texts[test]))
     return float(f1_score(y[test], pred, average="macro"))
+
+
+def _split_scores(
+    table: pd.DataFrame,
+    columns: list[str],
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    grid: list[Candidate],
+    keywords: tuple[str, ...],
+) -> dict[Candidate, float]:
+    """Macro-F1 of every candidate on one split, the features built once per feature setting.
+
+    Candidates differing only in model and C share their (deterministic) feature matrix, so
+    this gives the same scores as :func:`_macro_f1` per candidate at a fraction of the cost.
+    """
+    out: dict[Candidate, float] = {}
+    settings = sorted({(c.first_weight, c.ngram_range, c.keywords) for c in grid})
+    for fw, ngram, kw in settings:
+        texts = np.asarray(join_text(table, columns, first_weight=fw), dtype=object)
+        feats = make_pipeline(ngram_range=ngram, keywords=keywords if kw else ())
+        features = feats.named_steps["features"]
+        x_train = features.fit_transform(list(texts[train]))
+        x_test = features.transform(list(texts[test]))
+        for c in grid:
+            if (c.first_weight, c.ngram_range, c.keywords) != (fw, ngram, kw):
+                continue
+            clf = make_pipeline(ngram_range=ngram, C=c.C, model=c.model).named_steps["clf"]
+            clf.fit(x_train, y[train])
+            pred = clf.classes_[clf.predict_proba(x_test).argmax(axis=1)]
+            out[c] = float(f1_score(y[test], pred, average="macro"))
+    return out
 
 
 def select(
@@ -100,11 +133,8 @@ def select(
     table = table.reset_index(drop=True)
     y = np.asarray(labels)
     splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(table, y))
-    scores: dict[Candidate, float] = {}
-    for cand in grid:
-        scores[cand] = float(
-            np.mean([_macro_f1(table, columns, y, tr, te, cand, keywords) for tr, te in splits])
-        )
+    per_split = [_split_scores(table, columns, y, tr, te, grid, keywords) for tr, te in splits]
+    scores = {c: float(np.mean([sc[c] for sc in per_split])) for c in grid}
     best = max(grid, key=lambda c: (scores[c], -grid.index(c)))
     return best, scores
 
