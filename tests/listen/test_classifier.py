@@ -99,3 +99,52 @@ def test_low_confidence_goes_to_a_person_and_corrections_become_training_data(cn
     assert rows[wrong.id]["label"] == "transport" and rows[wrong.id]["corrected"]
     assert rows[wrong.id]["returns"] == 1 and rows[wrong.id]["text"] == "小区门口公交站台被占用"
     h.close()
+
+
+def test_keyword_hits_counts_catalogue_words():
+    import numpy as np
+
+    from citycheck.listen.classifier import KeywordHits
+
+    kh = KeywordHits(("安全生产", "事故", " ", "安全生产")).fit([])
+    assert kh.vocabulary_ == ["事故", "安全生产"]  # blanks and repeats dropped, sorted
+    m = kh.transform(["安全生产安全生产，发生事故", "没有关键词"]).toarray()
+    raw = np.array([1.0, 1.0 + np.log(2)])  # 事故 once, 安全生产 twice (sublinear)
+    assert np.allclose(m[0], raw / np.linalg.norm(raw)) and not m[1].any()
+
+
+def test_nested_cv_scores_each_outer_fold_with_the_inner_choice(cn):
+    """The outer score of a fold is the chosen candidate refitted on that fold's training part,
+    and the choice is made without the fold's test rows (same as select() on the training part)."""
+    import numpy as np
+
+    from citycheck.listen.model_selection import Candidate, _macro_f1, nested_cv, select
+
+    columns, labels = ["留言主题", "留言详情"], cn["一级分类"].tolist()
+    grid = [Candidate(1, (1, 2), 1.0, "svm"), Candidate(2, (1, 2), 30.0, "logreg")]
+    res = nested_cv(cn, columns, labels, grid, outer=3, inner=3)
+    y = np.asarray(labels)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0).split(cn, y)
+    for (train, test), chosen, score in zip(folds, res.chosen, res.scores, strict=True):
+        best, _ = select(cn.iloc[train], columns, list(y[train]), grid, folds=3)
+        assert best == chosen
+        assert score == _macro_f1(cn, columns, y, train, test, chosen, ())
+    assert 0.6 < res.mean < 0.95 and len(res.as_rows()) == 3
+
+
+def test_select_prefers_the_earlier_candidate_on_ties(cn):
+    from citycheck.listen.model_selection import Candidate, select
+
+    # without a keyword list, keywords=True builds the same features: the two always tie
+    a, b = Candidate(keywords=True), Candidate(keywords=False)
+    labels = cn["一级分类"].tolist()
+    best, scores = select(cn, ["留言主题"], labels, [a, b], folds=3)
+    assert scores[a] == scores[b] and best == a
+    assert select(cn, ["留言主题"], labels, [b, a], folds=3)[0] == b
+
+
+def test_model_remembers_title_weight(tmp_path, cn):
+    texts = join_text(cn, ["留言主题", "留言详情"], first_weight=2)
+    m = TextClassifier.fit(texts, cn["一级分类"].tolist(), first_weight=2, model="logreg", C=30)
+    m.save(tmp_path / "m.joblib")
+    assert load_model(tmp_path / "m.joblib").first_weight == 2

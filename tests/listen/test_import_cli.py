@@ -93,10 +93,13 @@ def test_train_and_classify_commands(tmp_path):
             "一级分类",
             "--out",
             str(model),
+            "--keywords",
+            str(shared_data("hotline", "cn_message_taxonomy.csv")),
         ],
     )
     assert out.exit_code == 0, out.output
     assert "trained on 297 rows, 7 labels" in out.output
+    assert "chosen by 3-fold CV:" in out.output
     sample = tmp_path / "s.csv"
     pd.read_csv(src).head(20).drop(columns=["一级分类"]).to_csv(sample, index=False)
     pred = tmp_path / "p.csv"

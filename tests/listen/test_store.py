@@ -19,7 +19,7 @@ LAT, LON = 39.97, 116.36
 def test_schema_is_made_by_migrations(hotline):
     with hotline.engine.connect() as c:
         rev = c.execute(text("select version_num from alembic_version")).scalar()
-    assert rev == "0001"
+    assert rev == "0002"
 
 
 def test_store_is_durable_before_ack(hotline):

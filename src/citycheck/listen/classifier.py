@@ -13,45 +13,81 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 
-def make_pipeline(
-    *, ngram_range: tuple[int, int] = (1, 2), C: float = 1.0, min_df: int = 2
-) -> Pipeline:
-    """TF-IDF on character 1–2-grams, then a linear SVM with sigmoid-calibrated probabilities.
+class KeywordHits(BaseEstimator, TransformerMixin):
+    """How often each keyword of the city's category catalogue occurs in a text (substring count).
 
-    Chosen by 5-fold cross-validation on the labelled Chinese messages
-    (bench/bench_hotline_classifier.py):
-    char 1–2-grams beat 1–3 and 2–4 and word-boundary n-grams; a linear SVM beat logistic
-    regression, ridge and complement naive Bayes there.  Calibration (3-fold, sigmoid) gives a
-    confidence usable for the low-confidence queue.
+    Catalogue keywords such as 安全生产 or 医疗纠纷 are words, so they add word-level evidence that
+    character 1–2-grams only see in pieces; no segmenter is needed because the vocabulary is
+    given.  Counts are sublinear (``1 + log n``) and each row is L2-normalised, as TF-IDF does.
     """
-    return Pipeline(
-        [
-            (
-                "tfidf",
-                TfidfVectorizer(
-                    analyzer="char",
-                    ngram_range=ngram_range,
-                    sublinear_tf=True,
-                    min_df=min_df,
-                    max_df=0.5,
-                ),
-            ),
-            (
-                "clf",
-                CalibratedClassifierCV(
-                    LinearSVC(C=C, class_weight="balanced", random_state=0), cv=3, method="sigmoid"
-                ),
-            ),
-        ]
+
+    def __init__(self, keywords: tuple[str, ...] = ()) -> None:
+        self.keywords = keywords
+
+    def fit(self, texts: list[str], y: object = None) -> KeywordHits:
+        """Nothing to learn: the vocabulary is the catalogue's."""
+        self.vocabulary_ = sorted({k.strip() for k in self.keywords if k and k.strip()})
+        return self
+
+    def transform(self, texts: list[str]) -> sparse.csr_matrix:
+        """A sparse matrix, one row per text, one column per keyword."""
+        rows, cols, vals = [], [], []
+        for i, t in enumerate(texts):
+            for j, k in enumerate(self.vocabulary_):
+                n = t.count(k)
+                if n:
+                    rows.append(i)
+                    cols.append(j)
+                    vals.append(1.0 + np.log(n))
+        m = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocabulary_)))
+        return normalize(m)
+
+
+def make_pipeline(
+    *,
+    ngram_range: tuple[int, int] = (1, 2),
+    C: float = 1.0,
+    min_df: int = 2,
+    model: str = "svm",
+    keywords: tuple[str, ...] = (),
+) -> Pipeline:
+    """TF-IDF on character n-grams (plus catalogue keyword counts), then a linear classifier.
+
+    ``model`` is ``"svm"`` (a linear SVM with sigmoid-calibrated probabilities, 3-fold) or
+    ``"logreg"`` (multinomial logistic regression, probabilities of its own).  Which n-grams, C,
+    model, title weight and keyword features a city gets is chosen by cross-validation on its own
+    orders (:func:`citycheck.listen.model_selection.select`); the defaults here are the
+    previous fixed choice (char 1–2-grams, C=1, calibrated SVM).
+    """
+    chars = TfidfVectorizer(
+        analyzer="char", ngram_range=ngram_range, sublinear_tf=True, min_df=min_df, max_df=0.5
     )
+    features = (
+        FeatureUnion([("chars", chars), ("keywords", KeywordHits(tuple(keywords)))])
+        if keywords
+        else chars
+    )
+    if model == "svm":
+        clf = CalibratedClassifierCV(
+            LinearSVC(C=C, class_weight="balanced", random_state=0), cv=3, method="sigmoid"
+        )
+    elif model == "logreg":
+        clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
+    else:
+        raise ValueError(f"model must be 'svm' or 'logreg', got {model!r}")
+    return Pipeline([("features", features), ("clf", clf)])
 
 
 @dataclass
@@ -59,15 +95,22 @@ class TextClassifier:
     """A fitted pipeline with its labels."""
 
     pipeline: Pipeline
+    first_weight: int = 1  # how often the first text column is repeated (see join_text)
 
     @classmethod
-    def fit(cls, texts: list[str], labels: list[str], **kw: object) -> TextClassifier:
-        """Train on ``texts`` with ``labels`` (at least two classes)."""
+    def fit(
+        cls, texts: list[str], labels: list[str], *, first_weight: int = 1, **kw: object
+    ) -> TextClassifier:
+        """Train on ``texts`` with ``labels`` (at least two classes).
+
+        ``texts`` must already be joined with ``first_weight`` (recorded so that ``classify``
+        joins new tables the same way); ``kw`` goes to :func:`make_pipeline`.
+        """
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two distinct labels")
         pipe = make_pipeline(**kw)  # type: ignore[arg-type]
         pipe.fit(list(texts), list(labels))
-        return cls(pipe)
+        return cls(pipe, first_weight)
 
     @property
     def labels(self) -> list[str]:
@@ -83,7 +126,14 @@ class TextClassifier:
 
     def save(self, path: str | Path) -> None:
         """Write the model (joblib)."""
-        joblib.dump({"format": "citycheck-hotline-classifier/1", "pipeline": self.pipeline}, path)
+        joblib.dump(
+            {
+                "format": "citycheck-hotline-classifier/1",
+                "pipeline": self.pipeline,
+                "first_weight": self.first_weight,
+            },
+            path,
+        )
 
 
 def load_model(path: str | Path) -> TextClassifier:
@@ -91,7 +141,7 @@ def load_model(path: str | Path) -> TextClassifier:
     obj = joblib.load(path)
     if not isinstance(obj, dict) or obj.get("format") != "citycheck-hotline-classifier/1":
         raise ValueError(f"{path}: not a citycheck hotline classifier")
-    return TextClassifier(obj["pipeline"])
+    return TextClassifier(obj["pipeline"], int(obj.get("first_weight", 1)))
 
 
 def join_text(table: pd.DataFrame, columns: list[str], *, first_weight: int = 1) -> list[str]:

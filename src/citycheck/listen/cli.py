@@ -40,15 +40,33 @@ def serve(
     port: int = typer.Option(8311),
     workers: int = typer.Option(1, min=1),
     model: Path | None = typer.Option(None, help="classifier from `hotline train`"),
+    jurisdiction: Path | None = typer.Option(
+        None,
+        help="the units' polygons (GeoJSON/GPKG with unit, name_zh, name_en), e.g. from "
+        "`hotline jurisdiction`; default: the demo squares",
+    ),
 ) -> None:
     """Run the ASGI server (uvicorn): Open311 under /open311/v2, staff under /staff."""
     import uvicorn
+
+    from citycheck.io.errors import InputError
 
     if db:
         os.environ["CITYCHECK_HOTLINE_DB_URL"] = db
     if model:
         os.environ["CITYCHECK_HOTLINE_MODEL_FILE"] = str(model)
-    _hotline(db).close()  # migrate once before the workers start
+    if jurisdiction:
+        os.environ["CITYCHECK_HOTLINE_JURISDICTION_FILE"] = str(jurisdiction)
+    try:
+        _hotline(db).close()  # migrate once (and check the data files) before the workers start
+    except InputError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    if not _settings(db).jurisdiction_file:
+        console.print(
+            "[yellow]no jurisdiction file: dispatching by the demo squares "
+            "(--jurisdiction or CITYCHECK_HOTLINE_JURISDICTION_FILE)[/yellow]"
+        )
     uvicorn.run(
         "citycheck.listen.api.app:app_from_env",
         factory=True,
@@ -99,11 +117,21 @@ def train(
     text: str = typer.Option(..., "--text", help="text column(s), comma-separated"),
     label: str = typer.Option(..., "--label", help="label column"),
     out: Path = typer.Option(..., "--out", help="model file to write"),
-    cv: int = typer.Option(0, help="also report k-fold macro-F1 (0: no)"),
+    keywords: Path | None = typer.Option(
+        None, help="CSV of the category catalogue: every cell is a keyword (e.g. 二级/三级分类)"
+    ),
+    select: bool = typer.Option(
+        True, help="choose n-grams, C, model, title weight and keywords by 3-fold CV"
+    ),
+    cv: int = typer.Option(0, help="also report nested k-fold macro-F1 of the procedure (0: no)"),
 ) -> None:
     """Train the offline char n-gram classifier from past orders."""
-    from citycheck.listen.classifier import TextClassifier, cross_validated_macro_f1, join_text
+    import pandas as pd
+
+    from citycheck.listen.classifier import TextClassifier, join_text
     from citycheck.listen.importer import read_table
+    from citycheck.listen.model_selection import Candidate, default_grid, nested_cv
+    from citycheck.listen.model_selection import select as select_candidate
 
     df = read_table(table)
     if label not in df.columns:
@@ -111,13 +139,42 @@ def train(
             f"[red]{table}: label column {label!r} not found; columns: {list(df.columns)}"
         )
         raise typer.Exit(1)
-    df = df[df[label].astype(str).str.strip() != ""]
-    texts = join_text(df, [c.strip() for c in text.split(",")])
+    df = df[df[label].astype(str).str.strip() != ""].reset_index(drop=True)
+    columns = [c.strip() for c in text.split(",")]
     labels = df[label].astype(str).tolist()
+    terms: tuple[str, ...] = ()
+    if keywords is not None:
+        kw_table = pd.read_csv(keywords, dtype=str, header=None).stack()
+        terms = tuple(sorted({t.strip() for t in kw_table if t and t.strip()}))
+    grid = default_grid(with_keywords=bool(terms)) if select else [Candidate()]
+    try:
+        join_text(df, columns)
+    except ValueError as exc:
+        console.print(f"[red]{table}: {exc}[/red]")
+        raise typer.Exit(1) from exc
     if cv:
-        mean, folds = cross_validated_macro_f1(texts, labels, folds=cv)
-        typer.echo(f"{cv}-fold macro-F1 {mean:.4f} (folds {', '.join(f'{f:.3f}' for f in folds)})")
-    TextClassifier.fit(texts, labels).save(out)
+        res = nested_cv(df, columns, labels, grid, keywords=terms, outer=cv)
+        typer.echo(
+            f"nested {cv}-fold macro-F1 {res.mean:.4f} ± {res.std:.4f} "
+            f"(folds {', '.join(f'{f:.3f}' for f in res.scores)})"
+        )
+    best, scores = (
+        select_candidate(df, columns, labels, grid, keywords=terms)
+        if len(grid) > 1
+        else (grid[0], {})
+    )
+    if scores:
+        typer.echo(f"chosen by 3-fold CV: {best.label()} (CV macro-F1 {scores[best]:.4f})")
+    texts = join_text(df, columns, first_weight=best.first_weight)
+    TextClassifier.fit(
+        texts,
+        labels,
+        first_weight=best.first_weight,
+        ngram_range=best.ngram_range,
+        C=best.C,
+        model=best.model,
+        keywords=terms if best.keywords else (),
+    ).save(out)
     typer.echo(f"trained on {len(texts)} rows, {len(set(labels))} labels -> {out}")
 
 
@@ -133,10 +190,38 @@ def classify(
     from citycheck.listen.importer import read_table
 
     df = read_table(table)
-    labels, conf = load_model(model).predict(join_text(df, [c.strip() for c in text.split(",")]))
+    clf = load_model(model)
+    columns = [c.strip() for c in text.split(",")]
+    labels, conf = clf.predict(join_text(df, columns, first_weight=clf.first_weight))
     df = df.assign(predicted_label=labels, confidence=conf)
     df.to_csv(out, index=False)
     typer.echo(f"classified {len(df)} rows -> {out}")
+
+
+@hotline_app.command("jurisdiction")
+def jurisdiction_cmd(
+    adcode: str = typer.Option(..., help="province or city code: 2, 4 or 6 digits (e.g. 1101)"),
+    out: Path = typer.Option(..., "--out", help="GeoJSON or GeoPackage (.gpkg) to write"),
+    census: Path = typer.Option(
+        ...,
+        help="2020 census county table (区划代码, 区县) for the names, e.g. "
+        "../shared/data/census/china_county_census_2020.csv",
+    ),
+) -> None:
+    """Write a jurisdiction layer of the real district (区县) polygons under an adcode."""
+    from citycheck.io.errors import InputError
+    from citycheck.listen.dispatch import jurisdiction_from_frame
+    from citycheck.listen.districts import district_codes, district_layer, district_names
+
+    try:
+        layer = district_layer(district_codes(adcode), district_names(census))
+        jurisdiction_from_frame(layer, str(out))  # the same checks the server makes
+    except InputError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    driver = "GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON"
+    layer.to_file(out, driver=driver)
+    typer.echo(f"{len(layer)} districts -> {out}")
 
 
 @hotline_app.command("create-key")

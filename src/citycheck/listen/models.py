@@ -109,3 +109,4 @@ class StaffUser(Base):
 
 
 Index("ix_orders_dup_lookup", Order.service_code, Order.status, Order.requested_at)
+Index("ix_orders_dup_place", Order.service_code, Order.lat)

@@ -20,6 +20,12 @@ class HotlineSettings(BaseSettings):
     model_file: str | None = Field(None, description="classifier trained by `hotline train`")
     confidence_threshold: float = Field(0.5, ge=0, le=1, description="below: to a person")
     rate_limit_per_minute: int = Field(600, ge=1, description="Open311 POSTs per key/IP/minute")
+    sqlite_busy_timeout_ms: int = Field(
+        30_000, ge=0, description="SQLite: how long a writer waits for a busy database"
+    )
+    api_key_cache_s: float = Field(
+        5.0, ge=0, description="seconds an api_key found active is trusted without a re-read"
+    )
     max_body_bytes: int = Field(64_000, ge=1024, description="largest accepted request body")
     duplicate_radius_m: float = Field(150.0, ge=0)
     duplicate_days: float = Field(7.0, ge=0)
@@ -28,6 +34,9 @@ class HotlineSettings(BaseSettings):
         True,
         description="commit concurrent intakes together (one fsync per batch); each is "
         "still acknowledged only after its batch is committed",
+    )
+    group_commit_writers: int | None = Field(
+        None, ge=1, description="PostgreSQL: writer threads per process (None: 4); SQLite: 1"
     )
     group_commit_max: int = Field(64, ge=1, description="largest batch of a group commit")
     jurisdiction_id: str = Field("demo.citycheck", description="Open311 jurisdiction_id")

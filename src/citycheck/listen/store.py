@@ -6,19 +6,23 @@ callers acknowledge an order only after :meth:`Hotline.submit` returned, i.e. af
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 import queue
 import secrets
 import threading
+import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Row, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from citycheck.listen.calendar import WorkCalendar, load_calendar
@@ -43,6 +47,7 @@ from citycheck.listen.duplicates import is_duplicate
 from citycheck.listen.models import ApiKey, Order, OrderEvent, StaffUser
 from citycheck.listen.privacy import FieldCipher, hash_secret, redact
 from citycheck.listen.settings import HotlineSettings
+from citycheck.listen.write_lock import WriteLock, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,27 @@ _DONE = (Status.CLOSED.value, Status.CALLED_BACK.value, Status.RATED.value)
 def utc(dt: datetime) -> datetime:
     """Aware UTC datetime (SQLite returns naive datetimes that were stored as UTC)."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+#: Open orders of one service near a point since a time: the duplicate check's candidates.
+#: Built once, with bound parameters, so an intake does not pay for building the statement.
+_CANDIDATES = (
+    select(Order.id, Order.lat, Order.lon, Order.requested_at, Order.description_public)
+    .where(
+        Order.service_code == bindparam("code"),
+        Order.duplicate_of.is_(None),
+        Order.status.notin_((*_DONE, Status.LINKED.value)),
+        Order.requested_at >= bindparam("since"),
+        Order.lat.between(bindparam("lat0"), bindparam("lat1")),
+        Order.lon.between(bindparam("lon0"), bindparam("lon1")),
+    )
+    .order_by(Order.requested_at)
+    .limit(50)
+)
+
+
+#: One order's row by id (Core, prebuilt).
+_BY_ID = select(Order.__table__).where(Order.id == bindparam("id"))
 
 
 @dataclass
@@ -118,12 +144,23 @@ class Hotline:
             load_model(settings.model_file) if settings.model_file else None
         )
         self.cipher = FieldCipher(settings.secret)
-        self.engine = engine or make_engine(settings.db_url)
+        self.engine = engine or make_engine(
+            settings.db_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
         upgrade(self.engine)
         self.Session = session_factory(self.engine)
         self._is_pg = self.engine.dialect.name == "postgresql"
         group = settings.group_commit if settings.group_commit is not None else not self._is_pg
-        self._committer = GroupCommitter(self) if group else None
+        writers = settings.group_commit_writers or (4 if self._is_pg else 1)
+        self._committer = GroupCommitter(self, 1 if not self._is_pg else writers) if group else None
+        self._write_lock = WriteLock(sqlite_file(str(self.engine.url)))
+        self._valid_keys: dict[str, float] = {}  # key hash -> monotonic time it is trusted until
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A write transaction, one at a time across processes on SQLite (see write_lock)."""
+        with self._write_lock.held(), self.Session.begin() as s:
+            yield s
 
     # ---------------------------------------------------------------- intake
     def submit(self, intake: Intake) -> Order:
@@ -137,13 +174,24 @@ class Hotline:
             return self._committer.submit(intake)
         return self._submit_alone(intake)
 
+    async def submit_async(self, intake: Intake) -> Order:
+        """:meth:`submit` for an event loop: waits for the commit without holding a thread.
+
+        With group commit the intake goes straight onto the writer's queue and the loop awaits
+        the batch's commit; otherwise the transaction runs in the thread pool.  Either way the
+        order is committed before this returns.
+        """
+        if self._committer is not None:
+            return await asyncio.wrap_future(self._committer.enqueue(intake))
+        return await asyncio.to_thread(self._submit_alone, intake)
+
     def _submit_alone(self, intake: Intake) -> Order:
-        with self.Session.begin() as s:
+        with self._write() as s:
             return self._submit_in(s, intake)
 
     def submit_many(self, intakes: list[Intake]) -> list[Order]:
         """Submit several requests in one transaction (imports); all or none are stored."""
-        with self.Session.begin() as s:
+        with self._write() as s:
             return [self._submit_in(s, i) for i in intakes]
 
     def _submit_in(self, s: Session, intake: Intake) -> Order:
@@ -216,82 +264,98 @@ class Hotline:
                     },
                 )
             )
-        if True:
-            s.add(order)
-            s.flush()
-            master = None
-            if service is not None and not low and intake.closed_at is None:
-                master = self._find_master(s, order, text)
-            if master is not None:
-                if self._is_pg:  # serialise concurrent links to the same master
-                    s.execute(select(Order.id).where(Order.id == master.id).with_for_update())
-                    s.refresh(master)
-                events.append(
-                    Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master.id})
+        master = None
+        if service is not None and not low and intake.closed_at is None:
+            master = self._find_master(s, service_code, intake.lat, intake.lon, now, text)
+        if master is not None:
+            events.append(
+                Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master.id})
+            )
+        elif service is not None and not low:
+            lead, assisting = route(service, intake.lat, intake.lon, self.jurisdiction)
+            events.append(
+                Event(
+                    EventKind.DISPATCH,
+                    now,
+                    "auto-dispatch",
+                    "system",
+                    unit=lead,
+                    data={"assisting_units": list(assisting)},
                 )
-                self._append(
-                    s,
-                    master,
-                    Event(EventKind.NOTE, now, "system", "system", data={"linked": order.id}),
+            )
+        if intake.closed_at is not None:
+            events.append(
+                Event(
+                    EventKind.ARCHIVE,
+                    utc(intake.closed_at),
+                    intake.actor,
+                    "system",
+                    data={"source": intake.source},
                 )
-                master.duplicates += 1
-            elif service is not None and not low:
-                lead, assisting = route(service, intake.lat, intake.lon, self.jurisdiction)
-                events.append(
-                    Event(
-                        EventKind.DISPATCH,
-                        now,
-                        "auto-dispatch",
-                        "system",
-                        unit=lead,
-                        data={"assisting_units": list(assisting)},
-                    )
-                )
-            if intake.closed_at is not None:
-                events.append(
-                    Event(
-                        EventKind.ARCHIVE,
-                        utc(intake.closed_at),
-                        intake.actor,
-                        "system",
-                        data={"source": intake.source},
-                    )
-                )
-            elif intake.source:
-                events.append(
-                    Event(
-                        EventKind.NOTE, now, intake.actor, "system", data={"source": intake.source}
-                    )
-                )
-            for ev in events:
-                self._append(s, order, ev, fresh=True)
+            )
+        elif intake.source:
+            events.append(
+                Event(EventKind.NOTE, now, intake.actor, "system", data={"source": intake.source})
+            )
+        # The state is derived in memory, so the order row is inserted once with its final
+        # projection and the events go in as one multi-row insert: no UPDATE, no re-read.
+        events = [self._localise(ev) for ev in events]
+        state: OrderState | None = None
+        for ev in events:
+            state = apply_event(state, ev)
+        assert state is not None
+        order.n_events = len(events)
+        self._project(order, state)
+        s.add(order)
+        s.flush()
+        s.execute(
+            insert(OrderEvent),
+            [self._event_values(order.id, i, ev) for i, ev in enumerate(events, start=1)],
+        )
+        order._state_cache = state  # type: ignore[attr-defined]
+        if master is not None:
+            if self._is_pg:  # serialise concurrent links to the same master
+                s.execute(select(Order.id).where(Order.id == master.id).with_for_update())
+                s.refresh(master)
+            self._append(
+                s,
+                master,
+                Event(EventKind.NOTE, now, "system", "system", data={"linked": order.id}),
+            )
+            master.duplicates += 1
         return order
 
-    def _find_master(self, s: Session, order: Order, text: str) -> Order | None:
-        """The earliest open order this one duplicates (bounding box first, then the test)."""
+    def _find_master(
+        self,
+        s: Session,
+        service_code: str | None,
+        lat: float | None,
+        lon: float | None,
+        at: datetime,
+        text: str,
+    ) -> Order | None:
+        """The earliest open order a new one duplicates (bounding box first, then the test).
+
+        Runs before the new order is inserted, so it never finds the order itself; orders
+        added earlier in the same transaction (a group commit's batch) are seen.
+        """
         st = self.settings
-        if order.lat is None or order.lon is None:
+        if lat is None or lon is None:
             return None
-        since = order.requested_at - timedelta(days=st.duplicate_days)
+        since = at - timedelta(days=st.duplicate_days)
         dlat = st.duplicate_radius_m / 111_000 + 1e-9
-        dlon = dlat / max(0.01, math.cos(math.radians(order.lat)))
-        q = (
-            select(Order.id, Order.lat, Order.lon, Order.requested_at, Order.description_public)
-            .where(
-                Order.service_code == order.service_code,
-                Order.id != order.id,
-                Order.duplicate_of.is_(None),
-                Order.status.notin_((*_DONE, Status.LINKED.value)),
-                Order.requested_at >= since,
-                Order.lat.between(order.lat - dlat, order.lat + dlat),
-                Order.lon.between(order.lon - dlon, order.lon + dlon),
-            )
-            .order_by(Order.requested_at)
-            .limit(50)
-        )
-        new = (order.service_code, order.lat, order.lon, utc(order.requested_at), redact(text))
-        for cid, lat, lon, at, desc in s.execute(q):
-            old = (order.service_code, lat, lon, utc(at), desc)
+        dlon = dlat / max(0.01, math.cos(math.radians(lat)))
+        params = {
+            "code": service_code,
+            "since": since,
+            "lat0": lat - dlat,
+            "lat1": lat + dlat,
+            "lon0": lon - dlon,
+            "lon1": lon + dlon,
+        }
+        new = (service_code, lat, lon, utc(at), redact(text))
+        for cid, olat, olon, oat, desc in s.execute(_CANDIDATES, params):
+            old = (service_code, olat, olon, utc(oat), desc)
             if is_duplicate(
                 new,
                 old,
@@ -328,7 +392,17 @@ class Hotline:
         else:
             prior = self._load_events(s, order.id)
             state = derive_state(prior) if prior else None
-        event = Event(
+        event = self._localise(event)
+        new = apply_event(state, event)
+        order.n_events += 1
+        s.add(OrderEvent(**self._event_values(order.id, order.n_events, event)))
+        self._project(order, new)
+        order._state_cache = new  # type: ignore[attr-defined]
+        return new
+
+    def _localise(self, event: Event) -> Event:
+        """The event with its time in the city's timezone (as the domain rules expect)."""
+        return Event(
             event.kind,
             utc(event.at).astimezone(self.tz),
             event.actor,
@@ -337,24 +411,20 @@ class Hotline:
             event.reason,
             event.data,
         )
-        new = apply_event(state, event)
-        order.n_events += 1
-        s.add(
-            OrderEvent(
-                order_id=order.id,
-                seq=order.n_events,
-                kind=event.kind.value,
-                at=utc(event.at),
-                actor=event.actor,
-                role=event.role,
-                unit=event.unit,
-                reason=event.reason,
-                data=event.data,
-            )
-        )
-        self._project(order, new)
-        order._state_cache = new  # type: ignore[attr-defined]
-        return new
+
+    @staticmethod
+    def _event_values(order_id: int, seq: int, event: Event) -> dict[str, Any]:
+        return {
+            "order_id": order_id,
+            "seq": seq,
+            "kind": event.kind.value,
+            "at": utc(event.at),
+            "actor": event.actor,
+            "role": event.role,
+            "unit": event.unit,
+            "reason": event.reason,
+            "data": event.data,
+        }
 
     def _project(self, order: Order, st: OrderState) -> None:
         order.status = st.status.value
@@ -399,7 +469,7 @@ class Hotline:
         """
         _check_role(kind, staff)
         when = utc(at or datetime.now(UTC))
-        with self.Session.begin() as s:
+        with self._write() as s:
             q = select(Order).where(Order.id == order_id)
             if self._is_pg:
                 q = q.with_for_update()
@@ -451,6 +521,15 @@ class Hotline:
         """The order row (projection included)."""
         with self.Session() as s:
             return s.get(Order, order_id)
+
+    def public_order(self, order_id: int) -> Row[Any] | None:
+        """The order's row as a plain record (attribute access like :class:`Order`), or None.
+
+        A Core read without an ORM session: about a quarter of :meth:`get`'s cost, for the
+        public GET that only reads the projection.
+        """
+        with self.engine.connect() as c:
+            return c.execute(_BY_ID, {"id": order_id}).first()
 
     def verify_log(self) -> list[str]:
         """Check every order: events numbered 1..n, the log derives, projection matches it."""
@@ -590,7 +669,7 @@ class Hotline:
     def create_api_key(self, name: str) -> str:
         """A new Open311 api_key; only its hash is stored, the key is returned once."""
         key = secrets.token_urlsafe(24)
-        with self.Session.begin() as s:
+        with self._write() as s:
             s.add(
                 ApiKey(
                     name=name, key_hash=hash_secret(key), active=True, created_at=datetime.now(UTC)
@@ -599,12 +678,29 @@ class Hotline:
         return key
 
     def check_api_key(self, key: str | None) -> bool:
-        """True when ``key`` is an active key."""
+        """True when ``key`` is an active key.
+
+        A key found active is remembered for ``settings.api_key_cache_s`` seconds, so a busy
+        client does not cost one database read per POST; a deactivated key is refused at the
+        latest that long after the change.  Unknown keys are always looked up.
+        """
         if not key:
             return False
+        if self.api_key_known_valid(key):
+            return True
+        digest = hash_secret(key)
+        now = time.monotonic()
         with self.Session() as s:
-            row = s.scalars(select(ApiKey).where(ApiKey.key_hash == hash_secret(key))).first()
-            return bool(row and row.active)
+            active = s.scalar(select(ApiKey.active).where(ApiKey.key_hash == digest))
+        if active:
+            self._valid_keys[digest] = now + self.settings.api_key_cache_s
+        return bool(active)
+
+    def api_key_known_valid(self, key: str | None) -> bool:
+        """True when ``key`` was found active within the cache period (no database read)."""
+        if not key:
+            return False
+        return self._valid_keys.get(hash_secret(key), 0.0) > time.monotonic()
 
     def create_staff(self, username: str, role: str, unit: str | None = None) -> str:
         """A staff account; returns its bearer token (stored hashed)."""
@@ -613,7 +709,7 @@ class Hotline:
         if role == "unit" and not unit:
             raise ValueError("a handling-unit account needs its unit")
         token = secrets.token_urlsafe(24)
-        with self.Session.begin() as s:
+        with self._write() as s:
             s.add(StaffUser(username=username, role=role, unit=unit, token_hash=hash_secret(token)))
         return token
 
@@ -665,36 +761,49 @@ class Hotline:
         if self._committer is not None:
             self._committer.stop()
         self.engine.dispose()
+        self._write_lock.close()
 
 
 class GroupCommitter:
-    """One writer thread that commits queued intakes in batches.
+    """Writer threads that commit queued intakes in batches.
 
     Callers block until the batch holding their intake has committed, so acknowledgement still
     follows durability; a failed batch is retried one intake at a time so that one bad intake
-    does not fail the others.
+    (or a deadlock between two batches) does not fail the others.  SQLite gets one writer (it
+    writes one transaction at a time anyway); PostgreSQL several, so that one batch's network
+    round trips and commit overlap with the next one's.
     """
 
-    def __init__(self, hotline: Hotline) -> None:
+    def __init__(self, hotline: Hotline, writers: int = 1) -> None:
         self.hotline = hotline
         self.max_batch = hotline.settings.group_commit_max
         self._queue: queue.Queue[tuple[Intake, Future[Order]] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="hotline-group-commit", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"hotline-group-commit-{i}", daemon=True)
+            for i in range(writers)
+        ]
+        for t in self._threads:
+            t.start()
 
     def submit(self, intake: Intake) -> Order:
         """Queue ``intake`` and wait until it is committed."""
-        if not self._thread.is_alive():
+        return self.enqueue(intake).result()
+
+    def enqueue(self, intake: Intake) -> Future[Order]:
+        """Queue ``intake``; the future is resolved once its batch has committed."""
+        if not any(t.is_alive() for t in self._threads):
             raise RuntimeError("the group committer has stopped")
         fut: Future[Order] = Future()
         self._queue.put((intake, fut))
-        return fut.result()
+        return fut
 
     def stop(self) -> None:
-        """Finish the queued work and stop the thread."""
-        if self._thread.is_alive():
+        """Finish the queued work and stop the threads."""
+        alive = [t for t in self._threads if t.is_alive()]
+        for _ in alive:
             self._queue.put(None)
-            self._thread.join(30)
+        for t in alive:
+            t.join(30)
 
     def _run(self) -> None:
         while True:
@@ -718,7 +827,7 @@ class GroupCommitter:
 
     def _commit(self, batch: list[tuple[Intake, Future[Order]]]) -> None:
         try:
-            with self.hotline.Session.begin() as s:
+            with self.hotline._write() as s:
                 orders = [self.hotline._submit_in(s, intake) for intake, _ in batch]
         except Exception:
             log.warning("group commit of %d intakes failed; retrying one by one", len(batch))

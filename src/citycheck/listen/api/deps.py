@@ -14,8 +14,12 @@ from citycheck.listen.store import Hotline, Staff
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_hotline(request: Request) -> Hotline:
-    """The app's :class:`Hotline` (tests swap it through ``app.state.hotline``)."""
+async def get_hotline(request: Request) -> Hotline:
+    """The app's :class:`Hotline` (tests swap it through ``app.state.hotline``).
+
+    ``async`` so that FastAPI calls it on the event loop: a plain function dependency costs a
+    hop to the thread pool on every request.
+    """
     return request.app.state.hotline
 
 

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row
+
 from citycheck.listen.catalogue import Catalogue, Service
 from citycheck.listen.domain import EVENT_NAMES, OPEN311_STATUS, EventKind, Status
 from citycheck.listen.models import Order
@@ -89,7 +91,7 @@ def agency_name(unit: str | None, hotline: Hotline, locale: str) -> str | None:
 
 
 def request_view(
-    order: Order, hotline: Hotline, *, locale: str = "zh", extensions: bool = False
+    order: Order | Row[Any], hotline: Hotline, *, locale: str = "zh", extensions: bool = False
 ) -> dict[str, Any]:
     """One service request as Open311 shows it: no name, phone, e-mail or address ever; text
     redacted; description and location withheld for confidential orders."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import orjson
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 FORMATS = ("xml", "json")
 
@@ -75,7 +76,9 @@ def respond(fmt: str, root: str, value: Any, status: int = 200) -> Response:
         return Response(
             to_xml(root, value), status_code=status, media_type="text/xml; charset=utf-8"
         )
-    return JSONResponse(value, status_code=status, media_type="application/json; charset=utf-8")
+    return Response(
+        orjson.dumps(value), status_code=status, media_type="application/json; charset=utf-8"
+    )
 
 
 def error_response(fmt: str, status: int, description: str) -> Response:
