@@ -44,3 +44,16 @@ def hotline(settings):
     h = Hotline(settings)
     yield h
     h.close()
+
+
+@pytest.fixture(autouse=True)
+def _hotline_environment_restored():
+    """`hotline serve` hands its options to the server's worker processes through
+    CITYCHECK_HOTLINE_* variables; undo what a test's CLI call set so that no later test
+    inherits another test's database, model or jurisdiction file."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("CITYCHECK_HOTLINE_")}
+    yield
+    for key in [k for k in os.environ if k.startswith("CITYCHECK_HOTLINE_")]:
+        if key not in before:
+            del os.environ[key]
+    os.environ.update(before)

@@ -36,7 +36,10 @@ class HotlineSettings(BaseSettings):
         "still acknowledged only after its batch is committed",
     )
     group_commit_writers: int | None = Field(
-        None, ge=1, description="PostgreSQL: writer threads per process (None: 4); SQLite: 1"
+        None,
+        ge=1,
+        description="PostgreSQL: writer threads per process (None: 1; more overlap round trips "
+        "but batches that link duplicates to one master can deadlock); SQLite: always 1",
     )
     group_commit_max: int = Field(64, ge=1, description="largest batch of a group commit")
     jurisdiction_id: str = Field("demo.citycheck", description="Open311 jurisdiction_id")

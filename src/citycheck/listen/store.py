@@ -151,7 +151,7 @@ class Hotline:
         self.Session = session_factory(self.engine)
         self._is_pg = self.engine.dialect.name == "postgresql"
         group = settings.group_commit if settings.group_commit is not None else not self._is_pg
-        writers = settings.group_commit_writers or (4 if self._is_pg else 1)
+        writers = settings.group_commit_writers or 1
         self._committer = GroupCommitter(self, 1 if not self._is_pg else writers) if group else None
         self._write_lock = WriteLock(sqlite_file(str(self.engine.url)))
         self._valid_keys: dict[str, float] = {}  # key hash -> monotonic time it is trusted until
