@@ -148,3 +148,29 @@ def test_model_remembers_title_weight(tmp_path, cn):
     m = TextClassifier.fit(texts, cn["一级分类"].tolist(), first_weight=2, model="logreg", C=30)
     m.save(tmp_path / "m.joblib")
     assert load_model(tmp_path / "m.joblib").first_weight == 2
+
+
+def test_rare_labels_calibrate_on_fewer_folds_or_say_which_label(cn):
+    """A city's past orders often hold a category with only a few examples: the SVM then
+    calibrates on as many folds as the rarest label allows, and with a single example training
+    names the label instead of failing inside scikit-learn; selection falls back to a model that
+    can be fitted."""
+    from citycheck.listen.classifier import calibration_folds
+    from citycheck.listen.model_selection import Candidate, select
+
+    columns = ["留言主题", "留言详情"]
+    big = cn["一级分类"].value_counts().index[:2]
+    rare = cn["一级分类"].value_counts().index[-1]
+    two = pd.concat([cn[cn["一级分类"].isin(big)], cn[cn["一级分类"] == rare].head(2)])
+    labels = two["一级分类"].tolist()
+    assert calibration_folds(labels) == 2
+    model = TextClassifier.fit(join_text(two, columns), labels)  # calibrated on 2 folds
+    assert sorted(model.labels) == sorted([*big, rare])
+
+    one = pd.concat([cn[cn["一级分类"].isin(big)], cn[cn["一级分类"] == rare].head(1)])
+    with pytest.raises(ValueError, match=str(rare)):
+        TextClassifier.fit(join_text(one, columns), one["一级分类"].tolist())
+    grid = [Candidate(1, (1, 2), 1.0, "svm"), Candidate(1, (1, 2), 30.0, "logreg")]
+    with pytest.warns(UserWarning):  # scikit-learn: the rare label is in fewer than 3 folds
+        best, scores = select(one, columns, one["一级分类"].tolist(), grid, folds=3)
+    assert best.model == "logreg" and scores[grid[0]] == float("-inf")

@@ -7,6 +7,7 @@ threshold go to a person.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,14 @@ class KeywordHits(BaseEstimator, TransformerMixin):
         return normalize(m)
 
 
+def calibration_folds(labels: list[str] | np.ndarray, most: int = 3) -> int:
+    """Folds for the SVM's probability calibration: ``most``, or fewer when the rarest label
+    has fewer examples (stratified folds need one of each label per fold); below 2 the SVM
+    cannot be calibrated."""
+    counts = Counter(np.asarray(labels).tolist())
+    return min(most, min(counts.values())) if counts else 0
+
+
 def make_pipeline(
     *,
     ngram_range: tuple[int, int] = (1, 2),
@@ -62,6 +71,7 @@ def make_pipeline(
     min_df: int = 2,
     model: str = "svm",
     keywords: tuple[str, ...] = (),
+    calibration_folds: int = 3,
 ) -> Pipeline:
     """TF-IDF on character n-grams (plus catalogue keyword counts), then a linear classifier.
 
@@ -69,7 +79,9 @@ def make_pipeline(
     ``"logreg"`` (multinomial logistic regression, probabilities of its own).  Which n-grams, C,
     model, title weight and keyword features a city gets is chosen by cross-validation on its own
     orders (:func:`citycheck.listen.model_selection.select`); the defaults here are the
-    previous fixed choice (char 1–2-grams, C=1, calibrated SVM).
+    previous fixed choice (char 1–2-grams, C=1, calibrated SVM). ``calibration_folds`` is the
+    SVM's calibration split; it cannot exceed the count of the rarest label
+    (:func:`calibration_folds`).
     """
     chars = TfidfVectorizer(
         analyzer="char", ngram_range=ngram_range, sublinear_tf=True, min_df=min_df, max_df=0.5
@@ -81,7 +93,9 @@ def make_pipeline(
     )
     if model == "svm":
         clf = CalibratedClassifierCV(
-            LinearSVC(C=C, class_weight="balanced", random_state=0), cv=3, method="sigmoid"
+            LinearSVC(C=C, class_weight="balanced", random_state=0),
+            cv=calibration_folds,
+            method="sigmoid",
         )
     elif model == "logreg":
         clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
@@ -108,6 +122,15 @@ class TextClassifier:
         """
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two distinct labels")
+        if kw.get("model", "svm") == "svm":
+            folds = calibration_folds(labels)
+            if folds < 2:
+                rare = sorted(k for k, v in Counter(labels).items() if v < 2)
+                raise ValueError(
+                    f"the calibrated SVM needs at least 2 examples of every label; "
+                    f"{rare[:5]} have 1 (use model='logreg' or drop them)"
+                )
+            kw = {**kw, "calibration_folds": folds}
         pipe = make_pipeline(**kw)  # type: ignore[arg-type]
         pipe.fit(list(texts), list(labels))
         return cls(pipe, first_weight)

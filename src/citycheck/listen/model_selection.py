@@ -18,7 +18,12 @@ import pandas as pd
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from citycheck.listen.classifier import TextClassifier, join_text, make_pipeline
+from citycheck.listen.classifier import (
+    TextClassifier,
+    calibration_folds,
+    join_text,
+    make_pipeline,
+)
 
 
 @dataclass(frozen=True)
@@ -103,10 +108,15 @@ def _split_scores(
         features = feats.named_steps["features"]
         x_train = features.fit_transform(list(texts[train]))
         x_test = features.transform(list(texts[test]))
+        cal = calibration_folds(y[train])
         for c in grid:
             if (c.first_weight, c.ngram_range, c.keywords) != (fw, ngram, kw):
                 continue
-            clf = make_pipeline(ngram_range=ngram, C=c.C, model=c.model).named_steps["clf"]
+            if c.model == "svm" and cal < 2:
+                continue  # a label with one training example: the SVM cannot be calibrated
+            clf = make_pipeline(
+                ngram_range=ngram, C=c.C, model=c.model, calibration_folds=max(cal, 2)
+            ).named_steps["clf"]
             clf.fit(x_train, y[train])
             pred = clf.classes_[clf.predict_proba(x_test).argmax(axis=1)]
             out[c] = float(f1_score(y[test], pred, average="macro"))
@@ -134,7 +144,12 @@ def select(
     y = np.asarray(labels)
     splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(table, y))
     per_split = [_split_scores(table, columns, y, tr, te, grid, keywords) for tr, te in splits]
-    scores = {c: float(np.mean([sc[c] for sc in per_split])) for c in grid}
+    scores = {
+        c: float(np.mean([sc[c] for sc in per_split]))
+        if all(c in sc for sc in per_split)
+        else float("-inf")  # not fittable on every split (see _split_scores)
+        for c in grid
+    }
     best = max(grid, key=lambda c: (scores[c], -grid.index(c)))
     return best, scores
 
