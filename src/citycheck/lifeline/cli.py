@@ -60,6 +60,23 @@ def _city_on_junctions(reg, osm: Path | None, crs: str | None, residents_total: 
     return served.residents, served.facilities
 
 
+# Options shared by `risk` and `criticality` (the City on the network, and the run folder).
+OsmOption = Annotated[
+    Path | None,
+    typer.Option(help="OSM extract of the City: its residents and facilities by junction"),
+]
+CrsOption = Annotated[
+    str | None, typer.Option(help="metric CRS of the network model (and of the City)")
+]
+ResidentsOption = Annotated[
+    float | None, typer.Option(help="residents of the City's area (with --osm)")
+]
+RunOption = Annotated[
+    Path | None,
+    typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
+]
+
+
 @lifeline_app.command("import")
 def import_command(
     path: Annotated[Path, typer.Argument(help="EPANET .inp, GeoPackage, Shapefile or GeoJSON")],
@@ -100,20 +117,10 @@ def risk_command(
     ] = None,
     year: Annotated[int, typer.Option()] = YEAR,
     unknown_age_years: Annotated[float | None, typer.Option()] = None,
-    osm: Annotated[
-        Path | None,
-        typer.Option(help="OSM extract of the City: its residents and facilities by junction"),
-    ] = None,
-    crs: Annotated[
-        str | None, typer.Option(help="metric CRS of the network model (and of the City)")
-    ] = None,
-    residents_total: Annotated[
-        float | None, typer.Option(help="residents of the City's area (with --osm)")
-    ] = None,
-    run: Annotated[
-        Path | None,
-        typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
-    ] = None,
+    osm: OsmOption = None,
+    crs: CrsOption = None,
+    residents_total: ResidentsOption = None,
+    run: RunOption = None,
 ) -> None:
     """Failure likelihood x consequence per pipe, plus the old-pipeline indicators.
 
@@ -173,20 +180,10 @@ def criticality_command(
     required_pressure_m: Annotated[float, typer.Option()] = 20.0,
     verify: Annotated[int, typer.Option(help="re-simulate the top N with WNTR's solver")] = 0,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
-    osm: Annotated[
-        Path | None,
-        typer.Option(help="OSM extract of the City: its residents and facilities by junction"),
-    ] = None,
-    crs: Annotated[
-        str | None, typer.Option(help="metric CRS of the network model (and of the City)")
-    ] = None,
-    residents_total: Annotated[
-        float | None, typer.Option(help="residents of the City's area (with --osm)")
-    ] = None,
-    run: Annotated[
-        Path | None,
-        typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
-    ] = None,
+    osm: OsmOption = None,
+    crs: CrsOption = None,
+    residents_total: ResidentsOption = None,
+    run: RunOption = None,
 ) -> None:
     """Close each pipe in turn (EPANET, pressure-dependent demand) and rank the losses.
 
