@@ -369,3 +369,18 @@ def test_before_after_comparison(bupt_run, no_access_run, tmp_path):
             assert shown_equals(cell.split(" ")[0], value), (iid, cell, value)
     assert "Before / after" in "".join(page.text)
     assert page.image_sections.count("results") >= 3
+
+
+def test_languages_in_parallel_equal_one_after_another(bupt_run, tmp_path):
+    """The fixture wrote its reports with the languages in parallel processes; writing them one
+    after another in this process gives the same pages (up to the run's timestamps)."""
+    from citycheck.act.report import write_reports
+
+    written = write_reports(bupt_run, formats=("html",), out_dir=tmp_path, parallel=False)
+    assert [p.name for p in written] == ["report.zh.html", "report.en.html"]
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[.\d]*(?:[+-]\d\d:\d\d|Z)?")
+    for path in written:
+        here = stamp.sub("", path.read_text(encoding="utf-8"))
+        there = stamp.sub("", (bupt_run / path.name).read_text(encoding="utf-8"))
+        assert len(here) > 10_000
+        assert here == there, path.name

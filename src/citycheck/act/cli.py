@@ -83,13 +83,18 @@ def serve_command(
 
 
 def write_demo_reports(run_dir: Path) -> list[Path]:
-    """The demo's reports: HTML and PDF in Chinese and English, beside its run folder files."""
+    """The demo's reports: HTML and PDF in Chinese and English, beside its run folder files.
+
+    The figures are drawn once per language and serve both formats; when WeasyPrint cannot load
+    its system libraries the HTML reports are still written and the PDFs skipped with a message.
+    """
     from citycheck.act.report import write_reports
 
-    paths = write_reports(run_dir, langs=("zh", "en"), formats=("html",))
+    formats: tuple[str, ...] = ("html", "pdf")
     try:
-        paths += write_reports(run_dir, langs=("zh", "en"), formats=("pdf",))
-    except OSError as exc:  # WeasyPrint loads Pango from the system at import time
+        import weasyprint  # noqa: F401  (loads Pango from the system at import time)
+    except OSError as exc:
+        formats = ("html",)
         log.warning(
             "PDF reports skipped: WeasyPrint could not load its system libraries (%s); "
             "install them (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
@@ -97,4 +102,4 @@ def write_demo_reports(run_dir: Path) -> list[Path]:
             exc,
             run_dir,
         )
-    return paths
+    return write_reports(run_dir, langs=("zh", "en"), formats=formats)

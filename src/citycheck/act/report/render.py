@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -142,11 +145,15 @@ def write_reports(
     formats: tuple[str, ...] = ("html", "pdf"),
     out_dir: str | Path | None = None,
     compare: str | Path | None = None,
+    parallel: bool = True,
 ) -> list[Path]:
     """Read a run folder once and write its report in several languages and formats.
 
     Files are named ``report.<lang>.<format>`` in ``out_dir`` (default: the run folder).
     ``compare`` names an earlier run (or another scenario) shown as "before" beside this one.
+    With ``parallel`` (the default) and more than one language on a machine with more than one
+    CPU, the languages after the first are written by child processes while this one writes the
+    first (figures and PDF layout take tens of seconds per language).
 
     Raises
     ------
@@ -162,6 +169,8 @@ def write_reports(
         if lang not in ("zh", "en"):
             raise ValueError(f"lang: expected 'zh' or 'en', got {lang!r}")
     run = Path(run_dir)
+    if parallel and len(langs) > 1 and (os.cpu_count() or 1) > 1:
+        return _write_languages_in_parallel(run, langs, formats, out_dir, compare)
     doc = read_results(run)
     baseline = read_results(compare) if compare is not None else None
     layers = load_layers(run, doc)
@@ -188,6 +197,24 @@ def write_reports(
                 out.write_text(render_html(report), encoding="utf-8")
             logger.info("wrote %s", out)
             written.append(out)
+    return written
+
+
+def _write_languages_in_parallel(
+    run: Path,
+    langs: tuple[str, ...],
+    formats: tuple[str, ...],
+    out_dir: str | Path | None,
+    compare: str | Path | None,
+) -> list[Path]:
+    """Write ``langs[1:]`` in spawned processes while this process writes ``langs[0]``."""
+    kwargs = {"formats": formats, "out_dir": out_dir, "compare": compare, "parallel": False}
+    workers = min(len(langs) - 1, max((os.cpu_count() or 2) - 1, 1))
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        others = [pool.submit(write_reports, run, langs=(lang,), **kwargs) for lang in langs[1:]]
+        written = write_reports(run, langs=langs[:1], **kwargs)
+        for future in others:
+            written += future.result()
     return written
 
 
