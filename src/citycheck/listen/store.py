@@ -115,6 +115,15 @@ class Intake:
 
 
 @dataclass(frozen=True)
+class _Link:
+    """A new order found to duplicate ``master``, to be noted on the master at ``at``."""
+
+    master: int
+    order: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Staff:
     """An authenticated staff member."""
 
@@ -187,14 +196,27 @@ class Hotline:
 
     def _submit_alone(self, intake: Intake) -> Order:
         with self._write() as s:
-            return self._submit_in(s, intake)
+            return self._submit_batch(s, [intake])[0]
 
     def submit_many(self, intakes: list[Intake]) -> list[Order]:
         """Submit several requests in one transaction (imports); all or none are stored."""
         with self._write() as s:
-            return [self._submit_in(s, i) for i in intakes]
+            return self._submit_batch(s, intakes)
 
-    def _submit_in(self, s: Session, intake: Intake) -> Order:
+    def _submit_batch(self, s: Session, intakes: list[Intake]) -> list[Order]:
+        """Insert ``intakes`` in ``s``, then note the duplicates on their masters.
+
+        The masters are updated last, locked in ascending id order, so that concurrent batches
+        (PostgreSQL group commit with several writers) lock shared masters in the same order
+        and cannot deadlock on them.
+        """
+        links: list[_Link] = []
+        orders = [self._submit_in(s, intake, links) for intake in intakes]
+        self._note_links(s, links)
+        return orders
+
+    def _submit_in(self, s: Session, intake: Intake, links: list[_Link]) -> Order:
+        """Insert one order with its events; a duplicate's link to its master goes to ``links``."""
         now = utc(intake.requested_at or datetime.now(UTC))
         text = intake.description or ""
         cat = self.catalogue
@@ -264,12 +286,12 @@ class Hotline:
                     },
                 )
             )
-        master = None
+        master: int | None = None
         if service is not None and not low and intake.closed_at is None:
             master = self._find_master(s, service_code, intake.lat, intake.lon, now, text)
         if master is not None:
             events.append(
-                Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master.id})
+                Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master})
             )
         elif service is not None and not low:
             lead, assisting = route(service, intake.lat, intake.lon, self.jurisdiction)
@@ -314,16 +336,41 @@ class Hotline:
         )
         order._state_cache = state  # type: ignore[attr-defined]
         if master is not None:
-            if self._is_pg:  # serialise concurrent links to the same master
-                s.execute(select(Order.id).where(Order.id == master.id).with_for_update())
-                s.refresh(master)
-            self._append(
-                s,
-                master,
-                Event(EventKind.NOTE, now, "system", "system", data={"linked": order.id}),
-            )
-            master.duplicates += 1
+            links.append(_Link(master, order.id, now))
         return order
+
+    def _note_links(self, s: Session, links: list[_Link]) -> None:
+        """Append a NOTE to each master for each new duplicate and raise its count.
+
+        On PostgreSQL the masters are locked ``FOR NO KEY UPDATE`` in ascending id order: two
+        transactions that link to the same masters then queue instead of deadlocking.  ``NO
+        KEY`` because the duplicates' foreign key to the master already holds ``KEY SHARE`` on
+        it, which ``FOR UPDATE`` would conflict with (two batches each holding KEY SHARE and
+        waiting for FOR UPDATE is a deadlock even with a single master).
+        """
+        if not links:
+            return
+        ids = sorted({link.master for link in links})
+        q = (
+            select(Order)
+            .where(Order.id.in_(ids))
+            .order_by(Order.id)
+            .execution_options(populate_existing=True)
+        )
+        if self._is_pg:
+            q = q.with_for_update(key_share=True)
+        masters = {m.id: m for m in s.scalars(q)}
+        for mid in ids:
+            master = masters[mid]
+            fresh = False  # the first NOTE derives the master's state from its stored log
+            for link in links:
+                if link.master == mid:
+                    note = Event(
+                        EventKind.NOTE, link.at, "system", "system", data={"linked": link.order}
+                    )
+                    self._append(s, master, note, fresh=fresh)
+                    master.duplicates += 1
+                    fresh = True
 
     def _find_master(
         self,
@@ -333,8 +380,8 @@ class Hotline:
         lon: float | None,
         at: datetime,
         text: str,
-    ) -> Order | None:
-        """The earliest open order a new one duplicates (bounding box first, then the test).
+    ) -> int | None:
+        """Id of the earliest open order a new one duplicates (bounding box first, then the test).
 
         Runs before the new order is inserted, so it never finds the order itself; orders
         added earlier in the same transaction (a group commit's batch) are seen.
@@ -363,7 +410,7 @@ class Hotline:
                 days=st.duplicate_days,
                 min_similarity=st.duplicate_similarity,
             ):
-                return s.get(Order, cid)
+                return int(cid)
         return None
 
     # ---------------------------------------------------------------- the log
@@ -471,8 +518,8 @@ class Hotline:
         when = utc(at or datetime.now(UTC))
         with self._write() as s:
             q = select(Order).where(Order.id == order_id)
-            if self._is_pg:
-                q = q.with_for_update()
+            if self._is_pg:  # NO KEY: a duplicate's foreign key holds KEY SHARE on its master
+                q = q.with_for_update(key_share=True)
             order = s.scalars(q).first()
             if order is None or not self.visible(order, staff):
                 raise OrderNotFoundError(order_id)
@@ -828,7 +875,7 @@ class GroupCommitter:
     def _commit(self, batch: list[tuple[Intake, Future[Order]]]) -> None:
         try:
             with self.hotline._write() as s:
-                orders = [self.hotline._submit_in(s, intake) for intake, _ in batch]
+                orders = self.hotline._submit_batch(s, [intake for intake, _ in batch])
         except Exception:
             log.warning("group commit of %d intakes failed; retrying one by one", len(batch))
             for intake, fut in batch:
