@@ -23,6 +23,7 @@ import socket
 import sys
 import time
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventType
 from types import FrameType
 
 import uvicorn
@@ -30,7 +31,6 @@ import uvicorn
 log = logging.getLogger(__name__)
 
 APP = "citycheck.listen.api.app:app_from_env"
-MIN_UPTIME_S = 10.0  # a worker that dies sooner is taken for a broken setup, not restarted
 
 
 def can_balance() -> bool:
@@ -72,10 +72,11 @@ def uvicorn_config(host: str, port: int, *, log_level: str, backlog: int) -> uvi
     )
 
 
-def _worker(host: str, port: int, log_level: str, backlog: int) -> None:
+def _worker(host: str, port: int, log_level: str, backlog: int, listening: EventType) -> None:
     config = uvicorn_config(host, port, log_level=log_level, backlog=backlog)
     config.load()  # import and build the app first: the socket opens only when it can serve
     sock = reuseport_socket(host, port, backlog)
+    listening.set()
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -90,9 +91,9 @@ def serve(
         Where to listen.
     workers
         Worker processes.  One runs in this process; several each get their own
-        ``SO_REUSEPORT`` socket (see the module docstring); a worker that dies after serving
-        for a while is restarted, one that dies within ``MIN_UPTIME_S`` of its start stops the
-        server (a broken setup would otherwise restart forever).  Where the kernel does not
+        ``SO_REUSEPORT`` socket (see the module docstring); a worker that dies after it
+        listened is restarted, one that dies before stops the server (a broken setup would
+        otherwise restart forever).  Where the kernel does not
         balance such sockets, uvicorn's own workers are used.
 
     Raises
@@ -100,7 +101,7 @@ def serve(
     OSError
         The port is taken.
     RuntimeError
-        A worker died right after starting.
+        A worker died before it listened.
     log_level
         uvicorn's log level.
     backlog
@@ -115,14 +116,15 @@ def serve(
     check_port_free(host, port)
     ctx = multiprocessing.get_context("spawn")
 
-    started: dict[int, float] = {}
+    listening: dict[int, EventType] = {}
 
     def start() -> BaseProcess:
+        ready = ctx.Event()
         p = ctx.Process(
-            target=_worker, args=(host, port, log_level, backlog), name="hotline-worker"
+            target=_worker, args=(host, port, log_level, backlog, ready), name="hotline-worker"
         )
         p.start()
-        started[id(p)] = time.monotonic()
+        listening[id(p)] = ready
         return p
 
     procs = [start() for _ in range(workers)]
@@ -137,7 +139,7 @@ def serve(
         while not stopping:
             for i, p in enumerate(procs):
                 if not p.is_alive() and not stopping:
-                    if time.monotonic() - started[id(p)] < MIN_UPTIME_S:
+                    if not listening.pop(id(p)).is_set():
                         raise RuntimeError(f"worker {p.pid} exited with {p.exitcode} on start")
                     log.warning("worker %s exited with %s; restarting it", p.pid, p.exitcode)
                     procs[i] = start()
