@@ -181,6 +181,12 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
             time.sleep(0.1)
         else:
             raise RuntimeError(f"only {listening_sockets(port)} of {args.workers} workers listen")
+        writers = os.environ.get("CITYCHECK_HOTLINE_GROUP_COMMIT_WRITERS", "1")
+        print(
+            f"{backend}: {listening_sockets(port)} worker sockets listening (SO_REUSEPORT), "
+            f"group-commit writers per worker {writers}",
+            flush=True,
+        )
         results = []
         post = wrk(
             base,
