@@ -47,8 +47,8 @@ class HotlineSettings(BaseSettings):
     group_commit_writers: int | None = Field(
         None,
         ge=1,
-        description="PostgreSQL: writer threads per process (None: 1; more overlap round trips "
-        "but batches that link duplicates to one master can deadlock); SQLite: always 1",
+        description="PostgreSQL: writer threads per process (None: 1; more overlap round trips; "
+        "masters are locked in id order, so batches do not deadlock); SQLite: always 1",
     )
     group_commit_max: int = Field(64, ge=1, description="largest batch of a group commit")
     jurisdiction_id: str = Field("demo.citycheck", description="Open311 jurisdiction_id")
