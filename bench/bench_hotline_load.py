@@ -59,6 +59,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on ``port`` (Linux /proc/net/tcp): one per ready worker."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state == "0A" and int(local.split(":")[1], 16) == port:
+                n += 1
+    return n
+
+
 def fresh_db(backend: str, pg_url: str | None, tmp: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp}/bench.db"
@@ -162,6 +173,20 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        # every worker opens its own socket once its app is loaded: wait for all of them, or
+        # the first ready worker would take every wrk connection
+        for _ in range(600):
+            if args.workers == 1 or listening_sockets(port) >= args.workers:
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"only {listening_sockets(port)} of {args.workers} workers listen")
+        writers = os.environ.get("CITYCHECK_HOTLINE_GROUP_COMMIT_WRITERS", "1")
+        print(
+            f"{backend}: {listening_sockets(port)} worker sockets listening (SO_REUSEPORT), "
+            f"group-commit writers per worker {writers}",
+            flush=True,
+        )
         results = []
         post = wrk(
             base,

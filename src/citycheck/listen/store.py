@@ -83,6 +83,11 @@ _CANDIDATES = (
 )
 
 
+#: Core inserts of a new order (returning its id) and of events.
+_INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
+_INSERT_EVENT = insert(OrderEvent.__table__)
+_ORDER_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.key != "id")
+
 #: One order's row by id (Core, prebuilt).
 _BY_ID = select(Order.__table__).where(Order.id == bindparam("id"))
 
@@ -112,6 +117,15 @@ class Intake:
     actor: str = "intake"
     closed_at: datetime | None = None  # imports: already closed in the source system
     source: dict[str, Any] = field(default_factory=dict)  # imports: original fields kept
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A new order found to duplicate ``master``, to be noted on the master at ``at``."""
+
+    master: int
+    order: int
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -145,11 +159,21 @@ class Hotline:
         )
         self.cipher = FieldCipher(settings.secret)
         self.engine = engine or make_engine(
-            settings.db_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+            settings.db_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            pool_size=settings.pg_pool_size,
+            max_overflow=settings.pg_max_overflow,
         )
         upgrade(self.engine)
         self.Session = session_factory(self.engine)
         self._is_pg = self.engine.dialect.name == "postgresql"
+        # single-statement reads need no transaction: on PostgreSQL, autocommit saves the
+        # BEGIN and the ROLLBACK on return to the pool (two of a public GET's three round trips)
+        self._reader = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._is_pg
+            else self.engine
+        )
         group = settings.group_commit if settings.group_commit is not None else not self._is_pg
         writers = settings.group_commit_writers or 1
         self._committer = GroupCommitter(self, 1 if not self._is_pg else writers) if group else None
@@ -187,14 +211,27 @@ class Hotline:
 
     def _submit_alone(self, intake: Intake) -> Order:
         with self._write() as s:
-            return self._submit_in(s, intake)
+            return self._submit_batch(s, [intake])[0]
 
     def submit_many(self, intakes: list[Intake]) -> list[Order]:
         """Submit several requests in one transaction (imports); all or none are stored."""
         with self._write() as s:
-            return [self._submit_in(s, i) for i in intakes]
+            return self._submit_batch(s, intakes)
 
-    def _submit_in(self, s: Session, intake: Intake) -> Order:
+    def _submit_batch(self, s: Session, intakes: list[Intake]) -> list[Order]:
+        """Insert ``intakes`` in ``s``, then note the duplicates on their masters.
+
+        The masters are updated last, locked in ascending id order, so that concurrent batches
+        (PostgreSQL group commit with several writers) lock shared masters in the same order
+        and cannot deadlock on them.
+        """
+        links: list[_Link] = []
+        orders = [self._submit_in(s, intake, links) for intake in intakes]
+        self._note_links(s, links)
+        return orders
+
+    def _submit_in(self, s: Session, intake: Intake, links: list[_Link]) -> Order:
+        """Insert one order with its events; a duplicate's link to its master goes to ``links``."""
         now = utc(intake.requested_at or datetime.now(UTC))
         text = intake.description or ""
         cat = self.catalogue
@@ -264,12 +301,12 @@ class Hotline:
                     },
                 )
             )
-        master = None
+        master: int | None = None
         if service is not None and not low and intake.closed_at is None:
             master = self._find_master(s, service_code, intake.lat, intake.lon, now, text)
         if master is not None:
             events.append(
-                Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master.id})
+                Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master})
             )
         elif service is not None and not low:
             lead, assisting = route(service, intake.lat, intake.lon, self.jurisdiction)
@@ -306,24 +343,51 @@ class Hotline:
         assert state is not None
         order.n_events = len(events)
         self._project(order, state)
-        s.add(order)
-        s.flush()
+        # Core inserts: the ORM unit of work (flush) cost a quarter of the writer thread's time.
+        # The returned Order stays transient: its attributes are the stored values.
+        values = {k: getattr(order, k) for k in _ORDER_COLUMNS}
+        order.id = s.execute(_INSERT_ORDER, values).scalar_one()
         s.execute(
-            insert(OrderEvent),
+            _INSERT_EVENT,
             [self._event_values(order.id, i, ev) for i, ev in enumerate(events, start=1)],
         )
         order._state_cache = state  # type: ignore[attr-defined]
         if master is not None:
-            if self._is_pg:  # serialise concurrent links to the same master
-                s.execute(select(Order.id).where(Order.id == master.id).with_for_update())
-                s.refresh(master)
-            self._append(
-                s,
-                master,
-                Event(EventKind.NOTE, now, "system", "system", data={"linked": order.id}),
-            )
-            master.duplicates += 1
+            links.append(_Link(master, order.id, now))
         return order
+
+    def _note_links(self, s: Session, links: list[_Link]) -> None:
+        """Append a NOTE to each master for each new duplicate and raise its count.
+
+        On PostgreSQL the masters are locked ``FOR NO KEY UPDATE`` in ascending id order: two
+        transactions that link to the same masters then queue instead of deadlocking.  ``NO
+        KEY`` because the duplicates' foreign key to the master already holds ``KEY SHARE`` on
+        it, which ``FOR UPDATE`` would conflict with (two batches each holding KEY SHARE and
+        waiting for FOR UPDATE is a deadlock even with a single master).
+        """
+        if not links:
+            return
+        ids = sorted({link.master for link in links})
+        q = (
+            select(Order)
+            .where(Order.id.in_(ids))
+            .order_by(Order.id)
+            .execution_options(populate_existing=True)
+        )
+        if self._is_pg:
+            q = q.with_for_update(key_share=True)
+        masters = {m.id: m for m in s.scalars(q)}
+        for mid in ids:
+            master = masters[mid]
+            fresh = False  # the first NOTE derives the master's state from its stored log
+            for link in links:
+                if link.master == mid:
+                    note = Event(
+                        EventKind.NOTE, link.at, "system", "system", data={"linked": link.order}
+                    )
+                    self._append(s, master, note, fresh=fresh)
+                    master.duplicates += 1
+                    fresh = True
 
     def _find_master(
         self,
@@ -333,8 +397,8 @@ class Hotline:
         lon: float | None,
         at: datetime,
         text: str,
-    ) -> Order | None:
-        """The earliest open order a new one duplicates (bounding box first, then the test).
+    ) -> int | None:
+        """Id of the earliest open order a new one duplicates (bounding box first, then the test).
 
         Runs before the new order is inserted, so it never finds the order itself; orders
         added earlier in the same transaction (a group commit's batch) are seen.
@@ -363,7 +427,7 @@ class Hotline:
                 days=st.duplicate_days,
                 min_similarity=st.duplicate_similarity,
             ):
-                return s.get(Order, cid)
+                return int(cid)
         return None
 
     # ---------------------------------------------------------------- the log
@@ -471,8 +535,8 @@ class Hotline:
         when = utc(at or datetime.now(UTC))
         with self._write() as s:
             q = select(Order).where(Order.id == order_id)
-            if self._is_pg:
-                q = q.with_for_update()
+            if self._is_pg:  # NO KEY: a duplicate's foreign key holds KEY SHARE on its master
+                q = q.with_for_update(key_share=True)
             order = s.scalars(q).first()
             if order is None or not self.visible(order, staff):
                 raise OrderNotFoundError(order_id)
@@ -528,7 +592,7 @@ class Hotline:
         A Core read without an ORM session: about a quarter of :meth:`get`'s cost, for the
         public GET that only reads the projection.
         """
-        with self.engine.connect() as c:
+        with self._reader.connect() as c:
             return c.execute(_BY_ID, {"id": order_id}).first()
 
     def verify_log(self) -> list[str]:
@@ -828,7 +892,7 @@ class GroupCommitter:
     def _commit(self, batch: list[tuple[Intake, Future[Order]]]) -> None:
         try:
             with self.hotline._write() as s:
-                orders = [self.hotline._submit_in(s, intake) for intake, _ in batch]
+                orders = self.hotline._submit_batch(s, [intake for intake, _ in batch])
         except Exception:
             log.warning("group commit of %d intakes failed; retrying one by one", len(batch))
             for intake, fut in batch:
