@@ -94,7 +94,8 @@ def test_sweep_search_matches_scipy(seed, width, dtype):
 
 @pytest.mark.parametrize("seed", [4, 5])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_counts_match_per_source_scipy(seed, dtype):
+@pytest.mark.parametrize(("width", "pool"), [(None, 1 << 16), (0.05, 1), (3.0, 7), (400.0, 1)])
+def test_counts_match_per_source_scipy(seed, dtype, width, pool):
     indptr, indices, weights = _random_graph(seed, n=1600)
     n = indptr.size - 1
     rng = np.random.default_rng(seed)
@@ -120,6 +121,8 @@ def test_counts_match_per_source_scipy(seed, dtype):
         qrow,
         query.size,
         dtype=dtype,
+        width=width,  # 0.05 m: 8000 buckets; 400 m: one bucket, all label-correcting
+        pool=pool,  # 1 and 7 entries: the pool grows many times during one search
     )
     assert counts.dtype == np.uint8  # at most 40 facilities per category
     assert near.dtype == dtype
