@@ -35,22 +35,17 @@ def round_up_f32(d):  # pragma: no cover - compiled
     return f
 
 
-#: Entries of a :func:`count_search` pool at the start (it doubles when full).
+#: Entries of a :func:`count_search` pool at the start (doubled when a search runs out).
 POOL_START = 1 << 16
 
 
 @njit(cache=True)
-def _grow_pool(enode, edist, enext):  # pragma: no cover - compiled
-    """The entry pool at twice the size, its entries kept."""
-    m = enode.size
-    cap = max(2 * m, 16)
-    n2 = np.empty(cap, dtype=np.int32)
-    d2 = np.empty(cap, dtype=np.float64)
-    x2 = np.empty(cap, dtype=np.int32)
-    n2[:m] = enode
-    d2[:m] = edist
-    x2[:m] = enext
-    return n2, d2, x2
+def _abandon(touched, n_t, dist, head):  # pragma: no cover - compiled
+    """Undo a search whose entry pool ran out: distances back to +inf, buckets emptied."""
+    for k in range(n_t):
+        dist[touched[k]] = INF
+    head[:] = -1
+    return False
 
 
 @njit(cache=True)
@@ -115,10 +110,13 @@ def count_search(
 
     Returns
     -------
-    (ndarray, ndarray, ndarray)
-        The pool, grown when it was too small (pass it to the next call).
+    bool
+        False when the pool was too small: nothing was counted and ``dist`` and ``head`` are
+        restored; run again with a larger pool. (Growing the pool inside the loop would make
+        numba reference-count the pool arrays in the hot loop, 4x slower.)
     """
     cutoff = radii[radii.size - 1]
+    cap = enode.size
     n_t = 0
     ne = 0
     for k in range(src_nodes.size):
@@ -127,8 +125,8 @@ def count_search(
             touched[n_t] = s
             n_t += 1
             dist[s] = 0.0
-            if ne == enode.size:
-                enode, edist, enext = _grow_pool(enode, edist, enext)
+            if ne == cap:
+                return _abandon(touched, n_t, dist, head)
             enode[ne] = s
             edist[ne] = 0.0
             enext[ne] = head[0]
@@ -151,7 +149,11 @@ def count_search(
                         break
                 if not is_src:
                     continue
-            for p in range(indptr[u], indptr[u + 1]):
+            p0 = indptr[u]
+            p1 = indptr[u + 1]
+            if ne + p1 - p0 > cap:
+                return _abandon(touched, n_t, dist, head)
+            for p in range(p0, p1):
                 v = indices[p]
                 nd = du + weights[p]
                 if nd <= cutoff and nd < dist[v]:
@@ -160,8 +162,6 @@ def count_search(
                         n_t += 1
                     dist[v] = nd
                     if transit[v]:  # a hub takes a distance but never relays
-                        if ne == enode.size:
-                            enode, edist, enext = _grow_pool(enode, edist, enext)
                         bv = int(nd * inv_width)
                         enode[ne] = v
                         edist[ne] = nd
@@ -183,7 +183,7 @@ def count_search(
                     near_c[q] = round_up_f32(du)
                 else:
                     near_c[q] = du
-    return enode, edist, enext
+    return True
 
 
 def _median_edge(weights: np.ndarray) -> float:
@@ -646,7 +646,7 @@ def _counts_chunk(
         counts_c = counts[c]
         near_c = near[c]
         for g in range(cat_gptr[c], cat_gptr[c + 1]):
-            enode, edist, enext = count_search(
+            while not count_search(
                 indptr,
                 indices,
                 weights,
@@ -664,7 +664,11 @@ def _counts_chunk(
                 enode,
                 edist,
                 enext,
-            )
+            ):  # the pool was too small: double it and search again
+                cap = 2 * enode.size
+                enode = np.empty(cap, dtype=np.int32)
+                edist = np.empty(cap, dtype=np.float64)
+                enext = np.empty(cap, dtype=np.int32)
         for q in range(n_query):
             for r in range(1, n_rad):
                 counts_c[q, r] += counts_c[q, r - 1]
