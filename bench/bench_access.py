@@ -115,6 +115,9 @@ def run_citycheck(n_nodes: int, out: Path, reps: int) -> dict:
     nearest_distance(g0, s0, q0, cutoff_m=RADII[-1])
     nearest_distance(g0, {"a": next(iter(s0.values()))}, q0, cutoff_m=RADII[-1], n_threads=1)
     counts_within(g0, s0, q0, radii_m=RADII)
+    # and with over 255 facilities in a category (uint16 counts, as at 250 k and 1 M nodes)
+    many = np.resize(np.concatenate(list(s0.values())), 300)
+    counts_within(g0, {"many": many, **s0}, q0, radii_m=RADII)
     base_rss = _rss_mib()
     ends, builds, snaps, nears, counts_t, single = [], [], [], [], [], []
     per_cat: dict[str, list[float]] = {}

@@ -92,9 +92,37 @@ def test_sweep_search_matches_scipy(seed, width, dtype):
             np.testing.assert_allclose(got[f], ref[f], rtol=2**-23, atol=0)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sweep_rows_gathered_from_sorted_query_nodes(threads):
+    """Rows read from sorted query nodes (``qn``) equal scipy's distances at those nodes; the
+    reused scratch arrays come back clean, so a repeated call and a call on another query
+    give the same distances."""
+    from citycheck.access import _search
+
+    indptr, indices, weights = _random_graph(7)
+    n = indptr.size - 1
+    rng = np.random.default_rng(7)
+    transit = np.ones(n, dtype=bool)
+    cats = [np.sort(rng.choice(n, size=k, replace=False)) for k in (2, 30)]
+    ptr = np.array([0, 2, 32], dtype=np.int64)
+    nodes = np.concatenate(cats).astype(np.int64)
+    query = np.sort(rng.choice(n, size=n // 3, replace=False)).astype(np.int64)
+    plan = thread_plan(np.ones(2), threads)
+    args = (indptr, indices, weights, transit, plan, ptr, nodes, 400.0)
+    for _ in range(2):
+        got = nearest_by_category(*args, np.empty(0, np.int32), query.size, qn=query)
+        everyone = nearest_by_category(*args, np.arange(n, dtype=np.int32), n)
+        for k, c in enumerate(cats):
+            ref = _scipy_nearest(indptr, indices, weights, c, 400.0)
+            assert np.array_equal(got[k], ref[query])
+            assert np.array_equal(everyone[k], ref)
+        assert np.all(np.isinf(_search._SCRATCH.dist)) and not _search._SCRATCH.pend.any()
+
+
 @pytest.mark.parametrize("seed", [4, 5])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_counts_match_per_source_scipy(seed, dtype):
+@pytest.mark.parametrize(("width", "pool"), [(None, 1 << 16), (0.05, 1), (3.0, 7), (400.0, 1)])
+def test_counts_match_per_source_scipy(seed, dtype, width, pool):
     indptr, indices, weights = _random_graph(seed, n=1600)
     n = indptr.size - 1
     rng = np.random.default_rng(seed)
@@ -120,6 +148,8 @@ def test_counts_match_per_source_scipy(seed, dtype):
         qrow,
         query.size,
         dtype=dtype,
+        width=width,  # 0.05 m: 8000 buckets; 400 m: one bucket, all label-correcting
+        pool=pool,  # 1 and 7 entries: the pool grows many times during one search
     )
     assert counts.dtype == np.uint8  # at most 40 facilities per category
     assert near.dtype == dtype

@@ -3,8 +3,9 @@
 Nearest distance per category is one multi-source search whose wavefront covers the whole
 graph; :func:`sweep_search` settles it bucket by bucket in node (Morton) order, so memory is
 read nearly in sequence. Counts within radii need one small search per facility, which stays
-in cache; :func:`count_search` (a binary heap) is the fastest there. Routes and isochrones use
-:func:`citycheck.access._kernels.dijkstra_pred` (the same heap, with predecessors).
+in cache; :func:`count_search` (a bucket queue of stacks, O(1) push and pop) is the fastest
+there. Routes and isochrones use :func:`citycheck.access._kernels.dijkstra_pred` (a binary heap
+with predecessors).
 
 Distances accumulate in float64 and are returned as float64, or on request as float32 rounded
 *up* (never below the float64 distance): within 2**-23 relative (1.2e-4 m at 1500 m), and
@@ -17,10 +18,10 @@ through: they take a distance but only relax their edges when they are a source.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import get_num_threads, njit, prange
-
-from citycheck.access._kernels import _hpop, _hpush
 
 INF = np.inf
 
@@ -34,43 +35,17 @@ def round_up_f32(d):  # pragma: no cover - compiled
     return f
 
 
+#: Entries of a :func:`count_search` pool at the start (doubled when a search runs out).
+POOL_START = 1 << 16
+
+
 @njit(cache=True)
-def _heap_compact(hk, hv, size, dist):  # pragma: no cover - compiled
-    """Drop stale entries (key above the node's distance) of a lazy-deletion heap and restore
-    the heap order; returns the new size. Afterwards every node has at most one entry, so a
-    heap with room for every node plus one node's edges never overflows."""
-    m = 0
-    for i in range(size):
-        if hk[i] == dist[hv[i]]:
-            hk[m] = hk[i]
-            hv[m] = hv[i]
-            m += 1
-    for i in range(m // 2 - 1, -1, -1):  # Floyd's heap construction
-        key = hk[i]
-        val = hv[i]
-        j = i
-        while True:
-            c = 2 * j + 1
-            if c >= m:
-                break
-            if c + 1 < m and hk[c + 1] < hk[c]:
-                c += 1
-            if key <= hk[c]:
-                break
-            hk[j] = hk[c]
-            hv[j] = hv[c]
-            j = c
-        hk[j] = key
-        hv[j] = val
-    return m
-
-
-def heap_capacity(indptr: np.ndarray, max_sources: int) -> int:
-    """Room a :func:`count_search` heap needs: every node, plus one node's edges, plus the
-    sources (see :func:`_heap_compact`)."""
-    n = indptr.size - 1
-    max_deg = int(np.diff(indptr).max()) if n else 0
-    return n + max_deg + max_sources + 1
+def _abandon(touched, n_t, dist, head):  # pragma: no cover - compiled
+    """Undo a search whose entry pool ran out: distances back to +inf, buckets emptied."""
+    for k in range(n_t):
+        dist[touched[k]] = INF
+    head[:] = -1
+    return False
 
 
 @njit(cache=True)
@@ -81,22 +56,32 @@ def count_search(
     transit,
     src_nodes,
     radii,
+    inv_width,
     qrow,
     counts_c,
     near_c,
     f32,
     dist,
     touched,
-    hk,
-    hv,
+    head,
+    enode,
+    edist,
+    enext,
 ):  # pragma: no cover - compiled
-    """One facility's Dijkstra (sources at distance 0) bounded by the largest radius, with a
-    binary heap (lazy deletion), counting query nodes as they settle.
+    """One facility's shortest distances (sources at 0) up to the largest radius, by a bucket
+    queue; then every reached query node is counted in its radius bin.
 
-    A small search per facility stays in cache, where a binary heap beat bucket queues (25 %
-    less CPU per (facility, node) pair on the benchmark grid). A settled query node ``q`` adds
-    one to its radius bin ``counts_c[q, r]`` (the caller makes the bins cumulative) and lowers
-    ``near_c[q]`` (float32, rounded up).
+    Bucket ``b`` holds the improvements with distance in ``[b w, (b+1) w)`` as a stack of
+    entries (node, distance) threaded through one pool; buckets are emptied in order. An
+    entry whose distance is no longer its node's is stale and skipped (lazy deletion, no
+    list moves). An edge shorter than ``w`` may improve a node of the bucket being emptied:
+    it goes on the same stack and is relaxed again (label-correcting), so every distance is
+    the exact float64 fixpoint whatever ``w``. Push and pop are O(1) (a binary heap pays
+    ``log`` sift steps with unpredictable branches); the pool is written in sequence.
+
+    After the search every touched node is visited once: a query node ``q`` adds one to
+    ``counts_c[q, r]`` (its radius bin; the caller makes the bins cumulative) and lowers
+    ``near_c[q]`` (float32 rounded up when ``f32``); its distance is reset to +inf.
 
     Parameters
     ----------
@@ -106,6 +91,8 @@ def count_search(
         The facility's node(s).
     radii : ndarray of float64
         Sorted radii; the last bounds the search.
+    inv_width : float
+        ``1 / w``; ``head`` has ``int(radii[-1] * inv_width) + 1`` buckets.
     qrow : ndarray of int32
         Output row of every node (-1: not reported).
     counts_c, near_c : ndarray
@@ -113,36 +100,78 @@ def count_search(
     f32 : bool
         ``near_c`` is float32: store distances rounded up (:func:`round_up_f32`).
     dist : ndarray of float64
-        +inf everywhere on entry; afterwards holds the distances of ``touched[:n]`` (the caller
-        resets those to +inf).
+        +inf everywhere, on entry and on return.
     touched : ndarray of int32
         Room for every node.
-    hk, hv : ndarray of float64, int32
-        Heap scratch (keys, nodes) with room for :func:`heap_capacity` entries; stale entries
-        are dropped when it fills.
+    head : ndarray of int32
+        -1 everywhere, on entry and on return.
+    enode, edist, enext : ndarray
+        The entry pool (node, distance, next entry of its bucket); any size.
 
     Returns
     -------
-    int
-        Number of touched nodes.
+    bool
+        False when the pool was too small: nothing was counted and ``dist`` and ``head`` are
+        restored; run again with a larger pool. (Growing the pool inside the loop would make
+        numba reference-count the pool arrays in the hot loop, 4x slower.)
     """
     cutoff = radii[radii.size - 1]
+    cap = enode.size
     n_t = 0
-    size = 0
-    cap = hk.size
+    ne = 0
     for k in range(src_nodes.size):
         s = src_nodes[k]
         if dist[s] == INF:
             touched[n_t] = s
             n_t += 1
             dist[s] = 0.0
-            size = _hpush(hk, hv, size, 0.0, s)
-    while size > 0:
-        du = hk[0]
-        u = hv[0]
-        size = _hpop(hk, hv, size)
-        if du > dist[u]:
-            continue
+            if ne == cap:
+                return _abandon(touched, n_t, dist, head)
+            enode[ne] = s
+            edist[ne] = 0.0
+            enext[ne] = head[0]
+            head[0] = ne
+            ne += 1
+    for b in range(head.size):
+        while head[b] != -1:
+            e = head[b]
+            head[b] = enext[e]
+            u = enode[e]
+            du = edist[e]
+            if du != dist[u]:
+                continue  # stale: u improved since
+            if not transit[u]:
+                # only sources are queued among the hubs; another hub may also sit at 0
+                is_src = False
+                for k in range(src_nodes.size):
+                    if src_nodes[k] == u:
+                        is_src = True
+                        break
+                if not is_src:
+                    continue
+            p0 = indptr[u]
+            p1 = indptr[u + 1]
+            if ne + p1 - p0 > cap:
+                return _abandon(touched, n_t, dist, head)
+            for p in range(p0, p1):
+                v = indices[p]
+                nd = du + weights[p]
+                if nd <= cutoff and nd < dist[v]:
+                    if dist[v] == INF:
+                        touched[n_t] = v
+                        n_t += 1
+                    dist[v] = nd
+                    if transit[v]:  # a hub takes a distance but never relays
+                        bv = int(nd * inv_width)
+                        enode[ne] = v
+                        edist[ne] = nd
+                        enext[ne] = head[bv]
+                        head[bv] = ne
+                        ne += 1
+    for k in range(n_t):
+        u = touched[k]
+        du = dist[u]
+        dist[u] = INF
         q = qrow[u]
         if q >= 0:
             r = 0
@@ -154,31 +183,27 @@ def count_search(
                     near_c[q] = round_up_f32(du)
                 else:
                     near_c[q] = du
-        if not transit[u]:
-            # a hub relays only as a source (distance 0); another hub may also sit at 0
-            if du != 0.0:
-                continue
-            is_src = False
-            for k in range(src_nodes.size):
-                if src_nodes[k] == u:
-                    is_src = True
-                    break
-            if not is_src:
-                continue
-        p0 = indptr[u]
-        p1 = indptr[u + 1]
-        if size + p1 - p0 > cap:
-            size = _heap_compact(hk, hv, size, dist)
-        for p in range(p0, p1):
-            v = indices[p]
-            nd = du + weights[p]
-            if nd <= cutoff and nd < dist[v]:
-                if dist[v] == INF:
-                    touched[n_t] = v
-                    n_t += 1
-                dist[v] = nd
-                size = _hpush(hk, hv, size, nd, v)
-    return n_t
+    return True
+
+
+def _median_edge(weights: np.ndarray) -> float:
+    """Median edge length from a sample of about 1024 edges."""
+    sample = weights[:: max(1, weights.size // 1024)]
+    return float(np.partition(sample, sample.size // 2)[sample.size // 2])
+
+
+def count_width(weights: np.ndarray, cutoff_m: float) -> float:
+    """Bucket width of :func:`count_search`: a quarter of the median edge length, kept within
+    ``cutoff / 2048`` and ``cutoff / 8`` (1 m for a zero cutoff).
+
+    An edge at least ``w`` long never lands in the bucket being emptied, so wider buckets only
+    cost re-scans along short edges; narrower ones cost empty buckets. Every width gives the
+    same distances.
+    """
+    if cutoff_m <= 0.0:
+        return 1.0
+    med = _median_edge(weights) if weights.size else cutoff_m
+    return float(np.clip(0.25 * med, cutoff_m / 2048.0, cutoff_m / 8.0))
 
 
 #: Bytes of a uint64 word: every byte 0x01, every byte 0x80 (SWAR zero-byte test).
@@ -388,20 +413,36 @@ def sweep_width(weights: np.ndarray, cutoff_m: float) -> float:
     """
     if weights.size == 0:
         return max(float(cutoff_m), 1.0)
-    sample = weights[:: max(1, weights.size // 1024)]
-    med = float(np.partition(sample, sample.size // 2)[sample.size // 2])
+    med = _median_edge(weights)
     return float(np.clip(8.0 * med, cutoff_m / 256.0, cutoff_m / 4.0)) or 1.0
 
 
 @njit(cache=True)
 def _nearest_chunk(
-    indptr, indices, weights, transit, cats, cat_ptr, src_nodes, cutoff, inv_width, qrow, out
+    indptr,
+    indices,
+    weights,
+    transit,
+    cats,
+    cat_ptr,
+    src_nodes,
+    cutoff,
+    inv_width,
+    qrow,
+    qn,
+    out,
+    dist,
+    pend,
 ):  # pragma: no cover - compiled
-    """Run the categories ``cats`` one after another with one set of scratch arrays."""
+    """Run the categories ``cats`` one after another with one set of scratch arrays.
+
+    ``dist`` (+inf) and ``pend`` (zero) are this thread's scratch, restored on return. With
+    ``qn`` (query nodes in increasing order, one per output row) rows are gathered from it;
+    otherwise every reached node finds its row in ``qrow``.
+    """
     n = indptr.size - 1
     f32 = out.itemsize == 4  # float32 results are rounded up
-    dist = np.full(n, INF)
-    pend = np.zeros((n + 7) // 8 * 8, dtype=np.uint8)
+    gather = qn.size == out.shape[1] and qn.size > 0
     stack = np.empty(STACK_SIZE, dtype=np.int32)
     for c in cats:
         a = cat_ptr[c]
@@ -421,6 +462,16 @@ def _nearest_chunk(
             stack,
         )
         out_c = out[c]
+        if gather:
+            for k in range(qn.size):
+                d = dist[qn[k]]
+                if d != INF:
+                    if f32:
+                        out_c[k] = round_up_f32(d)
+                    else:
+                        out_c[k] = d
+            dist[:] = INF
+            continue
         for i in range(n):
             d = dist[i]
             if d != INF:
@@ -446,7 +497,10 @@ def _nearest_parallel(
     cutoff,
     inv_width,
     qrow,
+    qn,
     out,
+    dist,
+    pend,
 ):  # pragma: no cover - compiled
     for t in prange(plan_ptr.size - 1):
         _nearest_chunk(
@@ -460,8 +514,38 @@ def _nearest_parallel(
             cutoff,
             inv_width,
             qrow,
+            qn,
             out,
+            dist[t],
+            pend[t],
         )
+
+
+class _Scratch(threading.local):
+    """Search arrays kept between calls, one set per calling Python thread."""
+
+    dist: np.ndarray | None = None
+    pend: np.ndarray | None = None
+
+
+_SCRATCH = _Scratch()
+
+
+def _sweep_scratch(n: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (+inf) and pending tags (zero) of :func:`sweep_search` for ``rows`` threads
+    on an ``n``-node graph.
+
+    Reused from this Python thread's previous call when the sizes fit (the searches leave
+    them as they found them), so a query neither allocates nor faults in ~9 bytes per node
+    each time; 9.4 MiB per search thread stay held at 1 M nodes.
+    """
+    d, p = _SCRATCH.dist, _SCRATCH.pend
+    if d is None or p is None or d.shape[1] != n or d.shape[0] < rows:
+        _SCRATCH.dist = _SCRATCH.pend = None
+        d = np.full((rows, n), INF)
+        p = np.zeros((rows, (n + 7) // 8 * 8), dtype=np.uint8)
+        _SCRATCH.dist, _SCRATCH.pend = d, p
+    return d, p
 
 
 def nearest_by_category(
@@ -477,6 +561,7 @@ def nearest_by_category(
     n_query: int,
     width: float | None = None,
     dtype: type = np.float64,
+    qn: np.ndarray | None = None,
 ) -> np.ndarray:
     """Nearest distance from every query node to each category's sources (multi-source).
 
@@ -501,6 +586,9 @@ def nearest_by_category(
         width gives the same distances).
     dtype : {numpy.float64, numpy.float32}
         Result type; float32 halves the memory and rounds each distance up.
+    qn : ndarray of int64, optional
+        The query nodes in strictly increasing order (``n_query`` of them): rows are read
+        from them in one gather and ``qrow`` is not used.
 
     Returns
     -------
@@ -512,12 +600,16 @@ def nearest_by_category(
         cutoff = float(weights.sum()) + 1.0
     width = sweep_width(weights, cutoff) if width is None else float(width)
     out = np.full((cat_ptr.size - 1, n_query), np.inf, dtype=_float_type(dtype))
+    if qn is None or qn.size != n_query:
+        qn = np.empty(0, dtype=np.int64)
     args = (indptr, indices, weights, transit)
-    tail = (cat_ptr, src_nodes, float(cutoff), 1.0 / width, qrow, out)
-    if plan_ptr.size - 1 <= 1:
-        _nearest_chunk(*args, plan_cat, *tail)
+    tail = (cat_ptr, src_nodes, float(cutoff), 1.0 / width, qrow, qn, out)
+    n_run = plan_ptr.size - 1
+    dist, pend = _sweep_scratch(indptr.size - 1, max(1, n_run))
+    if n_run <= 1:
+        _nearest_chunk(*args, plan_cat, *tail, dist[0], pend[0])
     else:
-        _nearest_parallel(*args, plan_ptr, plan_cat, *tail)
+        _nearest_parallel(*args, plan_ptr, plan_cat, *tail, dist, pend)
     return out
 
 
@@ -532,10 +624,11 @@ def _counts_chunk(
     grp_ptr,
     src_nodes,
     radii,
+    inv_width,
     qrow,
     counts,
     near,
-    cap,
+    pool,
 ):  # pragma: no cover - compiled
     """One bounded search per facility of the categories ``cats``; bin every reached query
     node by radius, then make the bins cumulative."""
@@ -544,31 +637,38 @@ def _counts_chunk(
     n_rad = radii.size
     dist = np.full(n, INF)
     touched = np.empty(n, dtype=np.int32)
-    hk = np.empty(cap, dtype=np.float64)
-    hv = np.empty(cap, dtype=np.int32)
+    head = np.full(int(radii[n_rad - 1] * inv_width) + 1, -1, dtype=np.int32)
+    enode = np.empty(pool, dtype=np.int32)
+    edist = np.empty(pool, dtype=np.float64)
+    enext = np.empty(pool, dtype=np.int32)
     n_query = counts.shape[1]
     for c in cats:
         counts_c = counts[c]
         near_c = near[c]
         for g in range(cat_gptr[c], cat_gptr[c + 1]):
-            n_t = count_search(
+            while not count_search(
                 indptr,
                 indices,
                 weights,
                 transit,
                 src_nodes[grp_ptr[g] : grp_ptr[g + 1]],
                 radii,
+                inv_width,
                 qrow,
                 counts_c,
                 near_c,
                 f32,
                 dist,
                 touched,
-                hk,
-                hv,
-            )
-            for k in range(n_t):
-                dist[touched[k]] = INF
+                head,
+                enode,
+                edist,
+                enext,
+            ):  # the pool was too small: double it and search again
+                cap = 2 * enode.size
+                enode = np.empty(cap, dtype=np.int32)
+                edist = np.empty(cap, dtype=np.float64)
+                enext = np.empty(cap, dtype=np.int32)
         for q in range(n_query):
             for r in range(1, n_rad):
                 counts_c[q, r] += counts_c[q, r - 1]
@@ -586,10 +686,11 @@ def _counts_parallel(
     grp_ptr,
     src_nodes,
     radii,
+    inv_width,
     qrow,
     counts,
     near,
-    cap,
+    pool,
 ):  # pragma: no cover - compiled
     for t in prange(plan_ptr.size - 1):
         _counts_chunk(
@@ -602,10 +703,11 @@ def _counts_parallel(
             grp_ptr,
             src_nodes,
             radii,
+            inv_width,
             qrow,
             counts,
             near,
-            cap,
+            pool,
         )
 
 
@@ -637,6 +739,8 @@ def counts_by_category(
     qrow: np.ndarray,
     n_query: int,
     dtype: type = np.float64,
+    width: float | None = None,
+    pool: int = POOL_START,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counts of facilities within each radius, and nearest distance, per category and node.
 
@@ -645,6 +749,14 @@ def counts_by_category(
     :func:`nearest_by_category`), so no two threads write the same row. Groups of category ``c``
     are ``cat_gptr[c]..cat_gptr[c+1]``; group ``g``'s sources are
     ``src_nodes[grp_ptr[g]:grp_ptr[g+1]]``.
+
+    Parameters
+    ----------
+    width : float, optional
+        Bucket width of :func:`count_search` (:func:`count_width` by default; any positive
+        width gives the same results).
+    pool : int
+        Entries of each thread's entry pool at the start (doubled whenever full).
 
     Returns
     -------
@@ -660,13 +772,26 @@ def counts_by_category(
     counts = np.zeros((n_cat, n_query, radii.size), dtype=count_dtype(most))
     near = np.full((n_cat, n_query), np.inf, dtype=_float_type(dtype))
     args = (indptr, indices, weights, transit)
-    cap = heap_capacity(indptr, int(np.diff(grp_ptr).max()) if grp_ptr.size > 1 else 0)
-    tail = (cat_gptr, grp_ptr, src_nodes, radii, qrow, counts, near, cap)
+    cutoff = float(radii[-1]) if radii.size else 0.0
+    width = count_width(weights, cutoff) if width is None else float(width)
+    if not width > 0:
+        raise ValueError(f"width: need a positive bucket width, got {width}")
+    tail = (cat_gptr, grp_ptr, src_nodes, radii, 1.0 / width, qrow, counts, near, max(1, pool))
     if plan_ptr.size - 1 <= 1:
         _counts_chunk(*args, plan_cat, *tail)
     else:
         _counts_parallel(*args, plan_ptr, plan_cat, *tail)
     return counts, near
+
+
+@njit(cache=True)
+def increasing_within(n_nodes, qn):  # pragma: no cover - compiled
+    """Whether ``qn`` is strictly increasing with every id in ``0..n_nodes-1``."""
+    for k in range(qn.size):
+        v = qn[k]
+        if v < 0 or v >= n_nodes or (k and v <= qn[k - 1]):
+            return False
+    return True
 
 
 @njit(cache=True)

@@ -15,6 +15,7 @@ import shapely
 from citycheck.access._kernels import dijkstra_pred
 from citycheck.access._search import (
     counts_by_category,
+    increasing_within,
     nearest_by_category,
     query_rows,
     thread_plan,
@@ -105,7 +106,12 @@ def nearest_distance(
         Category to distances (metres) aligned with ``query_nodes``.
     """
     names, ptr, nodes = _pack(sources)
-    qrow, row_of = _query_rows(graph.n_nodes, query_nodes)
+    qn = np.ascontiguousarray(query_nodes, dtype=np.int64)
+    if increasing_within(graph.n_nodes, qn):  # rows gathered in node order: no row map
+        qrow, row_of = np.empty(0, dtype=np.int32), None
+    else:
+        qrow, row_of = _query_rows(graph.n_nodes, qn)
+        qn = None
     out = nearest_by_category(
         graph.indptr,
         graph.indices,
@@ -118,6 +124,7 @@ def nearest_distance(
         qrow,
         int(np.asarray(query_nodes).size),
         dtype=dtype,
+        qn=qn,
     )
     if row_of is None:  # query in node order: no copy
         return {c: out[k] for k, c in enumerate(names)}
