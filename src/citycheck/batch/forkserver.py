@@ -48,6 +48,7 @@ def server_environment() -> dict[str, str]:
     """Variables the fork server must start with: Dask's ``pre-spawn-environ`` (one OpenMP /
     BLAS thread per worker, ``MALLOC_TRIM_THRESHOLD_``), which only act at interpreter start."""
     import dask
+    import distributed  # noqa: F401  (registers distributed's configuration defaults)
 
     env = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
     return {str(k): str(v) for k, v in env.items() if v is not None}
