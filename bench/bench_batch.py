@@ -5,9 +5,10 @@ boundary variants (24 areas; see tests/batch/study_areas.py).  The per-city job 
 check (citycheck.pipeline.run_check) when it is available, else ``--job module:function``
 (e.g. ``batch_jobs:count_job``, the OSM counting job of the tests).
 
-Prints: sequential wall time, Dask wall time (cluster start included, and excluded), their ratio
-(the bar is <= 0.6), and the per-city scheduling overhead measured with a no-op job on a started
-cluster (Dask wall time per city minus in-process wall time per city).
+Prints: sequential wall time (the faster of numba on all cores and numba on one thread), Dask
+wall time (cluster start included, and excluded), their ratio (the bar is <= 0.6), the per-city
+scheduling overhead measured with a no-op job on a started cluster (Dask wall time per city minus
+in-process wall time per city), and the same ratio for the whole command in fresh processes.
 
     PYTHONPATH=src python3 bench/bench_batch.py --rounds 1          # the one-line rerun
     PYTHONPATH=src python3 bench/bench_batch.py --rounds 1 --repeat 2   # 48 areas
@@ -47,6 +48,23 @@ def noop_job(entry, out_dir: Path) -> Path:
     return out_dir
 
 
+def stop_forkserver() -> None:
+    """Stop this process's multiprocessing fork server, so that the next local cluster pays for
+    starting one (private API of CPython's multiprocessing, used by its own tests)."""
+    import multiprocessing.forkserver
+
+    multiprocessing.forkserver._forkserver._stop()
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    """Rank correlation of two equally long lists (ties broken by position)."""
+    import numpy as np
+
+    ra = np.argsort(np.argsort(a)).astype(float)
+    rb = np.argsort(np.argsort(b)).astype(float)
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
 def write_manifest(entries, path: Path) -> Path:
     """A TOML manifest of the entries (id, pbf, boundary), for the command-line runs."""
     lines = []
@@ -59,14 +77,17 @@ def write_manifest(entries, path: Path) -> Path:
     return path
 
 
-def time_command(manifest: Path, out: Path, workers: int, job: str | None) -> float:
+def time_command(
+    manifest: Path, out: Path, workers: int, job: str | None, env: dict[str, str] | None = None
+) -> float:
     """Wall time of ``python -m citycheck batch MANIFEST --workers N`` in a fresh process."""
     cmd = [sys.executable, "-m", "citycheck", "batch", str(manifest), "--out", str(out),
            "--workers", str(workers), "--no-progress", "--retries", "0"]  # fmt: skip
     if job:
         cmd += ["--job", job]
     t = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    run_env = {**os.environ, **(env or {})}
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=run_env)
     wall = time.perf_counter() - t
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -105,26 +126,44 @@ def main() -> None:
         # warm-up (imports, file cache) so that the sequential baseline is not charged for them
         run_batch(entries[:6], job, out_dir=tmp / "warm", n_workers=0, retries=0, progress=False)
         # rounds alternate sequential and Dask runs; the minimum of each is reported (a shared
-        # machine's other load only ever adds time)
-        t_seqs, t_pars = [], []
+        # machine's other load only ever adds time).  The sequential baseline is the best
+        # in-process run: numba's parallel kernels on all cores (the default) and on one thread
+        # (no threading overhead) are both measured
+        import numba
+
+        all_threads = numba.config.NUMBA_NUM_THREADS
+        t_seqs: dict[int, list[float]] = {all_threads: [], 1: []}
+        t_pars: list[float] = []
+        seq_runs = {}
         for r in range(args.rounds):
-            t = time.perf_counter()
-            seq = run_batch(entries, job, out_dir=tmp / f"seq{r}", n_workers=0, retries=0,
-                            progress=False)  # fmt: skip
-            t_seqs.append(time.perf_counter() - t)
-            assert not seq.by_status("failed"), seq.to_frame()["error"].dropna()
+            for threads in t_seqs:
+                numba.set_num_threads(threads)
+                t = time.perf_counter()
+                seq = run_batch(entries, job, out_dir=tmp / f"seq{r}-{threads}", n_workers=0,
+                                retries=0, progress=False)  # fmt: skip
+                t_seqs[threads].append(time.perf_counter() - t)
+                assert not seq.by_status("failed"), seq.to_frame()["error"].dropna()
+                seq_runs[threads] = seq
+            numba.set_num_threads(all_threads)
+            # each Dask round starts its own fork server (it outlives a cluster in a process)
+            stop_forkserver()
             t = time.perf_counter()
             par = run_batch(entries, job, out_dir=tmp / f"par{r}", n_workers=2, retries=0,
                             progress=False)  # fmt: skip
             t_pars.append(time.perf_counter() - t)
             assert not par.by_status("failed"), par.to_frame()["error"].dropna()
-            job_seq = sum(o.seconds for o in seq.outcomes)
+            best = min(t_seqs, key=lambda k: t_seqs[k][-1])
+            job_seq = sum(o.seconds for o in seq_runs[best].outcomes)
             job_par = sum(o.seconds for o in par.outcomes)
-            print(f"round {r}: sequential {t_seqs[-1]:.2f} s, Dask 2 workers {t_pars[-1]:.2f} s "
-                  f"(ratio {t_pars[-1] / t_seqs[-1]:.3f}); sum of per-city job times: sequential "
-                  f"{job_seq:.1f} s, on the workers {job_par:.1f} s; load average "
-                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")  # fmt: skip
-        t_seq, t_par = min(t_seqs), min(t_pars)
+            seq_text = ", ".join(f"{v[-1]:.2f} s with {k} numba thread(s)"
+                                 for k, v in t_seqs.items())  # fmt: skip
+            print(f"round {r}: sequential {seq_text}; Dask 2 workers {t_pars[-1]:.2f} s "
+                  f"(ratio to the best {t_pars[-1] / t_seqs[best][-1]:.3f}); sum of per-city job "
+                  f"times: sequential {job_seq:.1f} s, on the workers {job_par:.1f} s; load "
+                  f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")  # fmt: skip
+        best = min(t_seqs, key=lambda k: min(t_seqs[k]))
+        t_seq, t_par = min(t_seqs[best]), min(t_pars)
+        seq = seq_runs[best]
 
         # the same local cluster as run_batch starts (worker env, saturation, preload)
         preload = ["citycheck.batch.preload"] if job is run_check_job else []
@@ -145,9 +184,15 @@ def main() -> None:
             t_noop_dask = time.perf_counter() - t
 
         city_s = [o.seconds for o in seq.outcomes]
+        # largest first is only as good as the estimate: its rank agreement with measured times
+        from citycheck.batch.ordering import estimated_work
+
+        work = estimated_work(entries)
+        rho = spearman([work[e.id] for e in entries], city_s)
+        print(f"largest-first estimate vs measured per-city time: Spearman rho {rho:.2f}")
         print(f"per-city job time (sequential): mean {sum(city_s) / n:.3f} s, "
               f"max {max(city_s):.3f} s")  # fmt: skip
-        print(f"sequential (in-process)          : {t_seq:8.2f} s")
+        print(f"sequential (in-process, best: {best} numba thread(s)): {t_seq:8.2f} s")
         print(f"Dask 2 workers, cluster start incl: {t_par:8.2f} s   ratio {t_par / t_seq:.3f}")
         print(f"Dask 2 workers, cluster started   : {t_warm:8.2f} s   ratio {t_warm / t_seq:.3f}")
         m = args.noop_cities
@@ -160,9 +205,12 @@ def main() -> None:
             # what a user sees: each command in a fresh process, its own imports, numba cache
             # loads and (for Dask) cluster start included, comparison and maps included
             manifest = write_manifest(entries, tmp / "bench.toml")
-            c_seq = time_command(manifest, tmp / "cmd-seq", 0, args.job)
+            # --workers 0 with the numba thread count that was faster in-process above
+            c_seq = time_command(manifest, tmp / "cmd-seq", 0, args.job,
+                                 {"NUMBA_NUM_THREADS": str(best)})  # fmt: skip
             c_par = time_command(manifest, tmp / "cmd-par", 2, args.job)
-            print(f"whole command `citycheck batch` : --workers 0 {c_seq:.2f} s, --workers 2 "
+            print(f"whole command `citycheck batch` : --workers 0 (NUMBA_NUM_THREADS={best}) "
+                  f"{c_seq:.2f} s, --workers 2 "
                   f"{c_par:.2f} s   ratio {c_par / c_seq:.3f}; load average "
                   f"{os.getloadavg()[0]:.1f}")  # fmt: skip
         # a model, not a measurement: the measured sequential per-city times scheduled greedily

@@ -73,6 +73,12 @@ def batch_command(
     ] = "score",
 ) -> None:
     """Evaluate every city of MANIFEST (one Dask task per city) and compare them."""
+    if workers > 0 and not scheduler:
+        # the local workers' fork server imports the health check while this process imports
+        # the rest and reads the manifest (citycheck.batch.forkserver)
+        from citycheck.batch.forkserver import start_forkserver
+
+        start_forkserver()
     from rich.console import Console
     from rich.table import Table
 

@@ -258,15 +258,25 @@ def start_client(
     import dask
     from distributed import Client, LocalCluster
 
+    from citycheck.batch.forkserver import start_forkserver
+
     if scheduler:
         return Client(scheduler, timeout="30s"), None
+    # workers are forked from a server that has imported the health check once, instead of
+    # each spawning an interpreter that imports it (citycheck.batch.forkserver)
+    start_forkserver()
     # one city per worker thread: numba kernels of the job share the machine's cores between the
     # workers instead of each worker starting one thread per core
     numba_threads = max(1, (os.cpu_count() or 1) // max(1, n_workers * threads_per_worker))
     # OMP/MKL/OpenBLAS threads are already 1 per worker (distributed.nanny.pre-spawn-environ).
     # worker-saturation 1.0: a worker holds only the cities it is running, so a crash of one city
     # does not take queued cities down with it
-    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+    # (a worker restarted later by its nanny is spawned: the config is only set while starting)
+    config = {
+        "distributed.scheduler.worker-saturation": 1.0,
+        "distributed.worker.multiprocessing-method": "forkserver",
+    }
+    with dask.config.set(config):
         cluster = LocalCluster(
             n_workers=n_workers,
             threads_per_worker=threads_per_worker,
