@@ -75,6 +75,22 @@ def default_grid(with_keywords: bool) -> list[Candidate]:
     return grid
 
 
+def _fit_predict(
+    table: pd.DataFrame,
+    columns: list[str],
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    cand: Candidate,
+    keywords: tuple[str, ...],
+) -> np.ndarray:
+    """Fit ``cand`` on the ``train`` rows as ``hotline train`` would; the ``test`` rows' labels."""
+    texts = np.asarray(join_text(table, columns), dtype=object)
+    model = TextClassifier.fit(list(texts[train]), list(y[train]), **cand.pipeline_args(keywords))
+    pred, _ = model.predict(list(texts[test]))
+    return np.asarray(pred, dtype=object)
+
+
 def _macro_f1(
     table: pd.DataFrame,
     columns: list[str],
@@ -84,10 +100,8 @@ def _macro_f1(
     cand: Candidate,
     keywords: tuple[str, ...],
 ) -> float:
-    """Fit ``cand`` on the ``train`` rows as ``hotline train`` would; macro-F1 on ``test``."""
-    texts = np.asarray(join_text(table, columns), dtype=object)
-    model = TextClassifier.fit(list(texts[train]), list(y[train]), **cand.pipeline_args(keywords))
-    pred, _ = model.predict(list(texts[test]))
+    """Macro-F1 on ``test`` of ``cand`` fitted on ``train`` (see :func:`_fit_predict`)."""
+    pred = _fit_predict(table, columns, y, train, test, cand, keywords)
     return float(f1_score(y[test], pred, average="macro"))
 
 
@@ -171,6 +185,8 @@ class NestedResult:
     scores: list[float]
     chosen: list[Candidate]
     inner_best: list[float] = field(default_factory=list)
+    # every row's label as predicted by the model of the outer fold that held it out
+    predicted: np.ndarray | None = None
 
     @property
     def mean(self) -> float:
@@ -210,7 +226,7 @@ def nested_cv(
     """
     table = table.reset_index(drop=True)
     y = np.asarray(labels)
-    res = NestedResult([], [])
+    res = NestedResult([], [], predicted=np.empty(len(y), dtype=object))
     for train, test in StratifiedKFold(outer, shuffle=True, random_state=seed).split(table, y):
         best, scores = select(
             table.iloc[train],
@@ -224,5 +240,7 @@ def nested_cv(
         )
         res.chosen.append(best)
         res.inner_best.append(scores[best])
-        res.scores.append(_macro_f1(table, columns, y, train, test, best, keywords))
+        pred = _fit_predict(table, columns, y, train, test, best, keywords)
+        res.predicted[test] = pred  # type: ignore[index]
+        res.scores.append(float(f1_score(y[test], pred, average="macro")))
     return res
