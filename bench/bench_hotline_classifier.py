@@ -58,7 +58,6 @@ def candidates() -> dict[str, object]:
         "char 1-2 + ComplementNB": sk_pipeline(tf("char", (1, 2)), ComplementNB(alpha=0.3)),
         "char 1-2 + Ridge": sk_pipeline(tf("char", (1, 2)), RidgeClassifier()),
         # scikit-learn's own pipelines see the joined text's field separator as one character
-
     }
 
 
@@ -80,8 +79,8 @@ def queue_tradeoff(texts: list[str], labels: list[str]) -> None:
     classes = np.unique(y)
     pred, conf = classes[proba.argmax(1)], proba.max(1)
     print(
-        "\n  low-confidence queue (out-of-fold, NB-SVM C=0.5 + title block): threshold, auto-dispatched share, accuracy "
-        "of auto-dispatched, accuracy of queued"
+        "\n  low-confidence queue (out-of-fold, NB-SVM C=0.5 + title block): threshold, "
+        "auto-dispatched share, accuracy of auto-dispatched, accuracy of queued"
     )
     for thr in (0.4, 0.5, 0.6, 0.7):
         k = conf >= thr
