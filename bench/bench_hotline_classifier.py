@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from sklearn.metrics import f1_score  # noqa: E402
 
-from citycheck.listen.classifier import join_text, make_pipeline  # noqa: E402
+from citycheck.listen.classifier import full_text, join_text, make_pipeline  # noqa: E402
 from citycheck.listen.model_selection import default_grid, nested_cv  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "hotline"
@@ -44,7 +44,10 @@ CV = StratifiedKFold(5, shuffle=True, random_state=0)
 
 def candidates() -> dict[str, object]:
     def tf(analyzer: str, ngram: tuple[int, int]) -> TfidfVectorizer:
-        return TfidfVectorizer(analyzer=analyzer, ngram_range=ngram, sublinear_tf=True)
+        # the same text as ours: the columns' separator read as a space, lower-cased
+        return TfidfVectorizer(
+            analyzer=analyzer, ngram_range=ngram, sublinear_tf=True, preprocessor=full_text
+        )
 
     return {
         "char 1-2 + calibrated LinearSVC (old default)": make_pipeline(),
@@ -57,7 +60,6 @@ def candidates() -> dict[str, object]:
         ),
         "char 1-2 + ComplementNB": sk_pipeline(tf("char", (1, 2)), ComplementNB(alpha=0.3)),
         "char 1-2 + Ridge": sk_pipeline(tf("char", (1, 2)), RidgeClassifier()),
-        # scikit-learn's own pipelines see the joined text's field separator as one character
     }
 
 
