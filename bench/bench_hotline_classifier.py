@@ -100,13 +100,14 @@ def nested(
     kw: tuple[str, ...],
     seed: int,
     rule: str,
+    inner: int = 5,
 ) -> None:
     """Outer 5-fold macro-F1 of `hotline train`'s selection (inner 5-fold over the grid)."""
     t = time.perf_counter()
     grid = default_grid(bool(kw))
-    res = nested_cv(table, columns, labels, grid, keywords=kw, seed=seed, rule=rule)
+    res = nested_cv(table, columns, labels, grid, keywords=kw, seed=seed, rule=rule, inner=inner)
     print(
-        f"\n{name}: nested CV (outer 5 folds, inner 5, {len(grid)} settings, rule {rule}, "
+        f"\n{name}: nested CV (outer 5 folds, inner {inner}, {len(grid)} settings, rule {rule}, "
         f"seed {seed}) macro-F1 {res.mean:.4f} ± {res.std:.4f} "
         f"({time.perf_counter() - t:.0f} s)"
     )
@@ -131,6 +132,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="outer/inner split seed")
     ap.add_argument("--rule", choices=("best", "one_se"), default="best")
     ap.add_argument("--nested-only", action="store_true")
+    ap.add_argument("--inner", type=int, default=5, help="inner folds (hotline train: 5)")
     args = ap.parse_args()
     if args.part.startswith("cn"):
         cn = pd.read_csv(DATA / "cn_messages_labelled.csv", dtype=str)
@@ -145,7 +147,7 @@ def main() -> None:
             report("Chinese messages (一级分类; text 留言主题 + 留言详情)", texts, labels)
             queue_tradeoff(texts, labels)
         name = "Chinese messages" + (" + catalogue keywords" if kw else "")
-        nested(name, cn, columns, labels, kw, args.seed, args.rule)
+        nested(name, cn, columns, labels, kw, args.seed, args.rule, args.inner)
         return
     nyc = pd.read_csv(DATA / "nyc311_2011_sample.csv", dtype=str, keep_default_na=False)
     label = "Agency" if args.part == "nyc-agency" else "Complaint Type"
@@ -158,7 +160,8 @@ def main() -> None:
             join_text(sub, columns),
             sub[label].tolist(),
         )
-    nested(f"NYC 311 ({label})", sub, columns, sub[label].tolist(), (), args.seed, args.rule)
+    nyc_labels = sub[label].tolist()
+    nested(f"NYC 311 ({label})", sub, columns, nyc_labels, (), args.seed, args.rule, args.inner)
 
 
 if __name__ == "__main__":
