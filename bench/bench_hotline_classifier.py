@@ -1,14 +1,22 @@
 """Hotline classifier: 5-fold macro-F1 of candidate models on the labelled Chinese messages and
-on the NYC 311 sample, the chosen pipeline's numbers, and the low-confidence queue trade-off.
+on the NYC 311 sample, the nested-CV figure of `hotline train`'s whole select-then-fit procedure
+(outer 5 folds, inner 5, the 8- or 16-setting grid), per-class F1 of its out-of-fold predictions,
+and the low-confidence queue trade-off.
 
 The Chinese messages have no licence: they are read from ../shared/data and nothing trained on
-them is written anywhere.
+them is written anywhere.  Each part takes a few minutes on 2 cores; run them one by one:
 
-    python bench/bench_hotline_classifier.py
+    python bench/bench_hotline_classifier.py cn        # plain CV, queue, nested without keywords
+    python bench/bench_hotline_classifier.py cn-kw     # nested with the catalogue's keywords
+    python bench/bench_hotline_classifier.py nyc       # NYC Complaint Type: plain CV and nested
+    python bench/bench_hotline_classifier.py nyc-agency
+    python bench/bench_hotline_classifier.py cn --seed 1 --nested-only   # other outer splits
+    python bench/bench_hotline_classifier.py cn --rule one_se --nested-only
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -25,7 +33,9 @@ from sklearn.svm import LinearSVC
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from citycheck.listen.classifier import join_text, make_pipeline  # noqa: E402
+from sklearn.metrics import f1_score  # noqa: E402
+
+from citycheck.listen.classifier import full_text, join_text, make_pipeline  # noqa: E402
 from citycheck.listen.model_selection import default_grid, nested_cv  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "hotline"
@@ -34,10 +44,16 @@ CV = StratifiedKFold(5, shuffle=True, random_state=0)
 
 def candidates() -> dict[str, object]:
     def tf(analyzer: str, ngram: tuple[int, int]) -> TfidfVectorizer:
-        return TfidfVectorizer(analyzer=analyzer, ngram_range=ngram, sublinear_tf=True)
+        # the same text as ours: the columns' separator read as a space, lower-cased
+        return TfidfVectorizer(
+            analyzer=analyzer, ngram_range=ngram, sublinear_tf=True, preprocessor=full_text
+        )
 
     return {
-        "chosen: char 1-2 + calibrated LinearSVC": make_pipeline(),
+        "char 1-2 + calibrated LinearSVC (old default)": make_pipeline(),
+        "char 1-2 + title block + calibrated NB-SVM C=0.5": make_pipeline(
+            model="nbsvm", C=0.5, title_weight=1.0
+        ),
         "char 1-3 + LinearSVC": sk_pipeline(tf("char", (1, 3)), LinearSVC(class_weight="balanced")),
         "char_wb 1-3 + LogisticRegression": sk_pipeline(
             tf("char_wb", (1, 3)), LogisticRegression(C=10, max_iter=2000)
@@ -53,19 +69,20 @@ def report(name: str, texts: list[str], labels: list[str]) -> None:
         t = time.perf_counter()
         s = cross_val_score(model, texts, labels, cv=CV, scoring="f1_macro")
         print(
-            f"  {model_name:<42} macro-F1 {s.mean():.4f} ± {s.std():.4f}  "
+            f"  {model_name:<50} macro-F1 {s.mean():.4f} ± {s.std():.4f}  "
             f"({time.perf_counter() - t:.1f} s)"
         )
 
 
 def queue_tradeoff(texts: list[str], labels: list[str]) -> None:
     y = np.asarray(labels)
-    proba = cross_val_predict(make_pipeline(), texts, y, cv=CV, method="predict_proba")
+    model = make_pipeline(model="nbsvm", C=0.5, title_weight=1.0)
+    proba = cross_val_predict(model, texts, y, cv=CV, method="predict_proba")
     classes = np.unique(y)
     pred, conf = classes[proba.argmax(1)], proba.max(1)
     print(
-        "\n  low-confidence queue (out-of-fold): threshold, auto-dispatched share, accuracy "
-        "of auto-dispatched, accuracy of queued"
+        "\n  low-confidence queue (out-of-fold, NB-SVM C=0.5 + title block): threshold, "
+        "auto-dispatched share, accuracy of auto-dispatched, accuracy of queued"
     )
     for thr in (0.4, 0.5, 0.6, 0.7):
         k = conf >= thr
@@ -75,12 +92,23 @@ def queue_tradeoff(texts: list[str], labels: list[str]) -> None:
         )
 
 
-def nested(name: str, table: pd.DataFrame, columns: list[str], labels: list[str], kw) -> None:
-    """Outer 5-fold macro-F1 of `hotline train`'s selection (inner 3-fold over the grid)."""
+def nested(
+    name: str,
+    table: pd.DataFrame,
+    columns: list[str],
+    labels: list[str],
+    kw: tuple[str, ...],
+    seed: int,
+    rule: str,
+    inner: int = 5,
+) -> None:
+    """Outer 5-fold macro-F1 of `hotline train`'s selection (inner 5-fold over the grid)."""
     t = time.perf_counter()
-    res = nested_cv(table, columns, labels, default_grid(bool(kw)), keywords=kw)
+    grid = default_grid(bool(kw))
+    res = nested_cv(table, columns, labels, grid, keywords=kw, seed=seed, rule=rule, inner=inner)
     print(
-        f"\n{name}: nested CV (outer 5 folds, inner 3) macro-F1 {res.mean:.4f} ± {res.std:.4f} "
+        f"\n{name}: nested CV (outer 5 folds, inner {inner}, {len(grid)} settings, rule {rule}, "
+        f"seed {seed}) macro-F1 {res.mean:.4f} ± {res.std:.4f} "
         f"({time.perf_counter() - t:.0f} s)"
     )
     for row, cand in zip(res.as_rows(), res.chosen, strict=True):
@@ -88,26 +116,52 @@ def nested(name: str, table: pd.DataFrame, columns: list[str], labels: list[str]
             f"  fold {row['fold']}: {row['macro_f1']:.4f}  chosen {cand.label()} "
             f"(inner {row['inner_f1']:.4f})"
         )
+    y = np.asarray(labels)
+    classes = sorted(set(labels))
+    f1 = f1_score(y, res.predicted, labels=classes, average=None)
+    worst = np.argsort(f1)[:8]
+    print(
+        "  out-of-fold F1 of the weakest classes (support): "
+        + ", ".join(f"{classes[i]} {f1[i]:.2f} ({(y == classes[i]).sum()})" for i in worst)
+    )
 
 
 def main() -> None:
-    cn = pd.read_csv(DATA / "cn_messages_labelled.csv", dtype=str)
-    texts = join_text(cn, ["留言主题", "留言详情"])
-    report("Chinese messages (一级分类; text 留言主题 + 留言详情)", texts, cn["一级分类"].tolist())
-    queue_tradeoff(texts, cn["一级分类"].tolist())
-    tax = pd.read_csv(DATA / "cn_message_taxonomy.csv", dtype=str)
-    kw = tuple(sorted(set(tax["二级分类"].dropna()) | set(tax["三级分类"].dropna())))
-    nested("Chinese messages", cn, ["留言主题", "留言详情"], cn["一级分类"].tolist(), kw)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("part", choices=("cn", "cn-kw", "nyc", "nyc-agency"))
+    ap.add_argument("--seed", type=int, default=0, help="outer/inner split seed")
+    ap.add_argument("--rule", choices=("best", "one_se"), default="best")
+    ap.add_argument("--nested-only", action="store_true")
+    ap.add_argument("--inner", type=int, default=5, help="inner folds (hotline train: 5)")
+    args = ap.parse_args()
+    if args.part.startswith("cn"):
+        cn = pd.read_csv(DATA / "cn_messages_labelled.csv", dtype=str)
+        columns, labels = ["留言主题", "留言详情"], cn["一级分类"].tolist()
+        texts = join_text(cn, columns)
+        print(f"labels: {cn['一级分类'].value_counts().to_dict()}")
+        kw: tuple[str, ...] = ()
+        if args.part == "cn-kw":
+            tax = pd.read_csv(DATA / "cn_message_taxonomy.csv", dtype=str)
+            kw = tuple(sorted(set(tax["二级分类"].dropna()) | set(tax["三级分类"].dropna())))
+        elif not args.nested_only:
+            report("Chinese messages (一级分类; text 留言主题 + 留言详情)", texts, labels)
+            queue_tradeoff(texts, labels)
+        name = "Chinese messages" + (" + catalogue keywords" if kw else "")
+        nested(name, cn, columns, labels, kw, args.seed, args.rule, args.inner)
+        return
     nyc = pd.read_csv(DATA / "nyc311_2011_sample.csv", dtype=str, keep_default_na=False)
-    for label in ("Complaint Type", "Agency"):
-        counts = nyc[label].value_counts()
-        sub = nyc[nyc[label].isin(counts[counts >= 5].index)]
+    label = "Agency" if args.part == "nyc-agency" else "Complaint Type"
+    counts = nyc[label].value_counts()
+    sub = nyc[nyc[label].isin(counts[counts >= 5].index)]
+    columns = ["Descriptor", "Location Type"]
+    if not args.nested_only:
         report(
             f"NYC 311 ({label}; text Descriptor + Location Type; classes with >= 5 rows)",
-            join_text(sub, ["Descriptor", "Location Type"]),
+            join_text(sub, columns),
             sub[label].tolist(),
         )
-        nested(f"NYC 311 ({label})", sub, ["Descriptor", "Location Type"], sub[label].tolist(), ())
+    nyc_labels = sub[label].tolist()
+    nested(f"NYC 311 ({label})", sub, columns, nyc_labels, (), args.seed, args.rule, args.inner)
 
 
 if __name__ == "__main__":

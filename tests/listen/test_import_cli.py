@@ -99,7 +99,7 @@ def test_train_and_classify_commands(tmp_path):
     )
     assert out.exit_code == 0, out.output
     assert "trained on 297 rows, 7 labels" in out.output
-    assert "chosen by 3-fold CV:" in out.output
+    assert "chosen by 5-fold CV:" in out.output
     sample = tmp_path / "s.csv"
     pd.read_csv(src).head(20).drop(columns=["一级分类"]).to_csv(sample, index=False)
     pred = tmp_path / "p.csv"

@@ -3,6 +3,11 @@
 Trained from the city's own past orders (``citycheck hotline train``); no model is downloaded at
 run time.  The confidence of a prediction is the top class probability; orders below the
 threshold go to a person.
+
+A row's text columns are joined with :data:`FIELD_SEP`, so the first column (a title, a
+descriptor) can get a TF-IDF block of its own next to the block of the whole text: a character
+pair in a ten-character title says more about the category than the same pair somewhere in a
+long complaint.  A text with no separator (an Open311 description) is its own first field.
 """
 
 from __future__ import annotations
@@ -22,8 +27,25 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import normalize
+from sklearn.preprocessing import Normalizer, normalize
 from sklearn.svm import LinearSVC
+
+from citycheck.listen.nbsvm import NBSVMClassifier
+
+FIELD_SEP = "\x1f"  # ASCII unit separator between a row's text columns (see join_text)
+FORMAT = "citycheck-hotline-classifier/2"
+LEGACY_FORMAT = "citycheck-hotline-classifier/1"  # columns joined with spaces; title repeated
+CALIBRATED_MODELS = ("svm", "nbsvm")
+
+
+def full_text(text: str) -> str:
+    """All fields of a joined text as one lower-cased string (TF-IDF preprocessor)."""
+    return text.replace(FIELD_SEP, " ").lower()
+
+
+def first_field(text: str) -> str:
+    """The first field of a joined text, lower-cased (TF-IDF preprocessor)."""
+    return text.split(FIELD_SEP, 1)[0].lower()
 
 
 class KeywordHits(BaseEstimator, TransformerMixin):
@@ -71,37 +93,62 @@ def make_pipeline(
     min_df: int = 2,
     model: str = "svm",
     keywords: tuple[str, ...] = (),
+    title_weight: float = 0.0,
     calibration_folds: int = 3,
 ) -> Pipeline:
-    """TF-IDF on character n-grams (plus catalogue keyword counts), then a linear classifier.
+    """TF-IDF on character n-grams (plus a title block and catalogue keyword counts), then a
+    linear classifier.
 
-    ``model`` is ``"svm"`` (a linear SVM with sigmoid-calibrated probabilities, 3-fold) or
-    ``"logreg"`` (multinomial logistic regression, probabilities of its own).  Which n-grams, C,
-    model, title weight and keyword features a city gets is chosen by cross-validation on its own
+    ``model`` is ``"svm"`` (a linear SVM), ``"nbsvm"`` (the SVM on naive-Bayes-scaled features,
+    :class:`~citycheck.listen.nbsvm.NBSVMClassifier`) — both with sigmoid-calibrated
+    probabilities on ``calibration_folds`` folds, which cannot exceed the count of the rarest
+    label (:func:`calibration_folds`) — or ``"logreg"`` (multinomial logistic regression,
+    probabilities of its own).  ``title_weight`` > 0 adds a TF-IDF block of the first field
+    (see :func:`join_text`) with that weight; the blocks are concatenated and each row is
+    L2-normalised again.  Which settings a city gets is chosen by cross-validation on its own
     orders (:func:`citycheck.listen.model_selection.select`); the defaults here are the
-    previous fixed choice (char 1–2-grams, C=1, calibrated SVM). ``calibration_folds`` is the
-    SVM's calibration split; it cannot exceed the count of the rarest label
-    (:func:`calibration_folds`).
+    earlier fixed choice (char 1–2-grams, C=1, calibrated SVM, no title block).
     """
-    chars = TfidfVectorizer(
-        analyzer="char", ngram_range=ngram_range, sublinear_tf=True, min_df=min_df, max_df=0.5
-    )
-    features = (
-        FeatureUnion([("chars", chars), ("keywords", KeywordHits(tuple(keywords)))])
-        if keywords
-        else chars
-    )
+    if title_weight < 0:
+        raise ValueError(f"title_weight must be >= 0, got {title_weight}")
+    blocks: list[tuple[str, object]] = [
+        (
+            "chars",
+            TfidfVectorizer(
+                analyzer="char",
+                ngram_range=ngram_range,
+                sublinear_tf=True,
+                min_df=min_df,
+                max_df=0.5,
+                preprocessor=full_text,
+            ),
+        )
+    ]
+    weights = {"chars": 1.0}
+    if title_weight > 0:
+        # titles are short and few: keep every n-gram of them (no document-frequency cut)
+        title = TfidfVectorizer(
+            analyzer="char", ngram_range=ngram_range, sublinear_tf=True, preprocessor=first_field
+        )
+        blocks.append(("title", title))
+        weights["title"] = title_weight
+    if keywords:
+        blocks.append(("keywords", KeywordHits(tuple(keywords))))
+        weights["keywords"] = 1.0
+    features = FeatureUnion(blocks, transformer_weights=weights)  # type: ignore[arg-type]
     if model == "svm":
         clf = CalibratedClassifierCV(
             LinearSVC(C=C, class_weight="balanced", random_state=0),
             cv=calibration_folds,
             method="sigmoid",
         )
+    elif model == "nbsvm":
+        clf = CalibratedClassifierCV(NBSVMClassifier(C=C), cv=calibration_folds, method="sigmoid")
     elif model == "logreg":
         clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
     else:
-        raise ValueError(f"model must be 'svm' or 'logreg', got {model!r}")
-    return Pipeline([("features", features), ("clf", clf)])
+        raise ValueError(f"model must be 'svm', 'nbsvm' or 'logreg', got {model!r}")
+    return Pipeline([("features", features), ("normalize", Normalizer()), ("clf", clf)])
 
 
 @dataclass
@@ -109,31 +156,31 @@ class TextClassifier:
     """A fitted pipeline with its labels."""
 
     pipeline: Pipeline
-    first_weight: int = 1  # how often the first text column is repeated (see join_text)
+    # models of the first format were trained on columns joined with spaces, the first column
+    # repeated ``first_weight`` times; their texts are rejoined that way before prediction
+    legacy_first_weight: int | None = None
 
     @classmethod
-    def fit(
-        cls, texts: list[str], labels: list[str], *, first_weight: int = 1, **kw: object
-    ) -> TextClassifier:
-        """Train on ``texts`` with ``labels`` (at least two classes).
+    def fit(cls, texts: list[str], labels: list[str], **kw: object) -> TextClassifier:
+        """Train on ``texts`` (joined by :func:`join_text`) with ``labels`` (two or more classes).
 
-        ``texts`` must already be joined with ``first_weight`` (recorded so that ``classify``
-        joins new tables the same way); ``kw`` goes to :func:`make_pipeline`.
+        ``kw`` goes to :func:`make_pipeline`; the calibrated models calibrate on as many folds
+        as the rarest label allows (at most 3) and need two examples of every label.
         """
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two distinct labels")
-        if kw.get("model", "svm") == "svm":
+        if kw.get("model", "svm") in CALIBRATED_MODELS:
             folds = calibration_folds(labels)
             if folds < 2:
                 rare = sorted(k for k, v in Counter(labels).items() if v < 2)
                 raise ValueError(
-                    f"the calibrated SVM needs at least 2 examples of every label; "
-                    f"{rare[:5]} have 1 (use model='logreg' or drop them)"
+                    f"the calibrated {kw.get('model', 'svm')} needs at least 2 examples of every "
+                    f"label; {rare[:5]} have 1 (use model='logreg' or drop them)"
                 )
             kw = {**kw, "calibration_folds": folds}
         pipe = make_pipeline(**kw)  # type: ignore[arg-type]
         pipe.fit(list(texts), list(labels))
-        return cls(pipe, first_weight)
+        return cls(pipe)
 
     @property
     def labels(self) -> list[str]:
@@ -142,45 +189,55 @@ class TextClassifier:
 
     def predict(self, texts: list[str]) -> tuple[list[str], np.ndarray]:
         """Predicted label and confidence (top class probability) for each text."""
-        proba = self.pipeline.predict_proba(list(texts))
+        texts = list(texts)
+        if self.legacy_first_weight is not None:
+            texts = [_legacy_join(t, self.legacy_first_weight) for t in texts]
+        proba = self.pipeline.predict_proba(texts)
         idx = proba.argmax(axis=1)
         classes = self.pipeline.classes_
         return [str(classes[i]) for i in idx], proba[np.arange(len(idx)), idx]
 
     def save(self, path: str | Path) -> None:
         """Write the model (joblib)."""
-        joblib.dump(
-            {
-                "format": "citycheck-hotline-classifier/1",
+        if self.legacy_first_weight is not None:
+            obj = {
+                "format": LEGACY_FORMAT,
                 "pipeline": self.pipeline,
-                "first_weight": self.first_weight,
-            },
-            path,
-        )
+                "first_weight": self.legacy_first_weight,
+            }
+        else:
+            obj = {"format": FORMAT, "pipeline": self.pipeline}
+        joblib.dump(obj, path)
+
+
+def _legacy_join(text: str, first_weight: int) -> str:
+    """A :func:`join_text` text as the first model format joined it."""
+    parts = text.split(FIELD_SEP)
+    return " ".join(x for x in [parts[0]] * first_weight + parts[1:] if x)
 
 
 def load_model(path: str | Path) -> TextClassifier:
-    """Read a model written by :meth:`TextClassifier.save`."""
+    """Read a model written by :meth:`TextClassifier.save` (either format)."""
     obj = joblib.load(path)
-    if not isinstance(obj, dict) or obj.get("format") != "citycheck-hotline-classifier/1":
-        raise ValueError(f"{path}: not a citycheck hotline classifier")
-    return TextClassifier(obj["pipeline"], int(obj.get("first_weight", 1)))
+    fmt = obj.get("format") if isinstance(obj, dict) else None
+    if fmt == FORMAT:
+        return TextClassifier(obj["pipeline"])
+    if fmt == LEGACY_FORMAT:
+        return TextClassifier(obj["pipeline"], int(obj.get("first_weight", 1)))
+    raise ValueError(f"{path}: not a citycheck hotline classifier")
 
 
-def join_text(table: pd.DataFrame, columns: list[str], *, first_weight: int = 1) -> list[str]:
-    """Concatenate the text columns of each row (missing values as empty), space-separated.
+def join_text(table: pd.DataFrame, columns: list[str]) -> list[str]:
+    """The text columns of each row (missing values as empty) joined with :data:`FIELD_SEP`.
 
-    ``first_weight`` repeats the first column (e.g. a title) that many times, a simple way to
-    weight it above a long body text.
+    The first column stays recognisable as the first field, for the title block of
+    :func:`make_pipeline`; everything else reads the fields as one space-separated text.
     """
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ValueError(f"text column(s) {missing} not in the table; it has {list(table.columns)}")
-    if first_weight < 1:
-        raise ValueError(f"first_weight must be >= 1, got {first_weight}")
     parts = table[columns].fillna("").astype(str)
-    cols = [columns[0]] * first_weight + columns[1:]
-    return parts[cols].apply(lambda r: " ".join(x for x in r if x), axis=1).tolist()
+    return parts.apply(lambda r: FIELD_SEP.join(r), axis=1).tolist()
 
 
 def cross_validated_macro_f1(

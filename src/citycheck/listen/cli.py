@@ -121,7 +121,7 @@ def train(
         None, help="CSV of the category catalogue: every cell is a keyword (e.g. 二级/三级分类)"
     ),
     select: bool = typer.Option(
-        True, help="choose n-grams, C, model, title weight and keywords by 3-fold CV"
+        True, help="choose C, model (SVM or NB-SVM), title block and keywords by 5-fold CV"
     ),
     cv: int = typer.Option(0, help="also report nested k-fold macro-F1 of the procedure (0: no)"),
 ) -> None:
@@ -164,17 +164,9 @@ def train(
         else (grid[0], {})
     )
     if scores:
-        typer.echo(f"chosen by 3-fold CV: {best.label()} (CV macro-F1 {scores[best]:.4f})")
-    texts = join_text(df, columns, first_weight=best.first_weight)
-    TextClassifier.fit(
-        texts,
-        labels,
-        first_weight=best.first_weight,
-        ngram_range=best.ngram_range,
-        C=best.C,
-        model=best.model,
-        keywords=terms if best.keywords else (),
-    ).save(out)
+        typer.echo(f"chosen by 5-fold CV: {best.label()} (CV macro-F1 {scores[best]:.4f})")
+    texts = join_text(df, columns)
+    TextClassifier.fit(texts, labels, **best.pipeline_args(terms)).save(out)
     typer.echo(f"trained on {len(texts)} rows, {len(set(labels))} labels -> {out}")
 
 
@@ -192,7 +184,7 @@ def classify(
     df = read_table(table)
     clf = load_model(model)
     columns = [c.strip() for c in text.split(",")]
-    labels, conf = clf.predict(join_text(df, columns, first_weight=clf.first_weight))
+    labels, conf = clf.predict(join_text(df, columns))
     df = df.assign(predicted_label=labels, confidence=conf)
     df.to_csv(out, index=False)
     typer.echo(f"classified {len(df)} rows -> {out}")
