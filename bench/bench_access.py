@@ -33,7 +33,8 @@ import numpy as np
 
 RADII = (300.0, 500.0, 800.0, 1000.0, 1500.0)
 SPACING_M = 50.0
-JITTER_M = 10.0  # junctions moved up to 10 m (a fifth of the spacing)
+# junctions moved up to this many metres (default a fifth of the spacing; --jitter 0: a lattice)
+JITTER_M = float(os.environ.get("CITYCHECK_BENCH_JITTER_M", "10"))
 SEED = 20251128
 #: Facilities per km² by category: medians over the four shared extracts
 #: (beijing-haidian-bupt/-cau/-wudaokou, hsinchu-nctu; facilities of City.facilities over the
@@ -421,7 +422,11 @@ def main() -> None:
     ap.add_argument("--networkx-max", type=int, default=50000)
     ap.add_argument("--igraph-max", type=int, default=1000000)
     ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument(
+        "--jitter", type=float, default=JITTER_M, help="move grid junctions up to this many m"
+    )
     args = ap.parse_args()
+    os.environ["CITYCHECK_BENCH_JITTER_M"] = str(args.jitter)  # read by the child processes
     if args.child:
         child(args.child, args.n, args.out, args.reps)
         return
@@ -429,6 +434,7 @@ def main() -> None:
     engines = args.engines.split(",")
     limits = {"pandana": args.pandana_max, "networkx": args.networkx_max, "igraph": args.igraph_max}
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()}", flush=True)
+    print(f"synthetic grid: {SPACING_M:g} m spacing, junctions moved up to {args.jitter:g} m")
     results: dict[tuple[str, int], dict] = {}
     with tempfile.TemporaryDirectory() as tmpd:
         tmp = Path(tmpd)
