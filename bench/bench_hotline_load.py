@@ -350,8 +350,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
                 h.close()
         if args.verify:
             h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
-            post["log_problems"] = len(h.verify_log())
+            problems = h.verify_log()
             h.close()
+            post["log_problems"] = len(problems)
+            for why in problems[:5]:
+                print(f"{backend}: event log problem: {why}", file=sys.stderr)
         return results
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
