@@ -12,7 +12,10 @@ scenario (on by default, ``--no-intake`` to skip it) POSTs the real Chinese mess
 ``citycheck hotline train --no-select`` (fixed default settings) from that file, picks the
 category, then dispatch and the duplicate check run.  ``--verify`` checks that every one of those
 orders has its category from the classifier (its classify event's actor is ``classifier``) and the
-same category the model gives offline for the same text.
+same category the model gives offline for the same text.  ``--intake-control`` adds the same
+intakes carrying the offline model's service_code (classifier skipped), to show its cost.
+
+    python bench/bench_hotline_load.py --backend both --duration 10 --verify
 
     python bench/bench_hotline_load.py --backend sqlite --duration 10
     python bench/bench_hotline_load.py --backend postgresql --pg-url postgresql+psycopg://...
@@ -88,9 +91,14 @@ def message_texts(messages: Path) -> list[str]:
     return [t[:4000] for t in join_text(read_table(messages), TEXT_COLUMNS) if t.strip()]
 
 
-def intake_lua(texts: list[str], token: str) -> str:
-    """wrk script: each request one of ``texts`` (as JSON strings in Lua long brackets)."""
+def intake_lua(texts: list[str], token: str, codes: list[str] | None = None) -> str:
+    """wrk script: each request one of ``texts`` (as JSON strings in Lua long brackets).
+
+    With ``codes`` each text carries its service_code, so the server's classifier is skipped.
+    """
     quoted = [json.dumps(t, ensure_ascii=False) for t in texts]
+    if codes is not None:
+        quoted = [f'{q},"service_code":{json.dumps(c)}' for q, c in zip(quoted, codes, strict=True)]
     assert not any("]==]" in q for q in quoted)
     return INTAKE_LUA % (",".join(f"[==[{q}]==]" for q in quoted), token)
 
@@ -348,6 +356,24 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
                 h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
                 intake["stored"] = h.count() - before
                 h.close()
+        if args.intake and args.intake_control:
+            from citycheck.listen.classifier import load_model
+
+            codes = [str(c) for c in load_model(model).predict(texts)[0]]
+            h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
+            before = h.count()
+            h.close()
+            control = wrk(
+                base,
+                intake_lua(texts, staff_token, codes),
+                duration=args.duration,
+                connections=args.connections,
+                threads=args.wrk_threads,
+            )
+            results.append(("POST staff/intake coded", control))
+            h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
+            control["stored"] = h.count() - before
+            h.close()
         if args.verify:
             h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
             problems = h.verify_log()
@@ -396,6 +422,11 @@ def main() -> None:
         help="also POST the real messages without a service code to /staff/intake (classified)",
     )
     ap.add_argument("--messages", type=Path, default=MESSAGES, help="labelled messages CSV")
+    ap.add_argument(
+        "--intake-control",
+        action="store_true",
+        help="also the same intakes with the offline model's service_code (classifier skipped)",
+    )
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
