@@ -51,6 +51,10 @@ TOL_M = 0.01
 
 
 def _rss_mib() -> float:
+    """Peak RSS of this process (VmHWM: unlike ru_maxrss, not carried over an exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -199,20 +203,22 @@ def main_env(args: argparse.Namespace) -> None:
 
 def venv_child(npz: Path, out: Path) -> None:
     """Build cityseer's structures from the exported arrays, run accessibility, time each step."""
-    import cityseer
+    from importlib.metadata import version
+
     from cityseer import rustalgos
 
     a = np.load(npz)
-    x, y = a["x"], a["y"]
-    u, v = a["edge_u"], a["edge_v"]
-    px, py, cat, names = a["px"], a["py"], a["cat"], [str(c) for c in a["names"]]
+    x, y = a["x"].tolist(), a["y"].tolist()  # Python floats: their repr is plain WKT
+    u, v = a["edge_u"].tolist(), a["edge_v"].tolist()
+    px, py, cat = a["px"].tolist(), a["py"].tolist(), a["cat"].tolist()
+    names = [str(c) for c in a["names"]]
+    n = len(x)
 
     t0 = time.perf_counter()
     ns = rustalgos.graph.NetworkStructure()
-    for i in range(x.size):
-        ns.add_street_node(i, float(x[i]), float(y[i]), True, 1.0)
-    for e in range(u.size):
-        i, j = int(u[e]), int(v[e])
+    for i in range(n):
+        ns.add_street_node(i, x[i], y[i], True, 1.0)
+    for e, (i, j) in enumerate(zip(u, v, strict=True)):
         wkt = f"LINESTRING ({x[i]!r} {y[i]!r}, {x[j]!r} {y[j]!r})"
         back = f"LINESTRING ({x[j]!r} {y[j]!r}, {x[i]!r} {y[i]!r})"
         ns.add_street_edge(i, j, e, i, j, wkt)
@@ -221,9 +227,9 @@ def venv_child(npz: Path, out: Path) -> None:
     t1 = time.perf_counter()
     dm = rustalgos.data.DataMap()
     landuses = {}
-    for f in range(px.size):
+    for f in range(len(px)):
         dm.insert(f, f"POINT ({px[f]!r} {py[f]!r})")
-        landuses[f] = names[int(cat[f])]
+        landuses[f] = names[cat[f]]
     dm.assign_data_to_network(ns, SNAP_M, 50)
     t2 = time.perf_counter()
     res = dm.accessibility(ns, landuses, names, distances=list(RADII), pbar_disabled=True)
@@ -232,11 +238,11 @@ def venv_child(npz: Path, out: Path) -> None:
     row = np.asarray(res.node_keys_py, dtype=np.int64)  # our node ids, in result order
     arrays = {}
     for c in names:
-        near = np.full(x.size, np.inf)
+        near = np.full(n, np.inf)
         d = np.asarray(res.result[c].distance[RADII[-1]], dtype=float)
         near[row] = np.where(np.isfinite(d), d, np.inf)
         arrays[f"near_{c}"] = near
-        cnt = np.zeros((x.size, len(RADII)), dtype=np.int64)
+        cnt = np.zeros((n, len(RADII)), dtype=np.int64)
         for r, dist in enumerate(RADII):
             cnt[row, r] = np.rint(np.asarray(res.result[c].count[dist])).astype(np.int64)
         arrays[f"count_{c}"] = cnt
@@ -245,7 +251,7 @@ def venv_child(npz: Path, out: Path) -> None:
     out.write_text(
         json.dumps(
             {
-                "version": cityseer.__version__ if hasattr(cityseer, "__version__") else "?",
+                "version": version("cityseer"),
                 "threads": os.cpu_count(),
                 "build_s": t1 - t0,
                 "assign_s": t2 - t1,
