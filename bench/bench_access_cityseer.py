@@ -145,10 +145,13 @@ def agreement(npz: Path, res: dict) -> str:
     a = np.load(npz)
     b = np.load(res["file"])
     worst, n_near, n_diff, n_reach_diff, n_cnt, n_cnt_diff = 0.0, 0, 0, 0, 0, 0
+    edge_gap: list[float] = []
     for c in a["names"]:
         x, y = a[f"near_{c}"], b[f"near_{c}"]
         fx, fy = np.isfinite(x) & (x <= RADII[-1]), np.isfinite(y) & (y <= RADII[-1])
         n_reach_diff += int(np.sum(fx != fy))
+        odd = fx != fy  # the finite side's distance says whether it is a boundary case
+        edge_gap.extend(np.abs(np.where(fx, x, y)[odd] - RADII[-1]).tolist())
         both = fx & fy
         if both.any():
             d = np.abs(x[both] - y[both])
@@ -160,7 +163,9 @@ def agreement(npz: Path, res: dict) -> str:
         n_cnt_diff += int(np.sum(ca != cb))
     return (
         f"nearest: {n_near} distances within 1500 m on both sides, max |diff| {worst:.3g} m, "
-        f"{n_diff} differ by > {TOL_M} m, reachability differs at {n_reach_diff}; "
+        f"{n_diff} differ by > {TOL_M} m, reachability differs at {n_reach_diff}"
+        + (f" (found side within {max(edge_gap):.3g} m of 1500 m)" if edge_gap else "")
+        + "; "
         f"counts differ in {n_cnt_diff} of {n_cnt}"
     )
 
