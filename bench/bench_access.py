@@ -449,8 +449,8 @@ def main() -> None:
                     results[(e, n)] = r
         print(f"\nload average after: {os.getloadavg()}")
         print(
-            "cityseer: not run. cityseer 5.8.0 has a cp311 wheel, but it pulls osmnx, rasterio "
-            "and statsmodels into the environment; not added as a project dependency."
+            "cityseer: run by bench/bench_access_cityseer.py in its own venv (its wheel pulls "
+            "osmnx, rasterio and statsmodels; not a project dependency)."
         )
         print("\n== citycheck (median of 3; wall seconds on this machine) ==")
         print(
