@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import math
 import queue
@@ -596,32 +597,40 @@ class Hotline:
             return c.execute(_BY_ID, {"id": order_id}).first()
 
     def verify_log(self) -> list[str]:
-        """Check every order: events numbered 1..n, the log derives, projection matches it."""
+        """Check every order: events numbered 1..n, the log derives, projection matches it.
+
+        Orders and events are read by ONE statement, so the check sees one snapshot even while
+        a server is still writing (two statements under READ COMMITTED, or two SQLite reads
+        outside a transaction, could see an order's projection from before a commit and its
+        events from after it, and report a problem that is not there).
+        """
         problems: list[str] = []
+        stmt = (
+            select(Order.id, Order.n_events, Order.status, Order.lead_unit, OrderEvent)
+            .outerjoin(OrderEvent, OrderEvent.order_id == Order.id)
+            .order_by(Order.id, OrderEvent.seq)
+            .execution_options(yield_per=2000)
+        )
         with self.Session() as s:
-            for order in s.scalars(select(Order)):
-                rows = list(
-                    s.scalars(
-                        select(OrderEvent)
-                        .where(OrderEvent.order_id == order.id)
-                        .order_by(OrderEvent.seq)
-                    )
-                )
-                if [r.seq for r in rows] != list(range(1, len(rows) + 1)):
-                    problems.append(f"order {order.id}: event numbers {[r.seq for r in rows]}")
+            rows = s.execute(stmt)
+            for (oid, n_events, status, lead_unit), group in itertools.groupby(
+                rows, key=lambda r: (r[0], r[1], r[2], r[3])
+            ):
+                events = [r[4] for r in group if r[4] is not None]
+                seqs = [e.seq for e in events]
+                if seqs != list(range(1, len(events) + 1)):
+                    problems.append(f"order {oid}: event numbers {seqs}")
                     continue
-                if len(rows) != order.n_events:
-                    problems.append(
-                        f"order {order.id}: {len(rows)} events, projection {order.n_events}"
-                    )
+                if len(events) != n_events:
+                    problems.append(f"order {oid}: {len(events)} events, projection {n_events}")
                 try:
-                    st = derive_state([self._to_event(r) for r in rows])
+                    st = derive_state([self._to_event(e) for e in events])
                 except TransitionError as exc:
-                    problems.append(f"order {order.id}: log does not derive: {exc}")
+                    problems.append(f"order {oid}: log does not derive: {exc}")
                     continue
-                if st.status.value != order.status or st.lead_unit != order.lead_unit:
+                if st.status.value != status or st.lead_unit != lead_unit:
                     problems.append(
-                        f"order {order.id}: projection {order.status}/{order.lead_unit} "
+                        f"order {oid}: projection {status}/{lead_unit} "
                         f"!= log {st.status}/{st.lead_unit}"
                     )
         return problems
