@@ -22,6 +22,7 @@ prepared statement cost 20 us.  This module does the latter:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -56,23 +57,68 @@ class PublicOrder(NamedTuple):
 PUBLIC_COLUMNS: tuple[str, ...] = PublicOrder._fields
 
 
+class _AsyncPool:
+    """Autocommit ``psycopg.AsyncConnection`` s of ONE event loop, opened on demand, at most
+    ``size``: a LIFO queue holds the idle connections and a ``None`` token per one not yet open
+    (or closed after an error), so a waiting request gets the next one back."""
+
+    def __init__(self, conninfo: str, size: int) -> None:
+        self.conninfo = conninfo
+        self.loop = asyncio.get_running_loop()
+        self._queue: asyncio.LifoQueue[Any] = asyncio.LifoQueue()
+        for _ in range(size):
+            self._queue.put_nowait(None)
+        self._open: set[Any] = set()
+
+    async def acquire(self) -> Any:
+        """An open connection (waits while ``size`` are in use)."""
+        conn = await self._queue.get()
+        if conn is None:
+            import psycopg  # the PostgreSQL extra; only PostgreSQL stores get here
+
+            try:
+                conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+            except BaseException:
+                self._queue.put_nowait(None)
+                raise
+            self._open.add(conn)
+        return conn
+
+    def release(self, conn: Any, *, broken: bool = False) -> None:
+        """Return ``conn``; a ``broken`` one is closed and its place freed for a new one."""
+        if broken or conn.closed:
+            self._open.discard(conn)
+            conn.pgconn.finish()
+            self._queue.put_nowait(None)
+        else:
+            self._queue.put_nowait(conn)
+
+    def close(self) -> None:
+        """Close every connection at the socket (works from any thread or loop)."""
+        for conn in self._open:
+            conn.pgconn.finish()
+        self._open.clear()
+
+
 class PublicOrderReader:
     """Reads :class:`PublicOrder` records by id with one prepared statement.
 
     Parameters
     ----------
     engine
-        The store's engine.  On PostgreSQL a second engine to the same database is made for
-        the reads, in autocommit, with ``pool_size`` connections kept open (opened on first
+        The store's engine.  On PostgreSQL the reads use their own connections to the same
+        database, in autocommit: :meth:`get_async` a pool of ``psycopg.AsyncConnection`` s of
+        the running event loop, :meth:`get` a second SQLAlchemy engine (both opened on first
         use); on SQLite the reads share ``engine``'s pool.
     pool_size, max_overflow
-        PostgreSQL: the read pool's size and overflow (see :func:`citycheck.listen.db.make_engine`).
+        PostgreSQL: the read pools' size, and the sync pool's overflow (see
+        :func:`citycheck.listen.db.make_engine`).
     """
 
     def __init__(self, engine: Engine, *, pool_size: int = 16, max_overflow: int = 8) -> None:
         dialect = engine.dialect
         self._is_pg = dialect.name == "postgresql"
-        self._owned = self._is_pg
+        self._pool_size = pool_size
         self.engine = (
             create_engine(
                 engine.url,
@@ -84,6 +130,10 @@ class PublicOrderReader:
             if self._is_pg
             else engine
         )
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._async_pool: _AsyncPool | None = None
         table = Order.__table__
         cols = [table.c[name] for name in PUBLIC_COLUMNS]
         compiled = select(*cols).where(table.c.id == bindparam("id")).compile(dialect=dialect)
@@ -95,25 +145,65 @@ class PublicOrderReader:
         # does for its own results
         self._processors: list[tuple[int, Callable[[Any], Any]]] | None = None
 
+    def _params(self, order_id: int) -> Any:
+        return (order_id,) if self._positional else {"id": order_id}
+
     def get(self, order_id: int) -> PublicOrder | None:
         """The public columns of order ``order_id``, or None when there is no such order."""
-        params: Any = (order_id,) if self._positional else {"id": order_id}
         conn = self.engine.raw_connection()
         try:
             if self._is_pg:
-                cur = conn.driver_connection.execute(self.sql, params, prepare=True)
+                cur = conn.driver_connection.execute(self.sql, self._params(order_id), prepare=True)
             else:
                 cur = conn.cursor()
-                cur.execute(self.sql, params)
+                cur.execute(self.sql, self._params(order_id))
             row = cur.fetchone()
-            if self._processors is None:
-                self._processors = self._result_processors(cur.description)
+            description = cur.description
             cur.close()
         except self.engine.dialect.loaded_dbapi.Error:
             conn.invalidate()  # a broken connection is not handed to the next request
             raise
         finally:
             conn.close()  # back to the pool
+        return self._record(row, description)
+
+    async def get_async(self, order_id: int) -> PublicOrder | None:
+        """:meth:`get` for the event loop, without a hop to a worker thread.
+
+        PostgreSQL: on an async connection of this loop's pool, so the loop serves other
+        requests during the round trip.  SQLite: :meth:`get` in place; a primary-key read of a
+        WAL database (about 15 us) does not wait for writers
+        (https://www.sqlite.org/wal.html: "readers do not block writers and a writer does not
+        block readers"), so it is cheaper than handing it to a thread.
+        """
+        if not self._is_pg:
+            return self.get(order_id)
+        pool = self._pool_of_loop()
+        conn = await pool.acquire()
+        try:
+            cur = await conn.execute(self.sql, self._params(order_id), prepare=True)
+            row = await cur.fetchone()
+            description = cur.description
+        except BaseException:
+            pool.release(conn, broken=True)
+            raise
+        pool.release(conn)
+        return self._record(row, description)
+
+    def _pool_of_loop(self) -> _AsyncPool:
+        """The async pool of the running loop (a new loop, e.g. a test client's, gets its own;
+        the old loop's connections are closed)."""
+        loop = asyncio.get_running_loop()
+        pool = self._async_pool
+        if pool is None or pool.loop is not loop:
+            if pool is not None:
+                pool.close()
+            pool = self._async_pool = _AsyncPool(self._conninfo, self._pool_size)
+        return pool
+
+    def _record(self, row: Any, description: Any) -> PublicOrder | None:
+        if self._processors is None:
+            self._processors = self._result_processors(description)
         if row is None:
             return None
         if self._processors:
@@ -133,6 +223,9 @@ class PublicOrderReader:
         return out
 
     def close(self) -> None:
-        """Close the read pool's connections (PostgreSQL; SQLite's belong to the store)."""
-        if self._owned:
+        """Close the read connections (PostgreSQL; SQLite's belong to the store's engine)."""
+        if self._is_pg:
+            if self._async_pool is not None:
+                self._async_pool.close()
+                self._async_pool = None
             self.engine.dispose()

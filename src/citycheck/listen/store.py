@@ -589,6 +589,11 @@ class Hotline:
         """
         return self._public.get(order_id)
 
+    async def public_order_async(self, order_id: int) -> PublicOrder | None:
+        """:meth:`public_order` on the event loop (no thread hop; see
+        :meth:`citycheck.listen.public_read.PublicOrderReader.get_async`)."""
+        return await self._public.get_async(order_id)
+
     def verify_log(self) -> list[str]:
         """Check every order: events numbered 1..n, the log derives, projection matches it.
 
