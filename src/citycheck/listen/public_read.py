@@ -134,6 +134,7 @@ class PublicOrderReader:
             hide_password=False
         )
         self._async_pool: _AsyncPool | None = None
+        self._loop_conn: tuple[asyncio.AbstractEventLoop, Any] | None = None
         table = Order.__table__
         cols = [table.c[name] for name in PUBLIC_COLUMNS]
         compiled = select(*cols).where(table.c.id == bindparam("id")).compile(dialect=dialect)
@@ -171,13 +172,24 @@ class PublicOrderReader:
         """:meth:`get` for the event loop, without a hop to a worker thread.
 
         PostgreSQL: on an async connection of this loop's pool, so the loop serves other
-        requests during the round trip.  SQLite: :meth:`get` in place; a primary-key read of a
-        WAL database (about 15 us) does not wait for writers
+        requests during the round trip.  SQLite: in place, on a connection that this loop keeps
+        for itself (so it never waits for the engine's pool, which threads share); a
+        primary-key read of a WAL database (about 15 us) does not wait for writers
         (https://www.sqlite.org/wal.html: "readers do not block writers and a writer does not
         block readers"), so it is cheaper than handing it to a thread.
         """
         if not self._is_pg:
-            return self.get(order_id)
+            conn = self._sqlite_of_loop()
+            try:
+                cur = conn.cursor()
+                cur.execute(self.sql, self._params(order_id))
+                row = cur.fetchone()
+                description = cur.description
+                cur.close()
+            except self.engine.dialect.loaded_dbapi.Error:
+                self._drop_sqlite_connection(invalidate=True)
+                raise
+            return self._record(row, description)
         pool = self._pool_of_loop()
         conn = await pool.acquire()
         try:
@@ -201,6 +213,23 @@ class PublicOrderReader:
             pool = self._async_pool = _AsyncPool(self._conninfo, self._pool_size)
         return pool
 
+    def _sqlite_of_loop(self) -> Any:
+        """The pooled SQLite connection kept by the running loop (checked out once)."""
+        loop = asyncio.get_running_loop()
+        if self._loop_conn is not None and self._loop_conn[0] is not loop:
+            self._drop_sqlite_connection()
+        if self._loop_conn is None:
+            self._loop_conn = (loop, self.engine.raw_connection())
+        return self._loop_conn[1]
+
+    def _drop_sqlite_connection(self, *, invalidate: bool = False) -> None:
+        if self._loop_conn is not None:
+            conn = self._loop_conn[1]
+            self._loop_conn = None
+            if invalidate:
+                conn.invalidate()
+            conn.close()
+
     def _record(self, row: Any, description: Any) -> PublicOrder | None:
         if self._processors is None:
             self._processors = self._result_processors(description)
@@ -223,7 +252,8 @@ class PublicOrderReader:
         return out
 
     def close(self) -> None:
-        """Close the read connections (PostgreSQL; SQLite's belong to the store's engine)."""
+        """Close the read connections (SQLite: hand the loop's one back to the engine's pool)."""
+        self._drop_sqlite_connection()
         if self._is_pg:
             if self._async_pool is not None:
                 self._async_pool.close()
