@@ -1,19 +1,22 @@
 """The public GET's database read: one prepared SELECT of exactly the columns Open311 may show.
 
 The public GET by id is the hotline's most frequent request, and on 2 cores its CPU bounds the
-rate.  Measured on one order row (PostgreSQL 15, psycopg 3, 5,000 reads in one thread): a Core
-``select(Order.__table__)`` through SQLAlchemy cost 145 us of CPU per read, of which the
-statement's execution machinery and result processing about 60 us, the per-checkout switch to
-autocommit and back about 40 us, and the encrypted personal columns that the public view never
-shows about 25 us; the same SELECT of the public columns sent by the driver as a server-side
-prepared statement cost 20 us.  This module does the latter:
+rate.  Measured on one order row (PostgreSQL 15, psycopg 3, 5,000 reads in one thread, CPU time):
+the former Core ``select(Order.__table__)`` on an engine switched to autocommit per checkout cost
+145 us per read; the switch to autocommit and back accounted for 37 us, the columns the public
+view never shows (encrypted personal fields, attributes) for 26 us, SQLAlchemy's statement
+execution and result machinery for 43 us.  This module's read costs 38 us (13 us on SQLite):
 
 - the statement is compiled once by SQLAlchemy for the engine's dialect (so the SQL and the
   parameter style are the dialect's own), and executed on the pooled driver connection;
-- PostgreSQL: the reads use their own small pool of autocommit connections (a single SELECT
-  needs no transaction; a BEGIN and a ROLLBACK would be two more round trips), and
-  ``prepare=True`` makes psycopg prepare the statement once per connection;
-- SQLite: the engine's pool; the sqlite3 module caches the compiled statement per connection;
+- PostgreSQL: the reads use their own autocommit connections (a single SELECT needs no
+  transaction; a BEGIN and a ROLLBACK would be two more round trips), and ``prepare=True``
+  makes psycopg prepare the statement once per connection;
+- on the event loop (:meth:`PublicOrderReader.get_async`) there is no hop to a worker thread:
+  PostgreSQL reads on async connections, SQLite in place.  Under wrk the hop made the GET's
+  tail: with 16 requests per worker handing their reads to threads and back, p99 was 73-294
+  ms; without the hop 8-16 ms (docs/hotline.md);
+- SQLite: the sqlite3 module caches the compiled statement per connection;
 - the values pass through the column types' own result processors (SQLite stores date-times as
   text and booleans as integers), so a row equals what the ORM would give;
 - only :data:`PUBLIC_COLUMNS` are read: no personal field (encrypted or not) leaves the database
