@@ -80,6 +80,18 @@ def test_async_read_equals_sync_read_on_each_new_loop(hotline):
     assert asyncio.run(read_all()) == expected  # a second loop: its own connections, fresh data
 
 
+def test_async_read_on_one_loop_sees_each_commit(hotline):
+    """The loop keeps its connection between reads: it must not keep a snapshot too."""
+    o = hotline.submit(Intake("小区门口路面塌陷", service_code="urban", lat=LAT, lon=LON))
+
+    async def read_change_read() -> tuple[str, str]:
+        before = (await hotline.public_order_async(o.id)).status
+        await asyncio.to_thread(hotline.act, o.id, EventKind.SIGN, NE)  # another connection
+        return before, (await hotline.public_order_async(o.id)).status
+
+    assert asyncio.run(read_change_read()) == ("dispatched", "signed")
+
+
 def test_public_read_selects_no_personal_column(hotline):
     personal = {
         "token",
