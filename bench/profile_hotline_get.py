@@ -7,16 +7,12 @@ the PostgreSQL server's processes (all of them: the backends serving the workers
 checkpointer, WAL writer etc.) and wrk itself.  Divided by the requests served, this is the CPU
 each GET costs on the machine, which on 2 shared cores is what bounds the rate.
 
-With ``--py-spy SECONDS`` it also samples one worker with py-spy (when installed) and prints the
-functions with the most samples (own time and total time), to see where the Python part goes.
-
     python bench/profile_hotline_get.py --backend postgresql --pg-url postgresql+psycopg://...
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
 import os
 import shutil
 import signal
@@ -71,44 +67,6 @@ def children(pid: int) -> list[int]:
     return out
 
 
-def pyspy_top(pid: int, seconds: int, out: Path) -> list[str]:
-    """Sample ``pid`` with py-spy (raw collapsed stacks); the top functions as text lines."""
-    subprocess.run(
-        [
-            "py-spy",
-            "record",
-            "--pid",
-            str(pid),
-            "--duration",
-            str(seconds),
-            "--rate",
-            "200",
-            "--format",
-            "raw",
-            "--output",
-            str(out),
-            "--nonblocking",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    own: collections.Counter[str] = collections.Counter()
-    total: collections.Counter[str] = collections.Counter()
-    n = 0
-    for line in out.read_text().splitlines():
-        stack, count = line.rsplit(" ", 1)
-        c = int(count)
-        n += c
-        frames = stack.split(";")
-        own[frames[-1]] += c
-        for fr in set(frames):
-            total[fr] += c
-    lines = [f"py-spy: {n} samples of worker {pid}"]
-    lines += ["own time:"] + [f"  {c / n:6.1%}  {f}" for f, c in own.most_common(25)]
-    lines += ["total time:"] + [f"  {c / n:6.1%}  {f}" for f, c in total.most_common(40)]
-    return lines
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
@@ -117,7 +75,6 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=2000)
-    ap.add_argument("--py-spy", type=int, default=0, help="seconds to sample one worker")
     args = ap.parse_args()
     sys.path.insert(0, str(load.ROOT / "src"))
     from citycheck.listen.settings import HotlineSettings
@@ -158,9 +115,6 @@ def main() -> None:
         w = subprocess.Popen(
             [*wrk_cmd, "--latency", "-s", f.name, base], stdout=subprocess.PIPE, text=True
         )
-        spy_lines: list[str] = []
-        if args.py_spy and shutil.which("py-spy"):
-            spy_lines = pyspy_top(workers[0], min(args.py_spy, args.duration - 1), tmp / "spy.txt")
         out = w.stdout.read()  # type: ignore[union-attr]
         _, _, usage = os.wait4(w.pid, 0)  # wrk's own CPU from its rusage
         w.returncode = 0
@@ -181,8 +135,6 @@ def main() -> None:
             f"(machine: {os.cpu_count()} cores, "
             f"{2 * 1e6 / max(r['rps'], 1):.0f} us of core time per GET at this rate)"
         )
-        for line in spy_lines:
-            print(line)
     finally:
         if proc is not None:
             os.killpg(proc.pid, signal.SIGTERM)
