@@ -13,9 +13,9 @@ execution and result machinery for 43 us.  This module's read costs 38 us (13 us
   transaction; a BEGIN and a ROLLBACK would be two more round trips), and ``prepare=True``
   makes psycopg prepare the statement once per connection;
 - on the event loop (:meth:`PublicOrderReader.get_async`) there is no hop to a worker thread:
-  PostgreSQL reads on async connections, SQLite in place.  Under wrk the hop made the GET's
-  tail: with 16 requests per worker handing their reads to threads and back, p99 was 73-294
-  ms; without the hop 8-16 ms (docs/hotline.md);
+  PostgreSQL reads on async connections, SQLite in place.  Under wrk, with 16 requests per
+  worker handing their reads to threads and back, p99 was 72-294 ms; without the hop (and with
+  the start-up heap frozen) 8-16 ms (docs/hotline.md);
 - SQLite: the sqlite3 module caches the compiled statement per connection;
 - the values pass through the column types' own result processors (SQLite stores date-times as
   text and booleans as integers), so a row equals what the ORM would give;
