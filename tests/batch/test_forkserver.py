@@ -4,7 +4,8 @@ The fork of a server is only safe if the server never started a thread (a lock h
 thread at ``fork()`` stays locked in the child; GNU OpenMP, numba's threading layer here, aborts
 a forked child that enters a parallel kernel).  These tests check the preconditions: the server's
 modules import no numba and leave the interpreter single-threaded, the running server has one
-thread, and the workers are its children with the numba thread count the runner gave them.
+thread, and the workers are its children with the numba thread count the runner gave them (and
+the quiet event loop of ``runner.QUIET_LOOPS``).
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ def test_server_modules_import_no_numba_and_start_no_thread():
     assert int(threads) == 1
 
 
-def _worker_facts() -> dict:
+def _worker_facts(dask_worker) -> dict:
     import sys
 
     import numba
 
+    callbacks = dask_worker.periodic_callbacks
     return {
+        "callbacks": {name: pc.callback_time for name, pc in callbacks.items()},
         "ppid": os.getppid(),
         "numba_threads": numba.config.NUMBA_NUM_THREADS,
         "preloaded": "citycheck.access" in sys.modules,
@@ -70,6 +73,11 @@ def test_local_workers_are_forks_of_a_single_threaded_server():
             assert f["numba_threads"] == int(expected)
             assert f["preloaded"]
             assert f["blas_threads"] == "1"
+            # the quiet event loop of runner.QUIET_LOOPS: no statistical profiler, a tick
+            # every second instead of every 20 ms, a system monitor every 5 s
+            assert "profile" not in f["callbacks"]
+            assert f["callbacks"]["tick"] == 1000
+            assert f["callbacks"]["monitor"] == 5000
     finally:
         client.close()
         cluster.close()
