@@ -363,6 +363,11 @@ def run_batch(
     job_name = _job_name(job)
     sched_name = scheduler or ("sequential" if n_workers == 0 and client is None else "local")
     report = BatchReport(out_dir=out_dir, scheduler=sched_name)
+    if n_workers > 0 and scheduler is None and client is None:
+        # the local workers' fork server imports the health check while the inputs are hashed
+        from citycheck.batch.forkserver import start_forkserver
+
+        start_forkserver()
     outcomes: dict[str, CityOutcome] = {}
     todo: list[tuple[CityEntry, dict[str, Any]]] = []
     for entry in entries:
