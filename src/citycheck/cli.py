@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-from importlib import resources
-from pathlib import Path
-from typing import Annotated
 
-import typer
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from citycheck.batch.forkserver import start_for_command
 
-from citycheck import __version__
-from citycheck.act.cli import report_command, serve_command, write_demo_reports
-from citycheck.io.errors import InputError, InputProblems
+# `citycheck batch` on local workers: their fork server imports the health check on the other
+# core while this module imports the rest of the command line (citycheck.batch.forkserver)
+start_for_command(sys.argv)
+
+import logging  # noqa: E402
+from importlib import resources  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.logging import RichHandler  # noqa: E402
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from citycheck import __version__  # noqa: E402
+from citycheck.act.cli import report_command, serve_command, write_demo_reports  # noqa: E402
+from citycheck.io.errors import InputError, InputProblems  # noqa: E402
 
 app = typer.Typer(
     name="citycheck",

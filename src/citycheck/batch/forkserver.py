@@ -17,13 +17,16 @@ starts a thread: its environment pins OpenMP / OpenBLAS / MKL to one thread (Das
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
-__all__ = ["SERVER_MODULES", "server_environment", "start_forkserver"]
+__all__ = ["SERVER_MODULES", "server_environment", "start_for_command", "start_forkserver"]
 
 #: Imported by the fork server: the health check and what its first city imports lazily.  None
 #: of them may import numba (see the module docstring); a test checks it.
@@ -44,13 +47,32 @@ SERVER_MODULES: tuple[str, ...] = (
 )
 
 
+def _distributed_defaults(key: str) -> dict:
+    """A mapping of distributed's default configuration (``distributed.yaml``), read without
+    importing distributed (whose import registers these defaults with dask.config)."""
+    import yaml
+
+    spec = importlib.util.find_spec("distributed")
+    if spec is None or spec.origin is None:
+        return {}
+    doc = yaml.safe_load((Path(spec.origin).parent / "distributed.yaml").read_text("utf-8"))
+    for part in key.split("."):
+        doc = (doc or {}).get(part, {})
+    return dict(doc or {})
+
+
 def server_environment() -> dict[str, str]:
     """Variables the fork server must start with: Dask's ``pre-spawn-environ`` (one OpenMP /
-    BLAS thread per worker, ``MALLOC_TRIM_THRESHOLD_``), which only act at interpreter start."""
-    import dask
-    import distributed  # noqa: F401  (registers distributed's configuration defaults)
+    BLAS thread per worker, ``MALLOC_TRIM_THRESHOLD_``), which only act at interpreter start.
 
-    env = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
+    Before distributed is imported (:func:`start_for_command`), its defaults are read from its
+    ``distributed.yaml`` and the user's dask configuration is applied over them.
+    """
+    import dask.config
+
+    key = "distributed.nanny.pre-spawn-environ"
+    user = dask.config.get(key, default={}) or {}
+    env = user if "distributed" in sys.modules else {**_distributed_defaults(key), **user}
     return {str(k): str(v) for k, v in env.items() if v is not None}
 
 
@@ -76,13 +98,54 @@ def start_forkserver(modules: Sequence[str] = SERVER_MODULES) -> None:
     reuses it (its preload and environment are those of the first call).  A module that cannot
     be imported is skipped by the server (the job then reports the missing module itself).
     """
-    import dask
-    from distributed.utils import get_mp_context
+    if "distributed" in sys.modules:
+        import dask
+        from distributed.utils import get_mp_context
 
-    # distributed sets its own preload list the first time it makes a forkserver context; set
-    # ours after it (the server imports distributed and the scientific stack with it)
-    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
-        get_mp_context()
+        # distributed sets its own preload list the first time it makes a forkserver context;
+        # set ours after it (the server imports distributed and the scientific stack with it).
+        # Before distributed is imported, a running server keeps ours: the list only acts when
+        # a server starts
+        with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+            get_mp_context()
     multiprocessing.get_context("forkserver").set_forkserver_preload(list(modules))
     with _environment(server_environment()):
         multiprocessing.forkserver.ensure_running()
+
+
+def _workers_option(args: Sequence[str]) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == "--workers" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--workers="):
+            return arg.partition("=")[2]
+    return None
+
+
+def start_for_command(argv: Sequence[str]) -> bool:
+    """Start the fork server first thing when ``argv`` is a ``citycheck batch`` command line
+    that will start local workers (no ``--scheduler``, ``--workers`` not 0, no ``--help``).
+
+    Called by :mod:`citycheck.cli` before its own imports (about 0.7 s, scipy included), so that
+    the server imports the health check on the other core meanwhile; it imports neither
+    distributed nor pandas itself.  ``argv[0]`` must be the ``citycheck`` program (the console
+    script or ``python -m citycheck``): importing the CLI from other programs starts nothing.
+
+    Returns
+    -------
+    bool
+        Whether the server was started.
+    """
+    if len(argv) < 2 or argv[1] != "batch":
+        return False
+    program = Path(argv[0])
+    if program.name != "citycheck" and program.parts[-2:] != ("citycheck", "__main__.py"):
+        return False
+    args = list(argv[2:])
+    if any(a in ("--help", "-h") or a.startswith("--scheduler") for a in args):
+        return False
+    workers = _workers_option(args)
+    if workers is not None and workers.strip() in ("0", "+0", "-0"):
+        return False
+    start_forkserver()
+    return True
