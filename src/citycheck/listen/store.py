@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Row, bindparam, func, insert, select
+from sqlalchemy import Engine, Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from citycheck.listen.calendar import WorkCalendar, load_calendar
@@ -68,18 +68,20 @@ def utc(dt: datetime) -> datetime:
 
 
 #: Open orders of one service near a point since a time: the duplicate check's candidates.
-#: Built once, with bound parameters, so an intake does not pay for building the statement.
+#: Built once, with bound parameters, so an intake does not pay for building the statement;
+#: Core columns (not the ORM entity's), so executing it skips the ORM's result machinery.
+_O = Order.__table__.c
 _CANDIDATES = (
-    select(Order.id, Order.lat, Order.lon, Order.requested_at, Order.description_public)
+    select(_O.id, _O.lat, _O.lon, _O.requested_at, _O.description_public)
     .where(
-        Order.service_code == bindparam("code"),
-        Order.duplicate_of.is_(None),
-        Order.status.notin_((*_DONE, Status.LINKED.value)),
-        Order.requested_at >= bindparam("since"),
-        Order.lat.between(bindparam("lat0"), bindparam("lat1")),
-        Order.lon.between(bindparam("lon0"), bindparam("lon1")),
+        _O.service_code == bindparam("code"),
+        _O.duplicate_of.is_(None),
+        _O.status.notin_((*_DONE, Status.LINKED.value)),
+        _O.requested_at >= bindparam("since"),
+        _O.lat.between(bindparam("lat0"), bindparam("lat1")),
+        _O.lon.between(bindparam("lon0"), bindparam("lon1")),
     )
-    .order_by(Order.requested_at)
+    .order_by(_O.requested_at)
     .limit(50)
 )
 
@@ -88,6 +90,18 @@ _CANDIDATES = (
 _INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
 _INSERT_EVENT = insert(OrderEvent.__table__)
 _ORDER_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.key != "id")
+
+#: A master's projection after ``b_k`` NOTEs about new duplicates (see Hotline._note_links).
+_NOTE_MASTER = (
+    update(Order.__table__)
+    .where(_O.id == bindparam("b_id"))
+    .values(
+        n_events=_O.n_events + bindparam("b_k"),
+        duplicates=_O.duplicates + bindparam("b_k"),
+        updated_at=bindparam("b_at"),
+    )
+    .returning(_O.n_events)
+)
 
 #: One order's row by id (Core, prebuilt).
 _BY_ID = select(Order.__table__).where(Order.id == bindparam("id"))
@@ -279,6 +293,7 @@ class Hotline:
         """Insert one order with its events; a duplicate's link to its master goes to ``links``."""
         now = utc(intake.requested_at or datetime.now(UTC))
         text = intake.description or ""
+        public = redact(text)
         cat = self.catalogue
         service_code = intake.service_code
         confidence: float | None = 1.0 if service_code else None
@@ -293,7 +308,7 @@ class Hotline:
             request_type=rtype.value,
             urgency=intake.urgency.value,
             channel=intake.channel.value,
-            description_public=redact(text),
+            description_public=public,
             description_enc=self.cipher.encrypt(text),
             name_enc=self.cipher.encrypt(intake.name),
             phone_enc=self.cipher.encrypt(intake.phone),
@@ -346,7 +361,7 @@ class Hotline:
             )
         master: int | None = None
         if service is not None and not low and intake.closed_at is None:
-            master = self._find_master(s, service_code, intake.lat, intake.lon, now, text)
+            master = self._find_master(s, service_code, intake.lat, intake.lon, now, public)
         if master is not None:
             events.append(
                 Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master})
@@ -389,12 +404,12 @@ class Hotline:
         # Core inserts: the ORM unit of work (flush) cost a quarter of the writer thread's time.
         # The returned Order stays transient: its attributes are the stored values.
         values = {k: getattr(order, k) for k in _ORDER_COLUMNS}
-        order.id = s.execute(_INSERT_ORDER, values).scalar_one()
-        s.execute(
+        conn = s.connection()  # Core statements: no ORM execution context needed
+        order.id = conn.execute(_INSERT_ORDER, values).scalar_one()
+        conn.execute(
             _INSERT_EVENT,
             [self._event_values(order.id, i, ev) for i, ev in enumerate(events, start=1)],
         )
-        order._state_cache = state  # type: ignore[attr-defined]
         if master is not None:
             links.append(_Link(master, order.id, now))
         return order
@@ -402,35 +417,37 @@ class Hotline:
     def _note_links(self, s: Session, links: list[_Link]) -> None:
         """Append a NOTE to each master for each new duplicate and raise its count.
 
-        On PostgreSQL the masters are locked ``FOR NO KEY UPDATE`` in ascending id order: two
-        transactions that link to the same masters then queue instead of deadlocking.  ``NO
-        KEY`` because the duplicates' foreign key to the master already holds ``KEY SHARE`` on
-        it, which ``FOR UPDATE`` would conflict with (two batches each holding KEY SHARE and
-        waiting for FOR UPDATE is a deadlock even with a single master).
+        A NOTE is allowed in every state and changes nothing in it but ``updated_at``
+        (:func:`~citycheck.listen.domain.apply_event`; pinned by a test), so the master's log
+        is not replayed: one ``UPDATE … RETURNING n_events`` per master raises its event and
+        duplicate counts and sets ``updated_at`` to the last note's time, and the notes are
+        numbered from the count it returns.
+
+        The masters are updated in ascending id order.  On PostgreSQL the UPDATE takes the row
+        lock ``FOR NO KEY UPDATE`` (no key column changes), so two transactions that link to
+        the same masters queue instead of deadlocking; ``NO KEY`` matters because the
+        duplicates' foreign key to the master already holds ``KEY SHARE`` on it, which a
+        ``FOR UPDATE`` lock would conflict with.
         """
         if not links:
             return
-        ids = sorted({link.master for link in links})
-        q = (
-            select(Order)
-            .where(Order.id.in_(ids))
-            .order_by(Order.id)
-            .execution_options(populate_existing=True)
-        )
-        if self._is_pg:
-            q = q.with_for_update(key_share=True)
-        masters = {m.id: m for m in s.scalars(q)}
-        for mid in ids:
-            master = masters[mid]
-            fresh = False  # the first NOTE derives the master's state from its stored log
-            for link in links:
-                if link.master == mid:
-                    note = Event(
-                        EventKind.NOTE, link.at, "system", "system", data={"linked": link.order}
-                    )
-                    self._append(s, master, note, fresh=fresh)
-                    master.duplicates += 1
-                    fresh = True
+        by_master: dict[int, list[_Link]] = {}
+        for link in links:
+            by_master.setdefault(link.master, []).append(link)
+        conn = s.connection()
+        rows: list[dict[str, Any]] = []
+        for mid in sorted(by_master):
+            notes = [
+                self._localise(
+                    Event(EventKind.NOTE, link.at, "system", "system", data={"linked": link.order})
+                )
+                for link in by_master[mid]
+            ]
+            k = len(notes)
+            params = {"b_id": mid, "b_k": k, "b_at": utc(notes[-1].at)}
+            last = conn.execute(_NOTE_MASTER, params).scalar_one()
+            rows += [self._event_values(mid, last - k + i, ev) for i, ev in enumerate(notes, 1)]
+        conn.execute(_INSERT_EVENT, rows)
 
     def _find_master(
         self,
@@ -439,12 +456,13 @@ class Hotline:
         lat: float | None,
         lon: float | None,
         at: datetime,
-        text: str,
+        public: str,
     ) -> int | None:
         """Id of the earliest open order a new one duplicates (bounding box first, then the test).
 
-        Runs before the new order is inserted, so it never finds the order itself; orders
-        added earlier in the same transaction (a group commit's batch) are seen.
+        ``public`` is the new order's redacted text (the stored orders' texts are compared in
+        that form).  Runs before the new order is inserted, so it never finds the order itself;
+        orders added earlier in the same transaction (a group commit's batch) are seen.
         """
         st = self.settings
         if lat is None or lon is None:
@@ -460,8 +478,8 @@ class Hotline:
             "lon0": lon - dlon,
             "lon1": lon + dlon,
         }
-        new = (service_code, lat, lon, utc(at), redact(text))
-        for cid, olat, olon, oat, desc in s.execute(_CANDIDATES, params):
+        new = (service_code, lat, lon, utc(at), public)
+        for cid, olat, olon, oat, desc in s.connection().execute(_CANDIDATES, params):
             old = (service_code, olat, olon, utc(oat), desc)
             if is_duplicate(
                 new,
@@ -491,20 +509,15 @@ class Hotline:
             dict(r.data or {}),
         )
 
-    def _append(self, s: Session, order: Order, event: Event, *, fresh: bool = False) -> OrderState:
+    def _append(self, s: Session, order: Order, event: Event) -> OrderState:
         """Validate ``event`` against the derived state, append it, refresh the projection."""
-        cached = getattr(order, "_state_cache", None) if fresh else None
-        if cached is not None or (fresh and order.n_events == 0):
-            state = cached
-        else:
-            prior = self._load_events(s, order.id)
-            state = derive_state(prior) if prior else None
+        prior = self._load_events(s, order.id)
+        state = derive_state(prior) if prior else None
         event = self._localise(event)
         new = apply_event(state, event)
         order.n_events += 1
         s.add(OrderEvent(**self._event_values(order.id, order.n_events, event)))
         self._project(order, new)
-        order._state_cache = new  # type: ignore[attr-defined]
         return new
 
     def _localise(self, event: Event) -> Event:
