@@ -22,14 +22,14 @@ from citycheck.listen.classifier import (
     load_model,
     make_pipeline,
 )
-from citycheck.listen.fast_inference import compile_pipeline
+from citycheck.listen.fast_inference import compile_pipeline, ngram_code
 
 CN_COLUMNS = ["留言主题", "留言详情"]
 NYC_COLUMNS = ["Descriptor", "Location Type", "Resolution Description"]
 
 #: Texts at the edges: empty, separators only, white-space runs (folded by the analyser),
-#: characters no model has seen, NUL, a capital whose lower case is two characters, the
-#: staff intake's longest text, and a title without a body.
+#: characters no model has seen, NUL, a lone surrogate, a capital whose lower case is two
+#: characters, the staff intake's longest text, and a title without a body.
 ODD_TEXTS = [
     "",
     " ",
@@ -38,6 +38,7 @@ ODD_TEXTS = [
     "\n\t  \r\n ",
     "ꙮꙮꙮ",
     "\x00",
+    "路\ud800灯",  # a lone surrogate (a str can hold one)
     "İSTANBUL Street NOISE",
     "路灯" + FIELD_SEP,
     FIELD_SEP + "小区门口路灯不亮，晚上出行很不方便",
@@ -86,6 +87,29 @@ def assert_same_predictions(model: TextClassifier, texts: list[str]) -> None:
         np.testing.assert_allclose(
             model.compiled.predict_proba([t]), model.pipeline.predict_proba([t]), atol=1e-9
         )
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 2), (2, 3), (3, 3), (1, 4)])
+def test_ngram_counts_equal_the_vectorisers_analyser(cn, nyc, ngram_range):
+    """The coded n-gram counts (n <= 3; the analyser itself beyond) against sklearn's analyser
+    and a Counter, on every text of both data sets, for the vocabulary's n-grams."""
+    from collections import Counter
+
+    from citycheck.listen.classifier import full_text
+
+    texts = join_text(cn, CN_COLUMNS) + join_text(nyc, NYC_COLUMNS) + ODD_TEXTS
+    vec = TfidfVectorizer(analyzer="char", ngram_range=ngram_range, preprocessor=full_text)
+    pipe = make_pipeline()
+    pipe.steps[0][1].transformer_list[0] = ("chars", vec.set_params(min_df=2, max_df=0.5))
+    pipe.fit(join_text(cn, CN_COLUMNS), cn["一级分类"].tolist())
+    block = compile_pipeline(pipe).tfidf[0]
+    assert (block.codes is None) == (ngram_range[1] > 3)
+    analyze, vocab = vec.build_analyzer(), vec.vocabulary_
+    for t in texts:
+        want = {vocab[g]: n for g, n in Counter(analyze(t)).items() if g in vocab}
+        cols, counts = block.counts(t)
+        assert dict(zip(cols.tolist(), counts.tolist(), strict=True)) == want, t[:40]
+    assert ngram_code("a") < ngram_code("\U0010ffff") < ngram_code("\x00\x00")
 
 
 @pytest.mark.parametrize("setting", list(SETTINGS))

@@ -7,9 +7,13 @@ fitted pipeline of :func:`citycheck.listen.classifier.make_pipeline` learned —
 vocabularies and idf weights, the block weights, the keyword list, the linear models'
 coefficients and the sigmoid calibrators — once, and computes the same numbers directly:
 
-1. each TF-IDF block: the vectoriser's own analyser (``build_analyzer``: same preprocessing,
-   white-space folding and character n-grams as ``transform``), counts of the n-grams in the
-   vocabulary, ``1 + log tf`` when sublinear, times idf, L2-normalised, times the block weight;
+1. each TF-IDF block: the vectoriser's own decoding and preprocessing, white-space runs folded
+   to one space, and the counts of the character n-grams that are in the vocabulary — for n up
+   to 3 with numpy: each n-gram is an integer (its code points + 1 in base 0x110001, so
+   lengths never collide), counted by ``numpy.unique`` and looked up in the sorted codes of the
+   vocabulary (a text of 374 characters: 45 µs instead of 120 µs for the analyser and a
+   ``Counter``); longer n-grams through the vectoriser's own analyser (``build_analyzer``).
+   Then ``1 + log tf`` when sublinear, times idf, L2-normalised, times the block weight;
 2. the catalogue keyword block (:class:`~citycheck.listen.classifier.KeywordHits`) likewise;
 3. the union row L2-normalised (the pipeline's ``Normalizer``);
 4. all linear scores at once: the row's few non-zero columns of one stacked coefficient matrix
@@ -26,6 +30,7 @@ compare both on every text of the real data sets.  A pipeline of another shape i
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +47,22 @@ from sklearn.utils.extmath import softmax
 
 from citycheck.listen.nbsvm import NBSVMClassifier
 
+#: The white-space folding of sklearn's char analyser (``_VectorizerMixin._white_spaces``).
+_WHITE_SPACES = re.compile(r"\s\s+")
+#: Base of the n-gram codes: one more than the largest code point, so that code point + 1 is a
+#: digit and an n-gram of length n has a code in [BASE**(n-1), BASE**n).
+_BASE = 0x110001
+#: Longest n-gram whose code fits in int64 (BASE**3 < 2**63 <= BASE**4).
+_MAX_CODED_N = 3
+
+
+def ngram_code(gram: str) -> int:
+    """The integer code of a character n-gram (see :data:`_BASE`)."""
+    code = 0
+    for ch in gram:
+        code = code * _BASE + ord(ch) + 1
+    return code
+
 
 @dataclass(frozen=True)
 class _TfidfBlock:
@@ -54,6 +75,39 @@ class _TfidfBlock:
     sublinear: bool
     l2: bool
     weight: float
+    prepare: Callable[[str], str]  # the vectoriser's decode, then its preprocessor
+    ngram_range: tuple[int, int]
+    codes: np.ndarray | None  # sorted n-gram codes of the vocabulary; None: n-grams too long
+    code_columns: np.ndarray | None  # the union column of each code
+
+    def counts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Columns (int64) and counts (float64) of the vocabulary's n-grams in ``text``."""
+        if self.codes is None:
+            get = self.columns.get
+            counted = Counter(self.analyze(text)).items()
+            hits = [(j, n) for g, n in counted if (j := get(g)) is not None]
+            c = np.fromiter((j for j, _ in hits), np.int64, len(hits))
+            return c, np.fromiter((n for _, n in hits), np.float64, len(hits))
+        doc = _WHITE_SPACES.sub(" ", self.prepare(text))
+        points = np.frombuffer(doc.encode("utf-32-le", "surrogatepass"), np.uint32)
+        a = points.astype(np.int64) + 1
+        lo, hi = self.ngram_range
+        parts = []
+        for n in range(lo, hi + 1):
+            m = len(a) - n + 1
+            if m <= 0:
+                break
+            c = a[:m].copy()
+            for i in range(1, n):
+                c *= _BASE
+                c += a[i : m + i]
+            parts.append(c)
+        if not parts or len(self.codes) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        found, k = np.unique(np.concatenate(parts), return_counts=True)
+        pos = np.searchsorted(self.codes, found).clip(max=len(self.codes) - 1)
+        hit = self.codes[pos] == found
+        return self.code_columns[pos[hit]], k[hit].astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -108,13 +162,9 @@ class CompiledPipeline:
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
         for block in self.tfidf:
-            get = block.columns.get
-            counts = Counter(block.analyze(text)).items()
-            hits = [(j, n) for g, n in counts if (j := get(g)) is not None]
-            if not hits:
+            c, v = block.counts(text)
+            if not len(c):
                 continue
-            c = np.fromiter((j for j, _ in hits), np.int64, len(hits))
-            v = np.fromiter((n for _, n in hits), np.float64, len(hits))
             if block.sublinear:
                 v = np.log(v) + 1.0
             if block.idf is not None:
@@ -184,18 +234,32 @@ def _linear(estimator: object) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _tfidf_block(vec: TfidfVectorizer, offset: int, weight: float) -> _TfidfBlock | None:
-    if vec.analyzer != "char" or vec.binary or vec.norm not in ("l2", None):
+    if vec.analyzer != "char" or vec.input != "content" or vec.binary:
+        return None
+    if vec.norm not in ("l2", None):
         return None
     if vec.dtype not in (np.float64, float):
         return None
+    columns = {g: int(j) + offset for g, j in vec.vocabulary_.items()}
+    lo, hi = vec.ngram_range
+    codes = code_columns = None
+    if hi <= _MAX_CODED_N:
+        coded = sorted((ngram_code(g), j) for g, j in columns.items())
+        codes = np.fromiter((c for c, _ in coded), np.int64, len(coded))
+        code_columns = np.fromiter((j for _, j in coded), np.int64, len(coded))
+    preprocess = vec.build_preprocessor()
     return _TfidfBlock(
         analyze=vec.build_analyzer(),
-        columns={g: int(j) + offset for g, j in vec.vocabulary_.items()},
+        columns=columns,
         idf=np.asarray(vec.idf_, np.float64) if vec.use_idf else None,
         offset=offset,
         sublinear=bool(vec.sublinear_tf),
         l2=vec.norm == "l2",
         weight=weight,
+        prepare=lambda doc: preprocess(vec.decode(doc)),
+        ngram_range=(int(lo), int(hi)),
+        codes=codes,
+        code_columns=code_columns,
     )
 
 
