@@ -210,6 +210,18 @@ def fresh_db(backend: str, pg_url: str | None, tmp: Path) -> str:
     return pg_url.rsplit("/", 1)[0] + "/" + name
 
 
+def drop_db(db: str, pg_url: str | None) -> None:
+    """Drop a ``bench_*`` database made by :func:`fresh_db` (SQLite files go with the tmp dir)."""
+    if not db.startswith("postgresql"):
+        return
+    name = db.rsplit("/", 1)[1]
+    assert name.startswith("bench_"), name
+    eng = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    eng.dispose()
+
+
 def parse_wrk(out: str) -> dict[str, float]:
     def ms(v: str) -> float:
         m = re.match(r"([\d.]+)(us|ms|s)", v)
@@ -266,40 +278,41 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
 
     tmp = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
     db = fresh_db(backend, args.pg_url, tmp)
-    h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
-    key = h.create_api_key("bench")
-    staff_token = h.create_staff("bench-dispatcher", "dispatcher")
-    h.submit_many([Intake(f"种子工单 {i}", service_code="labour") for i in range(args.seed)])
-    h.close()
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "src"),
-        "CITYCHECK_HOTLINE_SECRET": SECRET,
-        "CITYCHECK_HOTLINE_RATE_LIMIT_PER_MINUTE": "100000000",
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "citycheck",
-        "hotline",
-        "serve",
-        "--db",
-        db,
-        "--port",
-        str(port),
-        "--workers",
-        str(args.workers),
-    ]
-    if args.intake:
-        model = train_model(args.messages, tmp)
-        texts = message_texts(args.messages)
-        cmd += ["--model", str(model)]
-    if args.taskset:
-        cmd = ["taskset", "-c", args.taskset, *cmd]
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    proc: subprocess.Popen | None = None
     try:
+        h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
+        key = h.create_api_key("bench")
+        staff_token = h.create_staff("bench-dispatcher", "dispatcher")
+        h.submit_many([Intake(f"种子工单 {i}", service_code="labour") for i in range(args.seed)])
+        h.close()
+        port = free_port()
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "src"),
+            "CITYCHECK_HOTLINE_SECRET": SECRET,
+            "CITYCHECK_HOTLINE_RATE_LIMIT_PER_MINUTE": "100000000",
+        }
+        cmd = [
+            sys.executable,
+            "-m",
+            "citycheck",
+            "hotline",
+            "serve",
+            "--db",
+            db,
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ]
+        if args.intake:
+            model = train_model(args.messages, tmp)
+            texts = message_texts(args.messages)
+            cmd += ["--model", str(model)]
+        if args.taskset:
+            cmd = ["taskset", "-c", args.taskset, *cmd]
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
                 if httpx.get(base + "/open311/v2/services.json", timeout=1).status_code == 200:
@@ -322,8 +335,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
         )
         results = []
         post: dict = {}
-        stored = 0
-        if not args.intake_only:
+        if args.post and not args.intake_only:
             post = wrk(
                 base,
                 POST_LUA % key,
@@ -332,6 +344,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
                 threads=args.wrk_threads,
             )
             results.append(("POST requests.json", post))
+        if not args.intake_only:
             get = wrk(
                 base,
                 GET_LUA % args.seed,
@@ -340,10 +353,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
                 threads=args.wrk_threads,
             )
             results.append(("GET requests/{id}.json", get))
-            # the stored count must match what was acknowledged (no loss under load)
-            h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
-            stored = h.count() - args.seed
-            h.close()
+        # the stored count must match what was acknowledged (no loss under load)
+        h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
+        stored = h.count() - args.seed
+        h.close()
+        if post:
             post["stored"] = stored
         if args.intake:
             before = args.seed + stored  # ids are 1..before so far
@@ -384,14 +398,19 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
             h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
             problems = h.verify_log()
             h.close()
-            (post if post else results[-1][1])["log_problems"] = len(problems)
+            (post or results[0][1])["log_problems"] = len(problems)
             for why in problems[:5]:
                 print(f"{backend}: event log problem: {why}", file=sys.stderr)
         return results
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
+        if proc is not None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(20)
         shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep_db:
+            print(f"{backend}: kept the database {db}")
+        else:
+            drop_db(db, args.pg_url)
 
 
 def stored_note(r: dict) -> str:
@@ -421,6 +440,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2000, help="orders stored before the run")
     ap.add_argument("--taskset", default=None, help="pin the server to CPUs, e.g. 0,1")
     ap.add_argument("--verify", action="store_true", help="check the event log afterwards")
+    ap.add_argument(
+        "--keep-db", action="store_true", help="keep the PostgreSQL bench_* database afterwards"
+    )
+    ap.add_argument(
+        "--post",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the Open311 POST scenario (--no-post: skip it while iterating on GETs)",
+    )
     ap.add_argument(
         "--intake",
         action=argparse.BooleanOptionalAction,

@@ -17,8 +17,13 @@ if os.environ.get("CI") and not PG_URL:
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
+#: PostgreSQL databases made by :func:`fresh_db_url` and not dropped yet (name -> URL).
+_CREATED: dict[str, str] = {}
+
+
 def fresh_db_url(backend: str, tmp_path) -> str:
-    """A new empty database for one test."""
+    """A new empty database for one test (PostgreSQL ones are dropped by :func:`drop_db_url`
+    at the fixture's teardown, or at the end of the session at the latest)."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path}/hotline.db"
     name = "t_" + uuid.uuid4().hex[:12]
@@ -26,12 +31,40 @@ def fresh_db_url(backend: str, tmp_path) -> str:
     with admin.connect() as c:
         c.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    return PG_URL.rsplit("/", 1)[0] + "/" + name
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    _CREATED[name] = url
+    return url
+
+
+def drop_db_url(url: str) -> None:
+    """Drop a PostgreSQL database made by :func:`fresh_db_url` (nothing for SQLite files).
+
+    Call it after the test's engines are disposed; ``WITH (FORCE)`` (PostgreSQL 13+) ends
+    connections still left open, e.g. by a server process that a test killed.
+    """
+    if not url.startswith("postgresql"):
+        return
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    _CREATED.pop(name, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_leftover_databases():
+    """Databases made outside the ``db_url`` fixture (module fixtures) go at the session end."""
+    yield
+    for url in list(_CREATED.values()):
+        drop_db_url(url)
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path) -> str:
-    return fresh_db_url(request.param, tmp_path)
+def db_url(request, tmp_path):
+    url = fresh_db_url(request.param, tmp_path)
+    yield url  # fixtures that use it (``hotline``) are torn down first: engines disposed
+    drop_db_url(url)
 
 
 @pytest.fixture

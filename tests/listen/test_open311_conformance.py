@@ -12,7 +12,7 @@ import pytest
 from citycheck.listen.settings import HotlineSettings
 from citycheck.listen.store import Hotline, Intake
 
-from .conftest import BACKENDS, fresh_db_url
+from .conftest import BACKENDS, drop_db_url, fresh_db_url
 from .live_server import LiveServer
 
 LAT, LON = 39.97, 116.36  # inside the demo north-east street office
@@ -52,6 +52,7 @@ def server(request, tmp_path_factory):
     srv = LiveServer(db_url).start()
     yield {"url": srv.url + "/open311/v2", "base": srv.url, "key": key, "tokens": tokens}
     srv.stop()
+    drop_db_url(db_url)
 
 
 def get(server, path, **params):

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Row, bindparam, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from citycheck.listen.calendar import WorkCalendar, load_calendar
@@ -47,6 +47,7 @@ from citycheck.listen.domain import (
 from citycheck.listen.duplicates import is_duplicate
 from citycheck.listen.models import ApiKey, Order, OrderEvent, StaffUser
 from citycheck.listen.privacy import FieldCipher, hash_secret, redact
+from citycheck.listen.public_read import PublicOrder, PublicOrderReader
 from citycheck.listen.settings import HotlineSettings
 from citycheck.listen.write_lock import WriteLock, sqlite_file
 
@@ -102,9 +103,6 @@ _NOTE_MASTER = (
     )
     .returning(_O.n_events)
 )
-
-#: One order's row by id (Core, prebuilt).
-_BY_ID = select(Order.__table__).where(Order.id == bindparam("id"))
 
 
 @dataclass
@@ -197,12 +195,8 @@ class Hotline:
         upgrade(self.engine)
         self.Session = session_factory(self.engine)
         self._is_pg = self.engine.dialect.name == "postgresql"
-        # single-statement reads need no transaction: on PostgreSQL, autocommit saves the
-        # BEGIN and the ROLLBACK on return to the pool (two of a public GET's three round trips)
-        self._reader = (
-            self.engine.execution_options(isolation_level="AUTOCOMMIT")
-            if self._is_pg
-            else self.engine
+        self._public = PublicOrderReader(
+            self.engine, pool_size=settings.pg_pool_size, max_overflow=settings.pg_max_overflow
         )
         group = settings.group_commit if settings.group_commit is not None else not self._is_pg
         writers = settings.group_commit_writers or 1
@@ -642,14 +636,18 @@ class Hotline:
         with self.Session() as s:
             return s.get(Order, order_id)
 
-    def public_order(self, order_id: int) -> Row[Any] | None:
-        """The order's row as a plain record (attribute access like :class:`Order`), or None.
+    def public_order(self, order_id: int) -> PublicOrder | None:
+        """The order's public columns (attribute access like :class:`Order`), or None.
 
-        A Core read without an ORM session: about a quarter of :meth:`get`'s cost, for the
-        public GET that only reads the projection.
+        One prepared SELECT on the driver connection (see :mod:`citycheck.listen.public_read`),
+        for the public GET that shows only the projection.
         """
-        with self._reader.connect() as c:
-            return c.execute(_BY_ID, {"id": order_id}).first()
+        return self._public.get(order_id)
+
+    async def public_order_async(self, order_id: int) -> PublicOrder | None:
+        """:meth:`public_order` on the event loop (no thread hop; see
+        :meth:`citycheck.listen.public_read.PublicOrderReader.get_async`)."""
+        return await self._public.get_async(order_id)
 
     def verify_log(self) -> list[str]:
         """Check every order: events numbered 1..n, the log derives, projection matches it.
@@ -906,6 +904,7 @@ class Hotline:
         """Stop the group committer and dispose of the engine's connections."""
         if self._committer is not None:
             self._committer.stop()
+        self._public.close()
         self.engine.dispose()
         self._write_lock.close()
 

@@ -279,7 +279,7 @@ async def get_request(
     check_jurisdiction(jurisdiction_id, hotline)
     if not _ID.match(service_request_id):
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
-    order = await run_in_threadpool(hotline.public_order, int(service_request_id))
+    order = await hotline.public_order_async(int(service_request_id))
     if order is None:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
     ext = (blank(extensions) or "").lower() == "true"

@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row
-
 from citycheck.listen.catalogue import Catalogue, Service
 from citycheck.listen.domain import EVENT_NAMES, OPEN311_STATUS, EventKind, Status
 from citycheck.listen.models import Order
 from citycheck.listen.privacy import redact
+from citycheck.listen.public_read import PublicOrder
 from citycheck.listen.store import Hotline, utc
 
 #: Coordinates published with 4 decimals (about 11 m): enough to find the problem.
@@ -91,7 +90,7 @@ def agency_name(unit: str | None, hotline: Hotline, locale: str) -> str | None:
 
 
 def request_view(
-    order: Order | Row[Any], hotline: Hotline, *, locale: str = "zh", extensions: bool = False
+    order: Order | PublicOrder, hotline: Hotline, *, locale: str = "zh", extensions: bool = False
 ) -> dict[str, Any]:
     """One service request as Open311 shows it: no name, phone, e-mail or address ever; text
     redacted; description and location withheld for confidential orders."""
