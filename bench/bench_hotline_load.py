@@ -146,13 +146,15 @@ def train_model(messages: Path, tmp: Path) -> Path:
 def check_classified(db: str, after_id: int, texts: list[str], model: Path) -> dict:
     """The intake orders with id > ``after_id``: their category's source and value, and status.
 
-    The oracle is the same model run offline in this process on the text that was sent (matched
-    by its redacted public form, as the raw text is stored encrypted).
+    The oracle is the same model run offline by sklearn in this process on the text that was
+    sent (matched by its redacted public form, as the raw text is stored encrypted).
     """
     from citycheck.listen.classifier import load_model
     from citycheck.listen.privacy import redact
 
-    labels, _ = load_model(model).predict(texts)
+    pipe = load_model(model).pipeline  # sklearn itself, not the server's compiled form
+    proba = pipe.predict_proba(texts)
+    labels = pipe.classes_[proba.argmax(axis=1)]
     expected: dict[str, set[str]] = {}
     for t, code in zip(texts, labels, strict=True):
         expected.setdefault(redact(t), set()).add(str(code))
@@ -333,7 +335,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
         )
         results = []
         post: dict = {}
-        if args.post:
+        if args.post and not args.intake_only:
             post = wrk(
                 base,
                 POST_LUA % key,
@@ -342,19 +344,20 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
                 threads=args.wrk_threads,
             )
             results.append(("POST requests.json", post))
-        get = wrk(
-            base,
-            GET_LUA % args.seed,
-            duration=args.duration,
-            connections=args.connections,
-            threads=args.wrk_threads,
-        )
-        results.append(("GET requests/{id}.json", get))
+        if not args.intake_only:
+            get = wrk(
+                base,
+                GET_LUA % args.seed,
+                duration=args.duration,
+                connections=args.connections,
+                threads=args.wrk_threads,
+            )
+            results.append(("GET requests/{id}.json", get))
         # the stored count must match what was acknowledged (no loss under load)
         h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
         stored = h.count() - args.seed
         h.close()
-        if args.post:
+        if post:
             post["stored"] = stored
         if args.intake:
             before = args.seed + stored  # ids are 1..before so far
@@ -375,7 +378,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[tuple[str, dict]
         if args.intake and args.intake_control:
             from citycheck.listen.classifier import load_model
 
-            codes = [str(c) for c in load_model(model).predict(texts)[0]]
+            pipe = load_model(model).pipeline
+            codes = [str(c) for c in pipe.classes_[pipe.predict_proba(texts).argmax(axis=1)]]
             h = Hotline(HotlineSettings(db_url=db, secret=SECRET))
             before = h.count()
             h.close()
@@ -451,6 +455,11 @@ def main() -> None:
         default=True,
         help="also POST the real messages without a service code to /staff/intake (classified)",
     )
+    ap.add_argument(
+        "--intake-only",
+        action="store_true",
+        help="only the staff intake scenario(s), not the Open311 POST and GET",
+    )
     ap.add_argument("--messages", type=Path, default=MESSAGES, help="labelled messages CSV")
     ap.add_argument(
         "--intake-control",
@@ -458,6 +467,8 @@ def main() -> None:
         help="also the same intakes with the offline model's service_code (classifier skipped)",
     )
     args = ap.parse_args()
+    if args.intake_only and not args.intake:
+        ap.error("--intake-only needs the intake scenario (drop --no-intake)")
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]

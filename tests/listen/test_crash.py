@@ -10,15 +10,21 @@ import threading
 import time
 
 import httpx
+import pandas as pd
+from tests.conftest import shared_data
 
+from citycheck.listen.catalogue import load_catalogue
+from citycheck.listen.classifier import TextClassifier, join_text
+from citycheck.listen.domain import EventKind
+from citycheck.listen.privacy import redact
 from citycheck.listen.settings import HotlineSettings
 from citycheck.listen.store import Hotline
 
 from .live_server import SRC, LiveServer, free_port
 
 
-def _serve(db_url: str, port: int) -> subprocess.Popen:
-    """`citycheck hotline serve` (the real CLI) in its own process group."""
+def _serve(db_url: str, port: int, *options: str) -> subprocess.Popen:
+    """`citycheck hotline serve` (the real CLI, with ``options``) in its own process group."""
     env = {**os.environ, "PYTHONPATH": SRC, "CITYCHECK_HOTLINE_SECRET": "crash-secret"}
     return subprocess.Popen(
         [
@@ -31,6 +37,7 @@ def _serve(db_url: str, port: int) -> subprocess.Popen:
             db_url,
             "--port",
             str(port),
+            *options,
         ],
         env=env,
         start_new_session=True,
@@ -115,3 +122,68 @@ def test_kill9_during_writes(db_url):
     assert h.verify_log() == []  # no half-written order; the log derives to each projection
     assert all(h.get(int(i)).n_events == 3 for i in ids)  # accept, classify, dispatch
     h.close()
+
+
+def test_kill9_during_classified_staff_intake(db_url, tmp_path):
+    """The same with the dispatchers' intake: real messages without a service code, classified
+    by the server's model and committed by the group commit, then kill -9."""
+    cn = pd.read_csv(shared_data("hotline", "cn_messages_labelled.csv"), dtype=str)
+    texts = join_text(cn, ["留言主题", "留言详情"])
+    code_of = {sv.name_zh: sv.code for sv in load_catalogue().services.values()}
+    model = TextClassifier.fit(texts, [code_of[x] for x in cn["一级分类"]])
+    model.save(tmp_path / "model.joblib")
+    h = Hotline(HotlineSettings(db_url=db_url, secret="crash-secret"))
+    token = h.create_staff("crash-dispatcher", "dispatcher")
+    h.close()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _serve(db_url, port, "--model", str(tmp_path / "model.joblib"))
+    _wait(url, proc)
+    acked: dict[int, tuple[str, str]] = {}  # id -> (text sent, category answered)
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(n: int) -> None:
+        auth = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(timeout=5) as c:
+            for i in range(100_000):  # bounded; stops on the kill
+                if stop.is_set():
+                    return
+                text = f"{texts[(n * 50 + i) % len(texts)][:600]} crash-{n}-{i}"
+                try:
+                    r = c.post(
+                        url + "/staff/intake",
+                        json={"description": text, "lat": 39.97, "lon": 116.36},
+                        headers=auth,
+                    )
+                except httpx.HTTPError:
+                    return
+                if r.status_code == 200:
+                    with lock:
+                        acked[r.json()["id"]] = (text, r.json()["service_code"])
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while len(acked) < 150 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9 mid-load
+    proc.wait(10)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert len(acked) >= 150
+    h = Hotline(HotlineSettings(db_url=db_url, secret="crash-secret"))
+    try:
+        assert h.verify_log() == []  # no half-written order; the log derives to each projection
+        want, _ = model.predict([text for text, _ in acked.values()])
+        for (oid, (text, code)), expected in zip(acked.items(), want, strict=True):
+            order = h.get(oid)
+            assert order is not None, f"acknowledged order {oid} lost"
+            assert order.description_public == redact(text)
+            assert order.service_code == code == expected
+            classify = [e for e in h.events(oid) if e.kind is EventKind.CLASSIFY]
+            assert [e.actor for e in classify] == ["classifier"]
+    finally:
+        h.close()

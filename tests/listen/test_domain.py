@@ -146,3 +146,28 @@ def test_malformed_event_data_is_a_transition_error():
                 ),
             ]
         )
+
+
+def test_a_note_is_allowed_in_every_state_and_changes_only_updated_at():
+    """The store appends duplicate notes to a master without replaying its log
+    (``Hotline._note_links``); that is right only while this holds."""
+    from dataclasses import replace
+
+    from citycheck.listen.domain import OrderState
+
+    log = full_cycle()
+    seen = set()
+    for i in range(1, len(log) + 1):  # every state the full cycle passes through
+        st = derive_state(log[:i])
+        seen.add(st.status)
+        at = T0 + timedelta(days=1)
+        note = Event(EventKind.NOTE, at, "system", "system", data={"linked": 7})
+        assert apply_event(st, note) == replace(st, updated_at=at)
+    linked = derive_state([*log[:2], ev(EventKind.LINK, 2, data={"duplicate_of": 3})])
+    seen.add(linked.status)
+    note = Event(EventKind.NOTE, T0, "system", "system", data={"linked": 8})
+    assert apply_event(linked, note) == replace(linked, updated_at=T0)
+    for status in Status:  # also states the cycle above does not reach
+        st = OrderState(status=status, requested_at=T0, updated_at=T0, escalation=2)
+        assert apply_event(st, note) == replace(st, updated_at=T0)
+    assert len(seen) >= 10

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from citycheck.listen.domain import Channel, EventKind, Status, TransitionError, derive_state
-from citycheck.listen.store import Intake, Staff
+from citycheck.listen.store import Intake, Staff, utc
 
 DISPATCHER = Staff("d1", "dispatcher", None)
 SUPERVISOR = Staff("s1", "supervisor", None)
@@ -230,6 +230,60 @@ def test_concurrent_duplicates_of_one_master_all_link(hotline):
     assert hotline.get(master.id).duplicates == 8
     notes = [e for e in hotline.events(master.id) if e.kind is EventKind.NOTE]
     assert len(notes) == 8
+    assert hotline.verify_log() == []
+
+
+def test_duplicates_of_a_master_in_the_same_batch_are_noted_in_order(hotline):
+    """A master inserted earlier in the same transaction gets its notes numbered after its own
+    events, in the order of its duplicates, with ``updated_at`` the last note's time; masters
+    from before get theirs after whatever they already had."""
+    t = datetime(2025, 6, 3, 9, tzinfo=UTC)
+    old = hotline.submit(
+        Intake("路口积水很深无法通行", service_code="urban", lat=LAT, lon=LON, requested_at=t)
+    )
+    hotline.act(old.id, EventKind.NOTE, Staff("d", "dispatcher", None), reason="已电话联系")
+    far = (LAT + 0.01, LON)
+    batch = [
+        Intake("井盖丢失很危险", service_code="urban", lat=far[0], lon=far[1], requested_at=t),
+        Intake(
+            "路口积水很深无法通行了",
+            service_code="urban",
+            lat=LAT,
+            lon=LON,
+            requested_at=t + timedelta(minutes=1),
+        ),
+        Intake(
+            "井盖丢失很危险啊",
+            service_code="urban",
+            lat=far[0],
+            lon=far[1],
+            requested_at=t + timedelta(minutes=2),
+        ),
+        Intake(
+            "井盖丢失了很危险",
+            service_code="urban",
+            lat=far[0],
+            lon=far[1],
+            requested_at=t + timedelta(minutes=3),
+        ),
+    ]
+    new_master, dup_old, dup1, dup2 = hotline.submit_many(batch)
+    assert [o.duplicate_of for o in (new_master, dup_old, dup1, dup2)] == [
+        None,
+        old.id,
+        new_master.id,
+        new_master.id,
+    ]
+    events = hotline.events(new_master.id)
+    assert [e.kind for e in events][-2:] == [EventKind.NOTE, EventKind.NOTE]
+    assert [e.data["linked"] for e in events[-2:]] == [dup1.id, dup2.id]
+    row = hotline.get(new_master.id)
+    assert row.duplicates == 2 and row.n_events == len(events)
+    assert utc(row.updated_at) == t + timedelta(minutes=3)  # SQLite returns it naive
+    old_events = hotline.events(old.id)
+    assert [e.kind for e in old_events][-2:] == [EventKind.NOTE, EventKind.NOTE]
+    assert old_events[-2].reason == "已电话联系" and old_events[-1].data == {"linked": dup_old.id}
+    assert hotline.get(old.id).duplicates == 1 and hotline.get(old.id).n_events == len(old_events)
     assert hotline.verify_log() == []
 
 

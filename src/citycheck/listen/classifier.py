@@ -13,7 +13,7 @@ long complaint.  A text with no separator (an Open311 description) is its own fi
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import joblib
@@ -30,6 +30,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import Normalizer, normalize
 from sklearn.svm import LinearSVC
 
+from citycheck.listen.fast_inference import CompiledPipeline, compile_pipeline
 from citycheck.listen.nbsvm import NBSVMClassifier
 
 FIELD_SEP = "\x1f"  # ASCII unit separator between a row's text columns (see join_text)
@@ -153,12 +154,22 @@ def make_pipeline(
 
 @dataclass
 class TextClassifier:
-    """A fitted pipeline with its labels."""
+    """A fitted pipeline with its labels.
+
+    Predictions go through the pipeline's compiled form
+    (:func:`~citycheck.listen.fast_inference.compile_pipeline`: the same numbers without
+    sklearn's per-call overhead, about 20 times faster on one text) when it has the shape
+    :func:`make_pipeline` builds, else through the pipeline itself.
+    """
 
     pipeline: Pipeline
     # models of the first format were trained on columns joined with spaces, the first column
     # repeated ``first_weight`` times; their texts are rejoined that way before prediction
     legacy_first_weight: int | None = None
+    compiled: CompiledPipeline | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.compiled = compile_pipeline(self.pipeline)
 
     @classmethod
     def fit(cls, texts: list[str], labels: list[str], **kw: object) -> TextClassifier:
@@ -192,10 +203,17 @@ class TextClassifier:
         texts = list(texts)
         if self.legacy_first_weight is not None:
             texts = [_legacy_join(t, self.legacy_first_weight) for t in texts]
-        proba = self.pipeline.predict_proba(texts)
+        proba = self._proba(texts)
         idx = proba.argmax(axis=1)
         classes = self.pipeline.classes_
         return [str(classes[i]) for i in idx], proba[np.arange(len(idx)), idx]
+
+    def _proba(self, texts: list[str]) -> np.ndarray:
+        """Class probabilities (columns in :attr:`labels` order) of texts already rejoined for
+        a legacy model; the compiled form when there is one, else sklearn's."""
+        if self.compiled is not None:
+            return self.compiled.predict_proba(texts)
+        return self.pipeline.predict_proba(texts)
 
     def save(self, path: str | Path) -> None:
         """Write the model (joblib)."""

@@ -33,7 +33,10 @@ class HotlineSettings(BaseSettings):
         8, ge=0, description="PostgreSQL: extra connections at peaks (closed after use)"
     )
     api_key_cache_s: float = Field(
-        5.0, ge=0, description="seconds an api_key found active is trusted without a re-read"
+        5.0,
+        ge=0,
+        description="seconds an api_key found active, or a staff token found, is trusted "
+        "without a re-read",
     )
     max_body_bytes: int = Field(64_000, ge=1024, description="largest accepted request body")
     duplicate_radius_m: float = Field(150.0, ge=0)

@@ -18,12 +18,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, func, insert, select
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from citycheck.listen.calendar import WorkCalendar, load_calendar
@@ -69,18 +69,20 @@ def utc(dt: datetime) -> datetime:
 
 
 #: Open orders of one service near a point since a time: the duplicate check's candidates.
-#: Built once, with bound parameters, so an intake does not pay for building the statement.
+#: Built once, with bound parameters, so an intake does not pay for building the statement;
+#: Core columns (not the ORM entity's), so executing it skips the ORM's result machinery.
+_O = Order.__table__.c
 _CANDIDATES = (
-    select(Order.id, Order.lat, Order.lon, Order.requested_at, Order.description_public)
+    select(_O.id, _O.lat, _O.lon, _O.requested_at, _O.description_public)
     .where(
-        Order.service_code == bindparam("code"),
-        Order.duplicate_of.is_(None),
-        Order.status.notin_((*_DONE, Status.LINKED.value)),
-        Order.requested_at >= bindparam("since"),
-        Order.lat.between(bindparam("lat0"), bindparam("lat1")),
-        Order.lon.between(bindparam("lon0"), bindparam("lon1")),
+        _O.service_code == bindparam("code"),
+        _O.duplicate_of.is_(None),
+        _O.status.notin_((*_DONE, Status.LINKED.value)),
+        _O.requested_at >= bindparam("since"),
+        _O.lat.between(bindparam("lat0"), bindparam("lat1")),
+        _O.lon.between(bindparam("lon0"), bindparam("lon1")),
     )
-    .order_by(Order.requested_at)
+    .order_by(_O.requested_at)
     .limit(50)
 )
 
@@ -89,6 +91,18 @@ _CANDIDATES = (
 _INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
 _INSERT_EVENT = insert(OrderEvent.__table__)
 _ORDER_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.key != "id")
+
+#: A master's projection after ``b_k`` NOTEs about new duplicates (see Hotline._note_links).
+_NOTE_MASTER = (
+    update(Order.__table__)
+    .where(_O.id == bindparam("b_id"))
+    .values(
+        n_events=_O.n_events + bindparam("b_k"),
+        duplicates=_O.duplicates + bindparam("b_k"),
+        updated_at=bindparam("b_at"),
+    )
+    .returning(_O.n_events)
+)
 
 
 @dataclass
@@ -116,6 +130,21 @@ class Intake:
     actor: str = "intake"
     closed_at: datetime | None = None  # imports: already closed in the source system
     source: dict[str, Any] = field(default_factory=dict)  # imports: original fields kept
+    # the classifier's answer, when :meth:`Hotline.classify` gave it before the write (outside
+    # the group commit's writer thread); None: classified, if needed, inside the write
+    prediction: Prediction | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The classifier's category for an intake without a service code.
+
+    ``service_code`` is None when the model's label is not a service of the catalogue (the
+    order then goes to a person, with confidence 0).
+    """
+
+    service_code: str | None
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -174,6 +203,8 @@ class Hotline:
         self._committer = GroupCommitter(self, 1 if not self._is_pg else writers) if group else None
         self._write_lock = WriteLock(sqlite_file(str(self.engine.url)))
         self._valid_keys: dict[str, float] = {}  # key hash -> monotonic time it is trusted until
+        # token hash -> (staff member, monotonic time trusted until)
+        self._known_staff: dict[str, tuple[Staff, float]] = {}
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Session]:
@@ -189,6 +220,7 @@ class Hotline:
         With ``group_commit`` on, concurrent callers share one transaction (and one fsync); each
         still returns only after that transaction has committed.
         """
+        intake = self.classify(intake)
         if self._committer is not None:
             return self._committer.submit(intake)
         return self._submit_alone(intake)
@@ -199,10 +231,36 @@ class Hotline:
         With group commit the intake goes straight onto the writer's queue and the loop awaits
         the batch's commit; otherwise the transaction runs in the thread pool.  Either way the
         order is committed before this returns.
+
+        An intake without a service code is classified first, on the loop: the compiled
+        classifier takes about a quarter of a millisecond for a typical message, and as it is
+        Python code holding the GIL, a worker thread would not free the loop any sooner.
         """
+        intake = self.classify(intake)
         if self._committer is not None:
             return await asyncio.wrap_future(self._committer.enqueue(intake))
         return await asyncio.to_thread(self._submit_alone, intake)
+
+    def classify(self, intake: Intake) -> Intake:
+        """``intake`` with the classifier's :class:`Prediction` when it needs one (no service
+        code, a model, some text, no prediction yet); otherwise ``intake`` itself.
+
+        :meth:`submit` and :meth:`submit_async` call this before handing the intake to the
+        writer, so that the (single, on SQLite) writer thread only writes.
+        """
+        clf = self.classifier
+        if (
+            clf is None
+            or intake.service_code is not None
+            or intake.prediction is not None
+            or not (intake.description or "").strip()
+        ):
+            return intake
+        labels, confs = clf.predict([intake.description])
+        code, confidence = labels[0], float(confs[0])
+        if code not in self.catalogue.services:
+            code, confidence = None, 0.0
+        return replace(intake, prediction=Prediction(code, confidence))
 
     def _submit_alone(self, intake: Intake) -> Order:
         with self._write() as s:
@@ -229,14 +287,13 @@ class Hotline:
         """Insert one order with its events; a duplicate's link to its master goes to ``links``."""
         now = utc(intake.requested_at or datetime.now(UTC))
         text = intake.description or ""
+        public = redact(text)
         cat = self.catalogue
         service_code = intake.service_code
         confidence: float | None = 1.0 if service_code else None
-        if service_code is None and self.classifier is not None and text.strip():
-            labels, confs = self.classifier.predict([text])
-            service_code, confidence = labels[0], float(confs[0])
-            if service_code not in cat.services:
-                service_code, confidence = None, 0.0
+        prediction = self.classify(intake).prediction  # computed already, except for imports
+        if service_code is None and prediction is not None:
+            service_code, confidence = prediction.service_code, prediction.confidence
         service = cat.services.get(service_code or "")
         rtype = intake.request_type or (service.request_type if service else RequestType.COMPLAINT)
         order = Order(
@@ -245,7 +302,7 @@ class Hotline:
             request_type=rtype.value,
             urgency=intake.urgency.value,
             channel=intake.channel.value,
-            description_public=redact(text),
+            description_public=public,
             description_enc=self.cipher.encrypt(text),
             name_enc=self.cipher.encrypt(intake.name),
             phone_enc=self.cipher.encrypt(intake.phone),
@@ -298,7 +355,7 @@ class Hotline:
             )
         master: int | None = None
         if service is not None and not low and intake.closed_at is None:
-            master = self._find_master(s, service_code, intake.lat, intake.lon, now, text)
+            master = self._find_master(s, service_code, intake.lat, intake.lon, now, public)
         if master is not None:
             events.append(
                 Event(EventKind.LINK, now, "system", "system", data={"duplicate_of": master})
@@ -341,12 +398,12 @@ class Hotline:
         # Core inserts: the ORM unit of work (flush) cost a quarter of the writer thread's time.
         # The returned Order stays transient: its attributes are the stored values.
         values = {k: getattr(order, k) for k in _ORDER_COLUMNS}
-        order.id = s.execute(_INSERT_ORDER, values).scalar_one()
-        s.execute(
+        conn = s.connection()  # Core statements: no ORM execution context needed
+        order.id = conn.execute(_INSERT_ORDER, values).scalar_one()
+        conn.execute(
             _INSERT_EVENT,
             [self._event_values(order.id, i, ev) for i, ev in enumerate(events, start=1)],
         )
-        order._state_cache = state  # type: ignore[attr-defined]
         if master is not None:
             links.append(_Link(master, order.id, now))
         return order
@@ -354,35 +411,37 @@ class Hotline:
     def _note_links(self, s: Session, links: list[_Link]) -> None:
         """Append a NOTE to each master for each new duplicate and raise its count.
 
-        On PostgreSQL the masters are locked ``FOR NO KEY UPDATE`` in ascending id order: two
-        transactions that link to the same masters then queue instead of deadlocking.  ``NO
-        KEY`` because the duplicates' foreign key to the master already holds ``KEY SHARE`` on
-        it, which ``FOR UPDATE`` would conflict with (two batches each holding KEY SHARE and
-        waiting for FOR UPDATE is a deadlock even with a single master).
+        A NOTE is allowed in every state and changes nothing in it but ``updated_at``
+        (:func:`~citycheck.listen.domain.apply_event`; pinned by a test), so the master's log
+        is not replayed: one ``UPDATE … RETURNING n_events`` per master raises its event and
+        duplicate counts and sets ``updated_at`` to the last note's time, and the notes are
+        numbered from the count it returns.
+
+        The masters are updated in ascending id order.  On PostgreSQL the UPDATE takes the row
+        lock ``FOR NO KEY UPDATE`` (no key column changes), so two transactions that link to
+        the same masters queue instead of deadlocking; ``NO KEY`` matters because the
+        duplicates' foreign key to the master already holds ``KEY SHARE`` on it, which a
+        ``FOR UPDATE`` lock would conflict with.
         """
         if not links:
             return
-        ids = sorted({link.master for link in links})
-        q = (
-            select(Order)
-            .where(Order.id.in_(ids))
-            .order_by(Order.id)
-            .execution_options(populate_existing=True)
-        )
-        if self._is_pg:
-            q = q.with_for_update(key_share=True)
-        masters = {m.id: m for m in s.scalars(q)}
-        for mid in ids:
-            master = masters[mid]
-            fresh = False  # the first NOTE derives the master's state from its stored log
-            for link in links:
-                if link.master == mid:
-                    note = Event(
-                        EventKind.NOTE, link.at, "system", "system", data={"linked": link.order}
-                    )
-                    self._append(s, master, note, fresh=fresh)
-                    master.duplicates += 1
-                    fresh = True
+        by_master: dict[int, list[_Link]] = {}
+        for link in links:
+            by_master.setdefault(link.master, []).append(link)
+        conn = s.connection()
+        rows: list[dict[str, Any]] = []
+        for mid in sorted(by_master):
+            notes = [
+                self._localise(
+                    Event(EventKind.NOTE, link.at, "system", "system", data={"linked": link.order})
+                )
+                for link in by_master[mid]
+            ]
+            k = len(notes)
+            params = {"b_id": mid, "b_k": k, "b_at": utc(notes[-1].at)}
+            last = conn.execute(_NOTE_MASTER, params).scalar_one()
+            rows += [self._event_values(mid, last - k + i, ev) for i, ev in enumerate(notes, 1)]
+        conn.execute(_INSERT_EVENT, rows)
 
     def _find_master(
         self,
@@ -391,12 +450,13 @@ class Hotline:
         lat: float | None,
         lon: float | None,
         at: datetime,
-        text: str,
+        public: str,
     ) -> int | None:
         """Id of the earliest open order a new one duplicates (bounding box first, then the test).
 
-        Runs before the new order is inserted, so it never finds the order itself; orders
-        added earlier in the same transaction (a group commit's batch) are seen.
+        ``public`` is the new order's redacted text (the stored orders' texts are compared in
+        that form).  Runs before the new order is inserted, so it never finds the order itself;
+        orders added earlier in the same transaction (a group commit's batch) are seen.
         """
         st = self.settings
         if lat is None or lon is None:
@@ -412,8 +472,8 @@ class Hotline:
             "lon0": lon - dlon,
             "lon1": lon + dlon,
         }
-        new = (service_code, lat, lon, utc(at), redact(text))
-        for cid, olat, olon, oat, desc in s.execute(_CANDIDATES, params):
+        new = (service_code, lat, lon, utc(at), public)
+        for cid, olat, olon, oat, desc in s.connection().execute(_CANDIDATES, params):
             old = (service_code, olat, olon, utc(oat), desc)
             if is_duplicate(
                 new,
@@ -443,20 +503,15 @@ class Hotline:
             dict(r.data or {}),
         )
 
-    def _append(self, s: Session, order: Order, event: Event, *, fresh: bool = False) -> OrderState:
+    def _append(self, s: Session, order: Order, event: Event) -> OrderState:
         """Validate ``event`` against the derived state, append it, refresh the projection."""
-        cached = getattr(order, "_state_cache", None) if fresh else None
-        if cached is not None or (fresh and order.n_events == 0):
-            state = cached
-        else:
-            prior = self._load_events(s, order.id)
-            state = derive_state(prior) if prior else None
+        prior = self._load_events(s, order.id)
+        state = derive_state(prior) if prior else None
         event = self._localise(event)
         new = apply_event(state, event)
         order.n_events += 1
         s.add(OrderEvent(**self._event_values(order.id, order.n_events, event)))
         self._project(order, new)
-        order._state_cache = new  # type: ignore[attr-defined]
         return new
 
     def _localise(self, event: Event) -> Event:
@@ -785,14 +840,32 @@ class Hotline:
         return token
 
     def staff_for_token(self, token: str | None) -> Staff | None:
-        """The staff member holding ``token``, or None."""
+        """The staff member holding ``token``, or None.
+
+        A token found is remembered for ``settings.api_key_cache_s`` seconds (as api_keys
+        are), so a busy dispatcher desk does not cost one database read per request; unknown
+        tokens are always looked up.
+        """
         if not token:
             return None
+        known = self.staff_known(token)
+        if known is not None:
+            return known
+        digest = hash_secret(token)
+        now = time.monotonic()
         with self.Session() as s:
-            u = s.scalars(
-                select(StaffUser).where(StaffUser.token_hash == hash_secret(token))
-            ).first()
-            return Staff(u.username, u.role, u.unit) if u else None
+            u = s.scalars(select(StaffUser).where(StaffUser.token_hash == digest)).first()
+            staff = Staff(u.username, u.role, u.unit) if u else None
+        if staff is not None:
+            self._known_staff[digest] = (staff, now + self.settings.api_key_cache_s)
+        return staff
+
+    def staff_known(self, token: str | None) -> Staff | None:
+        """The staff member of ``token`` if found within the cache period (no database read)."""
+        if not token:
+            return None
+        hit = self._known_staff.get(hash_secret(token))
+        return hit[0] if hit is not None and hit[1] > time.monotonic() else None
 
     def training_examples(self) -> list[dict[str, Any]]:
         """Past orders as training data: decrypted text and the final category.

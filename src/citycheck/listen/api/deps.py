@@ -8,6 +8,7 @@ from collections import defaultdict, deque
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from citycheck.listen.store import Hotline, Staff
 
@@ -23,12 +24,19 @@ async def get_hotline(request: Request) -> Hotline:
     return request.app.state.hotline
 
 
-def get_staff(
+async def get_staff(
     creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
     hotline: Hotline = Depends(get_hotline),
 ) -> Staff:
-    """The authenticated staff member (``Authorization: Bearer TOKEN``); 401 otherwise."""
-    staff = hotline.staff_for_token(creds.credentials if creds else None)
+    """The authenticated staff member (``Authorization: Bearer TOKEN``); 401 otherwise.
+
+    A token seen within the cache period is answered on the event loop; otherwise the
+    database read runs in the thread pool.
+    """
+    token = creds.credentials if creds else None
+    staff = hotline.staff_known(token)
+    if staff is None:
+        staff = await run_in_threadpool(hotline.staff_for_token, token)
     if staff is None:
         raise HTTPException(
             401, "a valid staff bearer token is required", headers={"WWW-Authenticate": "Bearer"}
@@ -39,7 +47,7 @@ def get_staff(
 def require_role(*roles: str):  # type: ignore[no-untyped-def]
     """A dependency that lets only ``roles`` through (403 otherwise)."""
 
-    def check(staff: Staff = Depends(get_staff)) -> Staff:
+    async def check(staff: Staff = Depends(get_staff)) -> Staff:
         if staff.role not in roles:
             raise HTTPException(403, f"role {staff.role!r} may not do this")
         return staff

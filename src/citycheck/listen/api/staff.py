@@ -148,15 +148,20 @@ def me(staff: Staff = Depends(get_staff)) -> dict[str, str | None]:
 
 
 @router.post("/intake", response_model=OrderOut)
-def intake(
+async def intake(
     body: IntakeIn,
     staff: Staff = Depends(_DISPATCH_ROLES),
     hotline: Hotline = Depends(get_hotline),
 ) -> OrderOut:
-    """Accept a request from any channel; classified by the model when no service_code."""
+    """Accept a request from any channel; classified by the model when no service_code.
+
+    Answered only after the order is committed: it goes through the same group commit as an
+    Open311 POST (:meth:`~citycheck.listen.store.Hotline.submit_async`), and the request waits
+    on the event loop, not in a thread.
+    """
     if body.service_code is not None and body.service_code not in hotline.catalogue.services:
         raise HTTPException(422, f"service_code {body.service_code!r} not in the catalogue")
-    order = hotline.submit(
+    order = await hotline.submit_async(
         Intake(
             description=body.description,
             service_code=body.service_code,
