@@ -8,7 +8,14 @@ facilities placed uniformly at the per-category densities measured in the shared
 
 Every (engine, size) runs in its own subprocess (so peak RSS is that run's own); each rebuilds
 the same grid and facilities from the same seed with citycheck's builder, so every engine sees
-identical CSR arrays and snapped hubs. Agreement is checked against citycheck's results.
+identical CSR arrays and snapped hubs (edge lengths at float32 precision, as citycheck's graph
+stores them; every engine sums them in float64). Agreement is checked against citycheck's results.
+
+Nearest distance per query: the 12 categories run one at a time (one call each, one thread,
+1500 m bound) by citycheck's ``nearest_distance`` and by scipy's ``dijkstra(min_only=True,
+limit=1500)``; the ratio printed is scipy's median over categories over citycheck's median over
+those 12 calls, with the per-category min and median ratios beside it. The grid's junctions are
+moved up to ``--jitter`` metres (default 10 of 50 m); ``--jitter 0`` is the perfect lattice.
 
 Run:  PYTHONPATH=src python3 bench/bench_access.py [--sizes 50000,250000,1000000]
       [--pandana-max 250000] [--networkx-max 50000]

@@ -125,6 +125,7 @@ def nearest_distance(
         int(np.asarray(query_nodes).size),
         dtype=dtype,
         qn=qn,
+        edges=graph.search_edges,
     )
     if row_of is None:  # query in node order: no copy
         return {c: out[k] for k, c in enumerate(names)}
