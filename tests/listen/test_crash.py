@@ -56,6 +56,32 @@ def _wait(url: str, proc: subprocess.Popen) -> None:
     raise RuntimeError("server did not start")
 
 
+def _kill_under_load(
+    proc: subprocess.Popen,
+    writer,
+    acked: dict,
+    stop: threading.Event,
+    *,
+    wait_s: float,
+    n_writers: int = 6,
+    at_least: int = 150,
+) -> None:
+    """Run ``n_writers`` threads of ``writer(n)`` until ``at_least`` writes are acknowledged
+    (or ``wait_s`` passed), kill -9 the server's process group mid-load, then stop the writers."""
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(n_writers)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + wait_s
+    while len(acked) < at_least and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9 mid-load
+    proc.wait(10)
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert len(acked) >= at_least
+
+
 def test_kill9_during_writes(db_url):
     h = Hotline(HotlineSettings(db_url=db_url, secret="crash-secret"))
     key = h.create_api_key("crash")
@@ -90,18 +116,7 @@ def test_kill9_during_writes(db_url):
                     with lock:
                         acked[r.json()[0]["service_request_id"]] = marker
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 20
-    while len(acked) < 150 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)  # kill -9 mid-load
-    proc.wait(10)
-    stop.set()
-    for t in threads:
-        t.join(10)
-    assert len(acked) >= 150
+    _kill_under_load(proc, writer, acked, stop, wait_s=20)
     # restart and check
     srv = LiveServer(db_url, secret="crash-secret").start()
     try:
@@ -162,18 +177,7 @@ def test_kill9_during_classified_staff_intake(db_url, tmp_path):
                     with lock:
                         acked[r.json()["id"]] = (text, r.json()["service_code"])
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 30
-    while len(acked) < 150 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)  # kill -9 mid-load
-    proc.wait(10)
-    stop.set()
-    for t in threads:
-        t.join(10)
-    assert len(acked) >= 150
+    _kill_under_load(proc, writer, acked, stop, wait_s=30)
     h = Hotline(HotlineSettings(db_url=db_url, secret="crash-secret"))
     try:
         assert h.verify_log() == []  # no half-written order; the log derives to each projection

@@ -152,18 +152,25 @@ class PublicOrderReader:
     def _params(self, order_id: int) -> Any:
         return (order_id,) if self._positional else {"id": order_id}
 
+    def _sqlite_read(self, conn: Any, order_id: int) -> tuple[Any, Any]:
+        """The row and cursor description of the read on a DB-API (sqlite3) connection."""
+        cur = conn.cursor()
+        try:
+            cur.execute(self.sql, self._params(order_id))
+            return cur.fetchone(), cur.description
+        finally:
+            cur.close()
+
     def get(self, order_id: int) -> PublicOrder | None:
         """The public columns of order ``order_id``, or None when there is no such order."""
         conn = self.engine.raw_connection()
         try:
             if self._is_pg:
                 cur = conn.driver_connection.execute(self.sql, self._params(order_id), prepare=True)
+                row, description = cur.fetchone(), cur.description
+                cur.close()
             else:
-                cur = conn.cursor()
-                cur.execute(self.sql, self._params(order_id))
-            row = cur.fetchone()
-            description = cur.description
-            cur.close()
+                row, description = self._sqlite_read(conn, order_id)
         except self.engine.dialect.loaded_dbapi.Error:
             conn.invalidate()  # a broken connection is not handed to the next request
             raise
@@ -184,11 +191,7 @@ class PublicOrderReader:
         if not self._is_pg:
             conn = self._sqlite_of_loop()
             try:
-                cur = conn.cursor()
-                cur.execute(self.sql, self._params(order_id))
-                row = cur.fetchone()
-                description = cur.description
-                cur.close()
+                row, description = self._sqlite_read(conn, order_id)
             except self.engine.dialect.loaded_dbapi.Error:
                 self._drop_sqlite_connection(invalidate=True)
                 raise
