@@ -11,11 +11,14 @@ the same grid and facilities from the same seed with citycheck's builder, so eve
 identical CSR arrays and snapped hubs (edge lengths at float32 precision, as citycheck's graph
 stores them; every engine sums them in float64). Agreement is checked against citycheck's results.
 
-Nearest distance per query: the 12 categories run one at a time (one call each, one thread,
-1500 m bound) by citycheck's ``nearest_distance`` and by scipy's ``dijkstra(min_only=True,
-limit=1500)``; the ratio printed is scipy's median over categories over citycheck's median over
-those 12 calls, with the per-category min and median ratios beside it. The grid's junctions are
-moved up to ``--jitter`` metres (default 10 of 50 m); ``--jitter 0`` is the perfect lattice.
+Nearest distance per query: the 12 categories run one at a time (one call each, 1500 m bound)
+by citycheck's ``nearest_distance`` and by scipy's ``dijkstra(min_only=True, limit=1500)``;
+citycheck runs each call twice, on all threads (numba's default: one category's sources are
+split into as many map patches, searched side by side) and on one thread. The ratios printed
+are scipy's median over categories over citycheck's median over those 12 calls (both
+settings), with the per-category min and median ratios beside them, and CPU seconds per query.
+The grid's junctions are moved up to ``--jitter`` metres (default 10 of 50 m); ``--jitter 0``
+is the perfect lattice.
 
 Run:  PYTHONPATH=src python3 bench/bench_access.py [--sizes 50000,250000,1000000]
       [--pandana-max 250000] [--networkx-max 50000]
@@ -135,9 +138,10 @@ def run_citycheck(n_nodes: int, out: Path, reps: int) -> dict:
     many = np.resize(np.concatenate(list(s0.values())), 300)
     counts_within(g0, {"many": many, **s0}, q0, radii_m=RADII)
     base_rss = _rss_mib()
-    ends, builds, snaps, nears, counts_t, single = [], [], [], [], [], []
+    ends, builds, snaps, nears, counts_t, single, single_t = [], [], [], [], [], [], []
     per_cat: dict[str, list[float]] = {}
-    cpu_end, cpu_single, cpu_near = [], [], []
+    per_cat_t: dict[str, list[float]] = {}
+    cpu_end, cpu_single, cpu_near, cpu_single_t = [], [], [], []
     same = True
     for rep in range(reps):
         if rep:  # free the previous repetition before building again
@@ -174,8 +178,15 @@ def run_citycheck(n_nodes: int, out: Path, reps: int) -> dict:
             single.append(time.perf_counter() - t4)
             cpu_single.append(time.process_time() - c4)
             per_cat.setdefault(c, []).append(single[-1])
+        for c in names:  # again, each on all threads (the category's sources split over them)
+            c5, t5 = time.process_time(), time.perf_counter()
+            one = nearest_distance(g, {c: sources[c]}, query, cutoff_m=RADII[-1])
+            single_t.append(time.perf_counter() - t5)
+            cpu_single_t.append(time.process_time() - c5)
+            per_cat_t.setdefault(c, []).append(single_t[-1])
+            same &= hashlib.sha256(one[c].tobytes()).hexdigest() == digest[c]
     cpu = time.process_time()
-    assert same, "nearest_distance and counts_within disagree"
+    assert same, "nearest_distance (12 at once, or one by one) and counts_within disagree"
     return {
         "engine": "citycheck",
         "n_nodes": int(g.n_street_nodes),
@@ -189,6 +200,9 @@ def run_citycheck(n_nodes: int, out: Path, reps: int) -> dict:
         "nearest12_s": statistics.median(nears),
         "nearest_per_query_1thread_s": statistics.median(single),
         "nearest_1thread_by_category_s": {c: statistics.median(v) for c, v in per_cat.items()},
+        "nearest_per_query_s": statistics.median(single_t),
+        "nearest_by_category_s": {c: statistics.median(v) for c, v in per_cat_t.items()},
+        "nearest_per_query_threads_cpu_s": statistics.median(cpu_single_t),
         "end_to_end_cpu_s": statistics.median(cpu_end),
         "nearest12_cpu_s": statistics.median(cpu_near),
         "nearest_per_query_cpu_s": statistics.median(cpu_single),
@@ -463,7 +477,7 @@ def main() -> None:
         print(
             f"{'nodes':>9} {'facil':>6} {'build':>6} {'snap':>6} {'near+cnt':>9} "
             f"{'end2end':>8} {'e2e_cpu':>8} {'near12':>7} {'near/q 1thr':>11} {'(cpu)':>7} "
-            f"{'peakMiB':>8} {'baseMiB':>8}"
+            f"{'near/q':>7} {'(cpu)':>7} {'peakMiB':>8} {'baseMiB':>8}"
         )
         cc = {n: results.get(("citycheck", n)) for n in sizes}
         for r in cc.values():
@@ -473,7 +487,8 @@ def main() -> None:
                     f"{r['snap_s']:>6.2f} {r['nearest_counts_s']:>9.2f} "
                     f"{r['end_to_end_s']:>8.2f} {r['end_to_end_cpu_s']:>8.2f} "
                     f"{r['nearest12_s']:>7.2f} {r['nearest_per_query_1thread_s']:>11.3f} "
-                    f"{r['nearest_per_query_cpu_s']:>7.3f} {r['peak_rss_mib']:>8.0f} "
+                    f"{r['nearest_per_query_cpu_s']:>7.3f} {r['nearest_per_query_s']:>7.3f} "
+                    f"{r['nearest_per_query_threads_cpu_s']:>7.3f} {r['peak_rss_mib']:>8.0f} "
                     f"{r['base_rss_mib']:>8.0f}"
                 )
         ok = [n for n in sizes if cc.get(n)]
@@ -495,17 +510,21 @@ def main() -> None:
                 q = r.get("nearest_per_query_s")
                 line = f"{n:>9} {e:>9}: nearest/query {q:.3f} s"
                 by_cat = r.get("nearest_by_category_s")
-                if by_cat:  # same sources, same bound, one query each, one thread each
-                    ratios = [
-                        by_cat[c] / ref["nearest_1thread_by_category_s"][c]
-                        for c in by_cat
-                        if c in ref["nearest_1thread_by_category_s"]
-                    ]
-                    line += (
-                        f" (per category {e}/citycheck: min {min(ratios):.1f}x, "
-                        f"median {statistics.median(ratios):.1f}x)"
-                    )
-                line += f" = {q / ref['nearest_per_query_1thread_s']:.1f}x citycheck 1-thread"
+                if by_cat:  # same sources, same bound, one query each
+                    for key, label in (
+                        ("nearest_by_category_s", f"{ref['threads']} thr"),
+                        ("nearest_1thread_by_category_s", "1 thr"),
+                    ):
+                        ratios = [by_cat[c] / ref[key][c] for c in by_cat if c in ref[key]]
+                        line += (
+                            f" (per category {e}/citycheck {label}: min {min(ratios):.1f}x, "
+                            f"median {statistics.median(ratios):.1f}x)"
+                        )
+                line += (
+                    f" = {q / ref['nearest_per_query_s']:.1f}x citycheck per query "
+                    f"({ref['threads']} threads)"
+                )
+                line += f", {q / ref['nearest_per_query_1thread_s']:.1f}x citycheck 1-thread"
                 line += f", {q / (ref['nearest12_s'] / 12):.1f}x citycheck amortised (12 on 2 thr)"
                 if "nearest_per_query_cpu_s" in r:
                     qc = r["nearest_per_query_cpu_s"]

@@ -7,7 +7,7 @@ bit; optionally again at fixed bucket widths. Lighter than bench_access.py (one 
 counts, no peak memory), for iterating on the search; report numbers from bench_access.py.
 
 Run:  PYTHONPATH=src python3 bench/profile_nearest.py [--n 1000000] [--jitter 10]
-      [--widths 50,100,200] [--reps 3]
+      [--widths 50,100,200] [--reps 3] [--threads 1,2]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--jitter", type=float, default=10.0)
     ap.add_argument("--widths", default="", help="also time these bucket widths (m)")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--threads", default="1", help="comma list of thread counts to time")
     args = ap.parse_args()
     os.environ["CITYCHECK_BENCH_JITTER_M"] = str(args.jitter)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -60,18 +61,22 @@ def main() -> None:
         ref[c] = d[query]
     med_scipy = statistics.median(t_scipy.values())
 
-    def ours(c: str) -> np.ndarray:
-        return nearest_distance(g, {c: sources[c]}, query, cutoff_m=cutoff, n_threads=1)[c]
+    def ours(c: str, threads: int) -> np.ndarray:
+        return nearest_distance(g, {c: sources[c]}, query, cutoff_m=cutoff, n_threads=threads)[c]
 
-    ours(names[0])  # compile or load from the cache, build the packed edges
+    thread_counts = [int(t) for t in args.threads.split(",")]
+    for th in thread_counts:
+        ours(names[0], th)  # compile or load from the cache, build the packed edges
     default_width = _search.sweep_width
-    labels = [("default", None)] + [(f"w={w}", float(w)) for w in args.widths.split(",") if w]
-    for label, width in labels:
+    labels = [(f"{th} thr", None, th) for th in thread_counts] + [
+        (f"w={w}", float(w), thread_counts[0]) for w in args.widths.split(",") if w
+    ]
+    for label, width, th in labels:
         if width is not None:
             _search.sweep_width = lambda weights, cutoff_m, w=width: w
         t_ours = {}
         for c in names:
-            t_ours[c], d = _median_time(lambda c=c: ours(c), args.reps)
+            t_ours[c], d = _median_time(lambda c=c, th=th: ours(c, th), args.reps)
             if not np.array_equal(d, ref[c]):
                 raise SystemExit(f"{label} {c}: distances differ from scipy's")
         _search.sweep_width = default_width

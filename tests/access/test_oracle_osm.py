@@ -178,6 +178,12 @@ def test_nearest_query_equals_networkx_checked_counts_path(case):
         for k, c in enumerate(names):
             col = out[k] if row_of is None else out[k][row_of]
             assert np.array_equal(col, got[c]), (name, c, width)
+    for threads in (2, 3):  # one category per call: its sources split over the threads
+        for c in cats:
+            one = nearest_distance(
+                g, {c: sources[c]}, b_hub[reach], cutoff_m=CUTOFF, n_threads=threads
+            )
+            assert np.array_equal(one[c], got[c]), (name, c, threads)
     small = nearest_distance(g, sources, b_hub[reach], cutoff_m=CUTOFF, dtype=np.float32)
     for c in cats:
         expect = result.buildings[dist_column(c)].to_numpy()[reach]

@@ -113,6 +113,82 @@ def test_grid_nearest_matches_scipy_at_any_width(jitter, width):
             assert np.array_equal(out[k], ref), (jitter, width, c, threads)
 
 
+@pytest.mark.parametrize("jitter", [0.0, 10.0])
+@pytest.mark.parametrize("split", [2, 3, 5])
+def test_split_sources_match_scipy(jitter, split):
+    """Each category's sources cut into ``split`` patches searched side by side: the least over
+    the patches is scipy's distance bit for bit, whether rows are gathered from query nodes in
+    order or mapped through ``qrow``, and float32 results are scipy's rounded up. Categories
+    with fewer sources than patches, one source or none are included."""
+    g, sources = _street_grid(60, jitter, int(jitter) + 21, (400, 40, 3, 1, 0))
+    names = list(sources)
+    ptr = np.zeros(len(names) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([sources[c].size for c in names])
+    rng = np.random.default_rng(split)
+    nodes = np.concatenate([rng.permutation(sources[c]) for c in names]).astype(np.int64)
+    n = g.n_nodes
+    query = np.sort(rng.choice(n, n // 3, replace=False)).astype(np.int64)
+    qrow = np.full(n, -1, dtype=np.int32)
+    qrow[query] = np.arange(query.size, dtype=np.int32)
+    refs = {c: _scipy(g.indptr, g.indices, g.weights, sources[c], CUTOFF)[query] for c in names}
+    for gathered in (True, False):
+        for dtype in (np.float64, np.float32):
+            out = nearest_by_category(
+                g.indptr,
+                g.indices,
+                g.weights,
+                g.transit,
+                thread_plan(np.ones(len(names)), 1),
+                ptr,
+                nodes,
+                CUTOFF,
+                qrow,
+                query.size,
+                dtype=dtype,
+                qn=query if gathered else None,
+                split=split,
+            )
+            for k, c in enumerate(names):
+                ref = refs[c]
+                if dtype == np.float64:
+                    assert np.array_equal(out[k], ref), (jitter, split, c, gathered)
+                    continue
+                up = ref.astype(np.float32)  # the smallest float32 not below scipy's
+                low = up.astype(np.float64) < ref
+                up[low] = np.nextafter(up[low], np.float32(np.inf))
+                assert np.array_equal(out[k], up), (jitter, split, c, gathered)
+    # the scratch arrays were left as found: a plain run afterwards is still exact
+    again = nearest_distance(g, sources, query, cutoff_m=CUTOFF, n_threads=1)
+    for c in names:
+        assert np.array_equal(again[c], refs[c]), c
+
+
+def test_nearest_distance_splits_sources_when_categories_are_few(monkeypatch):
+    """Fewer categories than threads: the sources are split (as many patches as threads);
+    otherwise the categories are spread over the threads."""
+    import citycheck.access.queries as queries
+
+    g, sources = _street_grid(30, 10.0, 5, (60, 20, 4))
+    seen = []
+    real = queries.nearest_by_category
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["split"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "nearest_by_category", spy)
+    query = np.flatnonzero(g.transit)
+    one = nearest_distance(g, {"c0": sources["c0"]}, query, cutoff_m=CUTOFF, n_threads=2)
+    three = nearest_distance(g, sources, query, cutoff_m=CUTOFF, n_threads=2)
+    four = nearest_distance(g, sources, query, cutoff_m=CUTOFF, n_threads=4)
+    nearest_distance(g, sources, query, cutoff_m=CUTOFF, n_threads=1)
+    assert seen == [2, 1, 4, 1]
+    for c in sources:
+        ref = _scipy(g.indptr, g.indices, g.weights, sources[c], CUTOFF)[query]
+        assert np.array_equal(three[c], ref) and np.array_equal(four[c], ref), c
+    assert np.array_equal(one["c0"], three["c0"])
+
+
 def test_nearest_distance_on_grid_street_nodes():
     """The benchmark's query (every street node, in node order) through the public API."""
     g, sources = _street_grid(45, 10.0, 11, (150, 2))

@@ -639,6 +639,92 @@ def _nearest_parallel(
         )
 
 
+@njit(cache=True, parallel=True)
+def _nearest_split(
+    indptr,
+    edges,
+    eweights,
+    transit,
+    cats,
+    cat_ptr,
+    src_nodes,
+    cutoff,
+    inv_width,
+    qrow,
+    qn,
+    out,
+    dist,
+    pend,
+):  # pragma: no cover - compiled
+    """Each category of ``cats`` in turn, its sources split over the threads.
+
+    Part ``p`` of a category's sources (its sources sorted by node id, cut into
+    ``dist.shape[0]`` runs of equal count: nodes are in Morton order, so each run is a compact
+    patch of the map) is searched by thread ``p`` into ``dist[p]``; the category's distance is
+    the least over the parts (exact: the nearest source lies in some part, whose search finds
+    that very route). Parts overlap only where their searches cross a patch border, a band of
+    the cutoff's width. The rows are then read and the scratch reset, node ranges split over
+    the threads.
+    """
+    n = indptr.size - 1
+    n_part = dist.shape[0]
+    f32 = out.itemsize == 4
+    gather = qn.size == out.shape[1] and qn.size > 0
+    for c in cats:
+        src = np.sort(src_nodes[cat_ptr[c] : cat_ptr[c + 1]])
+        zero = np.zeros(src.size)
+        for p in prange(n_part):
+            a = src.size * p // n_part
+            b = src.size * (p + 1) // n_part
+            stack = np.empty(STACK_SIZE, dtype=np.int32)
+            sweep_search(
+                indptr,
+                edges,
+                eweights,
+                transit,
+                src[a:b],
+                zero[a:b],
+                cutoff,
+                inv_width,
+                dist[p],
+                pend[p],
+                stack,
+            )
+        out_c = out[c]
+        if gather:  # rows first, then the reset: a thread's rows are not its node range
+            for p in prange(n_part):
+                k0 = qn.size * p // n_part
+                k1 = qn.size * (p + 1) // n_part
+                for k in range(k0, k1):
+                    i = qn[k]
+                    d = dist[0, i]
+                    for r in range(1, n_part):
+                        d = min(d, dist[r, i])
+                    if d != INF:
+                        if f32:
+                            out_c[k] = round_up_f32(d)
+                        else:
+                            out_c[k] = d
+        for p in prange(n_part):
+            i0 = n * p // n_part
+            i1 = n * (p + 1) // n_part
+            for i in range(i0, i1):
+                d = dist[0, i]
+                for r in range(1, n_part):
+                    d = min(d, dist[r, i])
+                if d == INF:
+                    continue
+                if not gather:
+                    q = qrow[i]
+                    if q >= 0:
+                        if f32:
+                            out_c[q] = round_up_f32(d)
+                        else:
+                            out_c[q] = d
+                for r in range(n_part):
+                    dist[r, i] = INF
+
+
 class _Scratch(threading.local):
     """Search arrays kept between calls, one set per calling Python thread."""
 
@@ -681,6 +767,7 @@ def nearest_by_category(
     dtype: type = np.float64,
     qn: np.ndarray | None = None,
     edges: tuple[np.ndarray, np.ndarray] | None = None,
+    split: int = 1,
 ) -> np.ndarray:
     """Nearest distance from every query node to each category's sources (multi-source).
 
@@ -711,6 +798,11 @@ def nearest_by_category(
     edges : (ndarray, ndarray), optional
         :func:`search_edges` of ``indices`` and ``weights`` when the caller keeps it (built
         here otherwise).
+    split : int, default 1
+        With ``split > 1`` the categories run one after another (``plan`` is not used), each
+        with its sources cut into ``split`` patches searched by as many threads at once: for
+        fewer categories than threads (one category on two threads took 0.55-0.6 of the time
+        on the 1 M-node benchmark grid).
 
     Returns
     -------
@@ -728,6 +820,11 @@ def nearest_by_category(
         edges = search_edges(indices, weights)
     args = (indptr, *edges, transit)
     tail = (cat_ptr, src_nodes, float(cutoff), 1.0 / width, qrow, qn, out)
+    if split > 1:
+        dist, pend = _sweep_scratch(indptr.size - 1, split)
+        cats = np.arange(cat_ptr.size - 1, dtype=np.int64)
+        _nearest_split(*args, cats, *tail, dist[:split], pend[:split])
+        return out
     n_run = plan_ptr.size - 1
     dist, pend = _sweep_scratch(indptr.size - 1, max(1, n_run))
     if n_run <= 1:

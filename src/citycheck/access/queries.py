@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from numba import get_num_threads
 
 from citycheck.access._kernels import dijkstra_pred
 from citycheck.access._search import (
@@ -95,7 +96,8 @@ def nearest_distance(
     cutoff_m : float
         Search bound; farther distances are +inf.
     n_threads : int, optional
-        Threads to spread the categories over (numba's setting by default).
+        Threads (numba's setting by default): the categories are spread over them, or, with
+        fewer categories than threads, each category's sources are split over them.
     dtype : {numpy.float64, numpy.float32}
         Result type. float32 halves the memory; each distance is rounded up (at most 1.2e-4 m
         above the exact one at 1500 m, and ``d <= r`` stays exact for whole and half metres).
@@ -112,6 +114,9 @@ def nearest_distance(
     else:
         qrow, row_of = _query_rows(graph.n_nodes, qn)
         qn = None
+    threads = max(1, n_threads or get_num_threads())
+    # fewer categories than threads: each category's sources split over the threads instead
+    split = threads if 0 < len(names) < threads else 1
     out = nearest_by_category(
         graph.indptr,
         graph.indices,
@@ -126,6 +131,7 @@ def nearest_distance(
         dtype=dtype,
         qn=qn,
         edges=graph.search_edges,
+        split=split,
     )
     if row_of is None:  # query in node order: no copy
         return {c: out[k] for k, c in enumerate(names)}
