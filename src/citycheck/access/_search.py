@@ -663,8 +663,8 @@ def _nearest_split(
     patch of the map) is searched by thread ``p`` into ``dist[p]``; the category's distance is
     the least over the parts (exact: the nearest source lies in some part, whose search finds
     that very route). Parts overlap only where their searches cross a patch border, a band of
-    the cutoff's width. The rows are then read and the scratch reset, node ranges split over
-    the threads.
+    the cutoff's width. Then, node ranges split over the threads, one pass takes the least,
+    writes the rows and resets the scratch.
     """
     n = indptr.size - 1
     n_part = dist.shape[0]
@@ -691,36 +691,28 @@ def _nearest_split(
                 stack,
             )
         out_c = out[c]
-        if gather:  # rows first, then the reset: a thread's rows are not its node range
-            for p in prange(n_part):
-                k0 = qn.size * p // n_part
-                k1 = qn.size * (p + 1) // n_part
-                for k in range(k0, k1):
-                    i = qn[k]
-                    d = dist[0, i]
-                    for r in range(1, n_part):
-                        d = min(d, dist[r, i])
-                    if d != INF:
-                        if f32:
-                            out_c[k] = round_up_f32(d)
-                        else:
-                            out_c[k] = d
-        for p in prange(n_part):
+        for p in prange(n_part):  # one pass per node range: least over the parts, row, reset
             i0 = n * p // n_part
             i1 = n * (p + 1) // n_part
+            k = np.searchsorted(qn, i0) if gather else 0  # first query row in the range
             for i in range(i0, i1):
                 d = dist[0, i]
                 for r in range(1, n_part):
                     d = min(d, dist[r, i])
+                row = -1
+                if gather:
+                    if k < qn.size and qn[k] == i:  # qn increases strictly: rows in node order
+                        row = k
+                        k += 1
+                elif d != INF:
+                    row = qrow[i]
                 if d == INF:
                     continue
-                if not gather:
-                    q = qrow[i]
-                    if q >= 0:
-                        if f32:
-                            out_c[q] = round_up_f32(d)
-                        else:
-                            out_c[q] = d
+                if row >= 0:
+                    if f32:
+                        out_c[row] = round_up_f32(d)
+                    else:
+                        out_c[row] = d
                 for r in range(n_part):
                     dist[r, i] = INF
 
