@@ -182,7 +182,9 @@ def test_nearest_distance_splits_sources_when_categories_are_few(monkeypatch):
     three = nearest_distance(g, sources, query, cutoff_m=CUTOFF, n_threads=2)
     four = nearest_distance(g, sources, query, cutoff_m=CUTOFF, n_threads=4)
     nearest_distance(g, sources, query, cutoff_m=CUTOFF, n_threads=1)
-    assert seen == [2, 1, 4, 1]
+    many = nearest_distance(g, {"c0": sources["c0"]}, query, cutoff_m=CUTOFF, n_threads=64)
+    assert seen == [2, 1, 4, 1, queries.MAX_SPLIT]
+    assert np.array_equal(many["c0"], one["c0"])
     for c in sources:
         ref = _scipy(g.indptr, g.indices, g.weights, sources[c], CUTOFF)[query]
         assert np.array_equal(three[c], ref) and np.array_equal(four[c], ref), c

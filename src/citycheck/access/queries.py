@@ -24,6 +24,9 @@ from citycheck.access._search import (
 from citycheck.access.graph import AccessGraph
 from citycheck.access.snapping import SegmentIndex
 
+#: Most patches one category's sources are split into (one search thread each).
+MAX_SPLIT = 8
+
 __all__ = [
     "Route",
     "bucket_width",
@@ -116,7 +119,8 @@ def nearest_distance(
         qn = None
     threads = max(1, n_threads or get_num_threads())
     # fewer categories than threads: each category's sources split over the threads instead
-    split = threads if 0 < len(names) < threads else 1
+    # (at most MAX_SPLIT patches: each holds a node-sized scratch, 9.4 MiB at 1 M nodes)
+    split = min(threads, MAX_SPLIT) if 0 < len(names) < threads else 1
     out = nearest_by_category(
         graph.indptr,
         graph.indices,
