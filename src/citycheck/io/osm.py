@@ -226,6 +226,7 @@ def read_osm(
         .with_filter(KeyFilter(*keys_all))
     )
     try:
+        # isinstance (what pyosmium's is_node() etc. test) tells the type checker the entity type
         for obj in processor:
             n_objects += 1
             tags = obj.tags
