@@ -185,3 +185,10 @@ def test_user_neighbourhoods_and_empty_category_warning(tmp_path, read_layers):
     }
     assert nb == {"south", "north"}
     assert any("elderly" in w.lower() and "养老" in w for w in doc["warnings"])
+
+
+def test_population_flag_not_a_number(tmp_path):
+    # bool is an int to Python: it must not reach Path() (TypeError) but be named as bad input
+    with pytest.raises(InputError, match="population"):
+        run_check(osm_path("test.osm.pbf"), out_dir=tmp_path / "r", population=True)
+    assert not any(tmp_path.glob("r*"))

@@ -347,6 +347,8 @@ def run_check(
     if isinstance(population, int | float) and not isinstance(population, bool):
         residents_total = float(population)
         parameters["population_total"] = residents_total
+    elif isinstance(population, bool):
+        raise InputError("--population", "population", population, "not a number or a table")
     elif population is not None:
         ppath = Path(population)
         table = pd.read_csv(ppath, dtype={"osm_id": str}) if ppath.exists() else None

@@ -805,7 +805,7 @@ def nearest_by_category(
     if not np.isfinite(cutoff):  # unbounded: no shortest path is longer than all edges together
         cutoff = float(weights.sum()) + 1.0
     width = sweep_width(weights, cutoff) if width is None else float(width)
-    out = np.full((cat_ptr.size - 1, n_query), np.inf, dtype=_float_type(dtype))
+    out: np.ndarray = np.full((cat_ptr.size - 1, n_query), np.inf, dtype=_float_type(dtype))
     if qn is None or qn.size != n_query:
         qn = np.empty(0, dtype=np.int64)
     if edges is None:
@@ -982,8 +982,8 @@ def counts_by_category(
     plan_ptr, plan_cat = plan
     n_cat = cat_gptr.size - 1
     most = int(np.diff(cat_gptr).max()) if n_cat else 0
-    counts = np.zeros((n_cat, n_query, radii.size), dtype=count_dtype(most))
-    near = np.full((n_cat, n_query), np.inf, dtype=_float_type(dtype))
+    counts: np.ndarray = np.zeros((n_cat, n_query, radii.size), dtype=count_dtype(most))
+    near: np.ndarray = np.full((n_cat, n_query), np.inf, dtype=_float_type(dtype))
     args = (indptr, indices, weights, transit)
     cutoff = float(radii[-1]) if radii.size else 0.0
     width = count_width(weights, cutoff) if width is None else float(width)

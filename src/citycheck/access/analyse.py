@@ -251,6 +251,7 @@ def analyse_layers(
         "snap_m": graph.snap_m["buildings"],
     }
     comp = np.full(len(blds), -1, dtype=np.int64)
+    assert graph.component is not None  # attach() labels every node
     comp[reachable] = graph.component[b_hub[reachable]]
     comp_len = net.component_lengths()
     out["component"] = comp

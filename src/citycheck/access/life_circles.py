@@ -144,7 +144,7 @@ def unit_shares(
         return pd.to_numeric(blds[col], errors="coerce").fillna(0.0).to_numpy()[in_unit]
 
     out: dict[str, np.ndarray] = {}
-    denominators = {}
+    denominators: dict[str, np.ndarray | None] = {}
     for label, col in (
         ("buildings", None),
         ("floor_area", "floor_area_m2"),
@@ -154,8 +154,10 @@ def unit_shares(
         denominators[label] = w
         total = np.bincount(upos, weights=w, minlength=n_units) if w is not None else None
         if label == "buildings":
+            assert total is not None  # weight(None) is all ones
             out["n_buildings"] = total.astype(np.int64)
         elif total is not None:
+            assert col is not None  # only the buildings count has no weight column
             out[col] = total
     for f in flags:
         v = table[f].fillna(False).astype(bool).to_numpy()[in_unit]

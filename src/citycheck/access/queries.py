@@ -112,11 +112,12 @@ def nearest_distance(
     """
     names, ptr, nodes = _pack(sources)
     qn = np.ascontiguousarray(query_nodes, dtype=np.int64)
+    search_qn: np.ndarray | None = qn  # read in node order: the search gathers the rows
     if increasing_within(graph.n_nodes, qn):  # rows gathered in node order: no row map
         qrow, row_of = np.empty(0, dtype=np.int32), None
     else:
         qrow, row_of = _query_rows(graph.n_nodes, qn)
-        qn = None
+        search_qn = None
     threads = max(1, n_threads or get_num_threads())
     # fewer categories than threads: each category's sources split over the threads instead
     # (at most MAX_SPLIT patches: each holds a node-sized scratch, 9.4 MiB at 1 M nodes)
@@ -133,7 +134,7 @@ def nearest_distance(
         qrow,
         int(np.asarray(query_nodes).size),
         dtype=dtype,
-        qn=qn,
+        qn=search_qn,
         edges=graph.search_edges,
         split=split,
     )
@@ -236,6 +237,7 @@ def street_index(graph: AccessGraph, cell_m: float) -> SegmentIndex:
     """A nearest-edge index over the street edges of ``graph`` (stubs excluded)."""
     from citycheck.access.network import WalkNetwork
 
+    assert graph.component is not None  # attach() labels every node
     shim = WalkNetwork(
         x=graph.x,
         y=graph.y,

@@ -90,7 +90,7 @@ def write_comparison_map(
     if by == "score" or by in DIMENSIONS:
         if by not in gdf.columns:
             gdf[by] = math.nan
-        bins = SCORE_BINS
+        bins: tuple[float, ...] | None = SCORE_BINS
     else:
         gdf[by] = gdf["city"].map(indicator_from_runs(run_dirs, by))
         bins = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0) if unit == "%" else None

@@ -137,7 +137,8 @@ class Indicator(BaseModel):
         sign = 1.0 if self.direction == "up" else -1.0
         if sign * value >= sign * self.pass_:  # type: ignore[operator]
             return "pass"
-        if self.warning is not None and sign * value >= sign * self.warning:
+        # up/down thresholds are numbers (the validator ties their shape to the direction)
+        if self.warning is not None and sign * value >= sign * self.warning:  # type: ignore[operator]
             return "warning"
         return "fail"
 

@@ -227,9 +227,9 @@ def sensitivity(
         base_scores = base.reindex(table.index)["score"].to_numpy()
         base_rank = (-np.nan_to_num(base_scores, nan=-1.0)).argsort().argsort()
         ranks = (order == base_rank[:, None]).mean(axis=1)
-    units: dict[str, dict[str, float]] = {}
+    units: dict[str, dict[str, float | str]] = {}
     for i, uid in enumerate(table.index):
-        entry = {
+        entry: dict[str, float | str] = {
             "base_score": float(base.loc[uid, "score"]),
             "base_grade": str(base.loc[uid, "grade"]),
             "share_same_grade": float(keep_grade[i]),

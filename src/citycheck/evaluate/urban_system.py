@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -715,7 +716,7 @@ def read_city_census(path: str | Path) -> pd.DataFrame:
     return df
 
 
-def read_county_census(path: str | Path) -> pd.DataFrame:
+def read_county_census(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read and validate the census county table (china_county_census_2020.csv).
 
     Only the fields used here are validated and converted; other columns are kept as text.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,7 +148,7 @@ def _pick(tags: osmium.osm.TagList, keys: Iterable[str]) -> dict[str, str]:
     return {k: tags[k] for k in keys if k in tags}
 
 
-def _frame(rows: list[dict[str, object]], geoms: list[bytes | str]) -> gpd.GeoDataFrame:
+def _frame(rows: list[dict[str, object]], geoms: Sequence[bytes | str]) -> gpd.GeoDataFrame:
     geometry = shapely.from_wkb(geoms) if geoms else []
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geometry, crs=WGS84)
 
@@ -226,10 +226,11 @@ def read_osm(
         .with_filter(KeyFilter(*keys_all))
     )
     try:
+        # isinstance (what pyosmium's is_node() etc. test) tells the type checker the entity type
         for obj in processor:
             n_objects += 1
             tags = obj.tags
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 if not obj.location.valid():  # pragma: no cover - osmium gives located nodes
                     skipped["node without location"] = skipped.get("node without location", 0) + 1
                     continue
@@ -242,7 +243,7 @@ def read_osm(
                 if len(picked) > ("name" in picked) + ("access" in picked):
                     f_rows.append({"osm_id": oid, **picked})
                     f_geom.append(wkb)
-            elif obj.is_way():
+            elif isinstance(obj, osmium.osm.Way):
                 if (
                     "building" in tags
                     and tags["building"] != "no"
@@ -272,13 +273,13 @@ def read_osm(
                         wkb = shapely.to_wkb(shapely.LineString(coords), hex=True)
                     s_rows.append({"osm_id": f"w{obj.id}", **_pick(tags, STREET_KEYS)})
                     s_geom.append(wkb)
-            elif obj.is_relation():
+            elif isinstance(obj, osmium.osm.Relation):
                 if (
                     tags.get("type") in ("multipolygon", "boundary")
                     and tags.get("building", "no") != "no"
                 ):
                     building_relations.add(obj.id)
-            elif obj.is_area():
+            elif isinstance(obj, osmium.osm.Area):
                 oid = f"{'w' if obj.from_way() else 'r'}{obj.orig_id()}"
                 try:
                     wkb = factory.create_multipolygon(obj)

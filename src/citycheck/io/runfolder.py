@@ -120,7 +120,7 @@ def results_document(ev: Evaluation) -> dict[str, Any]:
             }
         )
     problems = ev.problems.to_dict("records") if len(ev.problems) else []
-    doc = {
+    doc: dict[str, Any] = {
         "schema": "citycheck.results",
         "schema_version": SCHEMA_VERSION,
         "software": {"name": "citycheck", "version": __version__},

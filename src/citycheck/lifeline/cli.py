@@ -306,7 +306,7 @@ def monitor_command(
     """
     import numpy as np
 
-    from citycheck.lifeline.monitoring.alarms import AlarmManager, ListSink
+    from citycheck.lifeline.monitoring.alarms import AlarmManager, AlarmSink, ListSink
     from citycheck.lifeline.monitoring.detect import (
         GAS_LEVELS_PCT_LEL,
         WATER_LEVEL_LEVELS_M,
@@ -342,6 +342,7 @@ def monitor_command(
                 console.print(f"  line {r.line} {r.field}={r.value!r}: {r.problem}")
         readings = store.readings()
         stored = store.alarms()
+        sink: AlarmSink
         if hotline_url:
             from citycheck.lifeline.monitoring.hotline_http import HttpHotlineSink
 
@@ -363,6 +364,7 @@ def monitor_command(
                     if calibration is not None:
                         mon.to_json(calibration)
                 else:
+                    assert calibration is not None  # --inp without either was refused above
                     mon = ModelMonitor.from_json(calibration)
                     if Path(mon.model).name != inp.name:
                         console.print(
@@ -428,8 +430,12 @@ def monitor_command(
             f"({resumed} taken up from earlier runs, {len(store.alarms())} stored in all)"
         )
         if hotline_url:
-            from citycheck.lifeline.monitoring.hotline_http import follow_work_orders
+            from citycheck.lifeline.monitoring.hotline_http import (
+                HttpHotlineSink,
+                follow_work_orders,
+            )
 
+            assert isinstance(sink, HttpHotlineSink)  # the sink made above for a hotline_url
             changed = follow_work_orders(store, sink)
             console.print(f"{len(changed)} work orders changed status in the hotline")
         if run is not None:

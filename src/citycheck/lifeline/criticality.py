@@ -152,7 +152,7 @@ class _ToolkitRunner:
             any(d.base_value != 0 for d in wn.get_node(n).demand_timeseries_list)
             for n in self.junctions
         ]
-        self.read_pos = np.nonzero(has_demand)[0]
+        self.read_pos = np.nonzero(np.asarray(has_demand, dtype=bool))[0]
         self.j_idx = [self.en.ENgetnodeindex(self.junctions[i]) for i in self.read_pos]
         # EPANET 2.2's project API (what WNTR opens) returns doubles
         self._value = ctypes.c_double()
@@ -168,7 +168,8 @@ class _ToolkitRunner:
         saved = [self.en.ENgetlinkvalue(i, EN.INITSTATUS) for i in idx]
         for i in idx:
             self.en.ENsetlinkvalue(i, EN.INITSTATUS, 0)
-        rows, times = [], []
+        rows: list[list[float]] = []
+        times: list[int] = []
         try:
             self.en.ENopenH()
             self.en.ENinitH(0)

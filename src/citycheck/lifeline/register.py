@@ -30,6 +30,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from shapely.geometry import LineString, Point
+from shapely.geometry.base import BaseGeometry
 
 from citycheck.lifeline.reference import materials, networks
 
@@ -404,9 +405,9 @@ def register_from_gis(
             found = _find_column(raw, aliases)
             if found is not None:
                 columns[key] = found
-    for key, col in columns.items():
-        if col not in raw.columns:
-            raise RegisterError(f"{src}: column {col!r} for field {key!r} not in the layer")
+    for key, name in columns.items():
+        if name not in raw.columns:
+            raise RegisterError(f"{src}: column {name!r} for field {key!r} not in the layer")
     issues: list[dict] = []
     n = len(raw)
 
@@ -430,7 +431,7 @@ def register_from_gis(
         return out.astype(float)
 
     geoms = raw.geometry
-    lines = []
+    lines: list[BaseGeometry | None] = []
     for i, g in zip(raw.index, geoms, strict=True):
         if g is None or g.is_empty:
             issues.append(_issue(src, ids[i], "geometry", None, "missing geometry", "缺少几何"))
@@ -497,7 +498,8 @@ def _snap_nodes(lines: list, snap_m: float) -> tuple[list, list]:
     def key(xy: tuple) -> str:
         return f"n{round(xy[0] / snap_m)}_{round(xy[1] / snap_m)}"
 
-    starts, ends = [], []
+    starts: list[str | None] = []
+    ends: list[str | None] = []
     for g in lines:
         if g is None:
             starts.append(None)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -437,7 +438,7 @@ def topological_consequence(
         if facilities is not None and len(facilities)
         else {}
     )
-    out = {
+    out: dict[str, dict[str, Any]] = {
         pid: {"nodes_cut": 0, "residents_affected": 0.0, "facilities_affected": 0, "cats": {}}
         for pid in register.pipes["pipe_id"]
     }

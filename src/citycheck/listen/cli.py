@@ -19,8 +19,7 @@ DB_HELP = "SQLAlchemy URL (default: $CITYCHECK_HOTLINE_DB_URL or sqlite:///hotli
 def _settings(db: str | None):  # type: ignore[no-untyped-def]
     from citycheck.listen.settings import HotlineSettings
 
-    kw = {"db_url": db} if db else {}
-    return HotlineSettings(**kw)
+    return HotlineSettings(db_url=db) if db else HotlineSettings()
 
 
 def _hotline(db: str | None):  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.special import expit
@@ -107,6 +108,7 @@ class _TfidfBlock:
         found, k = np.unique(np.concatenate(parts), return_counts=True)
         pos = np.searchsorted(self.codes, found).clip(max=len(self.codes) - 1)
         hit = self.codes[pos] == found
+        assert self.code_columns is not None  # built together with codes
         return self.code_columns[pos[hit]], k[hit].astype(np.float64)
 
 
@@ -220,7 +222,7 @@ class CompiledPipeline:
         return total
 
 
-def _linear(estimator: object) -> tuple[np.ndarray, np.ndarray] | None:
+def _linear(estimator: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """(coef, intercept) such that ``decision_function(X) = X @ coef.T + intercept`` as columns
     (one column for a binary LinearSVC, the classes' own columns for NB-SVM); None if unknown."""
     if type(estimator) is LinearSVC:

@@ -166,6 +166,7 @@ class PublicOrderReader:
         conn = self.engine.raw_connection()
         try:
             if self._is_pg:
+                assert conn.driver_connection is not None  # a checked-out connection has one
                 cur = conn.driver_connection.execute(self.sql, self._params(order_id), prepare=True)
                 row, description = cur.fetchone(), cur.description
                 cur.close()
@@ -250,7 +251,7 @@ class PublicOrderReader:
 
     def _result_processors(self, description: Any) -> list[tuple[int, Callable[[Any], Any]]]:
         """The column types' result processors for the driver's type codes (None: as is)."""
-        out = []
+        out: list[tuple[int, Callable[[Any], Any]]] = []
         for i, (impl, col) in enumerate(zip(self._types, description, strict=True)):
             process = impl.result_processor(self._dialect, col[1])
             if process is not None:

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from citycheck.listen.calendar import WorkCalendar, load_calendar
@@ -71,7 +71,10 @@ def utc(dt: datetime) -> datetime:
 #: Open orders of one service near a point since a time: the duplicate check's candidates.
 #: Built once, with bound parameters, so an intake does not pay for building the statement;
 #: Core columns (not the ORM entity's), so executing it skips the ORM's result machinery.
-_O = Order.__table__.c
+#: The mapped tables (SQLAlchemy's declarative stubs type ``__table__`` as a FromClause).
+_ORDERS = cast(Table, Order.__table__)
+_EVENTS = cast(Table, OrderEvent.__table__)
+_O = _ORDERS.c
 _CANDIDATES = (
     select(_O.id, _O.lat, _O.lon, _O.requested_at, _O.description_public)
     .where(
@@ -88,13 +91,13 @@ _CANDIDATES = (
 
 
 #: Core inserts of a new order (returning its id) and of events.
-_INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
-_INSERT_EVENT = insert(OrderEvent.__table__)
-_ORDER_COLUMNS = tuple(c.key for c in Order.__table__.columns if c.key != "id")
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
+_INSERT_EVENT = insert(_EVENTS)
+_ORDER_COLUMNS = tuple(c.key for c in _ORDERS.columns if c.key != "id")
 
 #: A master's projection after ``b_k`` NOTEs about new duplicates (see Hotline._note_links).
 _NOTE_MASTER = (
-    update(Order.__table__)
+    update(_ORDERS)
     .where(_O.id == bindparam("b_id"))
     .values(
         n_events=_O.n_events + bindparam("b_k"),
@@ -257,7 +260,8 @@ class Hotline:
         ):
             return intake
         labels, confs = clf.predict([intake.description])
-        code, confidence = labels[0], float(confs[0])
+        code: str | None = labels[0]
+        confidence = float(confs[0])
         if code not in self.catalogue.services:
             code, confidence = None, 0.0
         return replace(intake, prediction=Prediction(code, confidence))

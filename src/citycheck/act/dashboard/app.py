@@ -6,6 +6,7 @@ loads nothing from the network.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ def _static_dir() -> Path:
     return Path(str(resources.files("citycheck.act.dashboard") / "static"))
 
 
-def create_app(store: RunStore | list[str] | list[Path]) -> FastAPI:
+def create_app(store: RunStore | Sequence[str | Path]) -> FastAPI:
     """The dashboard app for a set of run folders.
 
     Parameters

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,7 @@ class RunStore:
     page can say what is wrong instead of breaking.
     """
 
-    def __init__(self, run_dirs: list[Path] | list[str]) -> None:
+    def __init__(self, run_dirs: Sequence[str | Path]) -> None:
         self.runs: dict[str, Run] = {}
         for i, path in enumerate(run_dirs):
             p = Path(path)
@@ -220,6 +221,7 @@ def explain_building(buildings: gpd.GeoDataFrame, osm_id: str, lang: str) -> dic
     for cid, col in distance_columns(buildings).items():
         d = float(pd.to_numeric(pd.Series([b[col]]), errors="coerce").iloc[0])
         limit = cats[cid].walk_limit_m
+        assert limit is not None  # distance_columns keeps categories with a walking limit
         ok = bool(d <= limit)  # NaN (unreachable / none in area) and +inf are not within
         if np.isnan(d):
             text = label("unreachable", lang)

@@ -303,10 +303,12 @@ def plan_facilities(
     served_after = after <= limit
     newly = served_after & ~served
     sites = cand.iloc[sel].copy()
-    per_site_w = (
+    per_site_w: np.ndarray | list[float] = (
         np.bincount(nearest_site[newly], weights=w[newly], minlength=sel.size) if sel.size else []
     )
-    per_site_n = np.bincount(nearest_site[newly], minlength=sel.size) if sel.size else []
+    per_site_n: np.ndarray | list[int] = (
+        np.bincount(nearest_site[newly], minlength=sel.size) if sel.size else []
+    )
     sites["residents_newly_served" if weight == "residents" else "floor_area_newly_served_m2"] = (
         per_site_w
     )

@@ -60,6 +60,7 @@ class Reattached:
 
 
 def _shim(graph: AccessGraph, u: np.ndarray, v: np.ndarray, length: np.ndarray) -> WalkNetwork:
+    assert graph.component is not None  # attach() labels every node
     return WalkNetwork(
         x=graph.x,
         y=graph.y,
@@ -225,7 +226,7 @@ def open_path(
         snap[name][rows] = best
         new_snap[name] = best
         if fresh.size:  # a new hub sits at its nearest access point's node
-            first = {}
+            first: dict[int, tuple[int, float]] = {}
             for o, nd, dd in zip(owner.tolist(), node.tolist(), d.tolist(), strict=True):
                 if o not in first or dd < first[o][1]:
                     first[o] = (nd, dd)

@@ -41,7 +41,7 @@ from citycheck.access.analyse import DERIVED_CATEGORIES, AccessResult, count_col
 from citycheck.access.graph import AccessGraph
 from citycheck.access.life_circles import life_circle_flags
 from citycheck.access.queries import bucket_width, street_index
-from citycheck.access.snapping import facility_access_points
+from citycheck.access.snapping import SegmentIndex, facility_access_points
 from citycheck.categories import categories
 from citycheck.io.errors import InputError
 
@@ -294,7 +294,7 @@ class WhatIf:
         self.bld_row = np.full(self.graph.n_nodes, -1, dtype=np.int64)
         ok = b_hub >= 0
         self.bld_row[b_hub[ok]] = np.flatnonzero(ok)
-        self._index = None
+        self._index: SegmentIndex | None = None
         self.log: list[dict[str, Any]] = []
         self.changed_rows: set[int] = set()
 

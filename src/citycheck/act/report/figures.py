@@ -11,7 +11,7 @@ import base64
 import functools
 import io
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import geopandas as gpd
 import matplotlib
@@ -31,6 +31,9 @@ from citycheck.categories import categories
 from citycheck.evaluate.catalogue import DIMENSIONS, dimensions
 from citycheck.evaluate.scoring import OVERALL_CUTS
 from citycheck.labels import label
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,7 +70,10 @@ def _with_cjk(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         family = register_cjk_font()
-        rc = {"font.family": [family, "DejaVu Sans"], "axes.unicode_minus": False}
+        rc: dict[RcKeyType, Any] = {
+            "font.family": [family, "DejaVu Sans"],
+            "axes.unicode_minus": False,
+        }
         with matplotlib.rc_context(rc):
             return func(*args, **kwargs)
 
@@ -303,7 +309,7 @@ def dimension_bars(dimension_rows: list[dict[str, Any]], lang: str) -> str:
     y = np.arange(len(names))
     ax.barh(y, np.nan_to_num(vals), color=colours)
     for yi, v in zip(y, vals, strict=True):
-        ax.text((0 if np.isnan(v) else v) + 1, yi, "—" if np.isnan(v) else f"{v:.1f}",
+        ax.text((0 if np.isnan(v) else v) + 1, float(yi), "—" if np.isnan(v) else f"{v:.1f}",
                 va="center", fontsize=8)  # fmt: skip
     for cut in OVERALL_CUTS:
         ax.axvline(cut, color="#607d8b", linestyle="--", linewidth=0.8)

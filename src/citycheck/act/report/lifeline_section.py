@@ -119,9 +119,9 @@ def _risk_map(data: LifelineRun, lang: str) -> str | None:
         if len(sel):
             text = "0" if c == 0 else f"{sel.min():.3g}–{sel.max():.3g}"
             ax.plot([], [], color=palette[c], lw=2, label=text)
-    ax.legend(title=_l("risk_unit", lang), loc="best", title_fontsize=7,
-              prop={"family": family, "size": 7})  # fmt: skip
-    ax.get_legend().get_title().set_fontfamily(family)
+    legend = ax.legend(title=_l("risk_unit", lang), loc="best", title_fontsize=7,
+                       prop={"family": family, "size": 7})  # fmt: skip
+    legend.get_title().set_fontfamily(family)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)

@@ -475,7 +475,7 @@ def _dimension_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
 
 def _overall_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     ov = pd.DataFrame(doc["scores"]["overall"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     if not len(ov):
         return rows
     for lv in _LEVEL_ORDER:
@@ -506,7 +506,8 @@ def _overall_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
 
 def _sensitivity(doc: dict[str, Any], lang: str) -> tuple[list[dict], list[dict]]:
     sens = doc["scores"].get("sensitivity") or {}
-    rows, unit_rows = [], []
+    rows: list[dict] = []
+    unit_rows: list[dict] = []
     for lv, block in sens.items():
         units = block.get("units", {})
         for uid, u in units.items():

@@ -208,7 +208,12 @@ def _write_languages_in_parallel(
     compare: str | Path | None,
 ) -> list[Path]:
     """Write ``langs[1:]`` in spawned processes while this process writes ``langs[0]``."""
-    kwargs = {"formats": formats, "out_dir": out_dir, "compare": compare, "parallel": False}
+    kwargs: dict[str, Any] = {
+        "formats": formats,
+        "out_dir": out_dir,
+        "compare": compare,
+        "parallel": False,
+    }
     workers = min(len(langs) - 1, max((os.cpu_count() or 2) - 1, 1))
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         others = [pool.submit(write_reports, run, langs=(lang,), **kwargs) for lang in langs[1:]]

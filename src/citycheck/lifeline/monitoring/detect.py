@@ -106,9 +106,9 @@ def learn_daily_pattern(
         ok = np.nonzero(~np.isnan(med))[0]
         if len(ok) == 0:
             raise ValueError("no readings to learn a daily pattern from")
-        for k in np.nonzero(np.isnan(med))[0]:
-            j = ok[np.argmin(np.minimum(np.abs(ok - k), n - np.abs(ok - k)))]
-            med[k], scale[k] = med[j], scale[j]
+        for gap in np.nonzero(np.isnan(med))[0]:
+            j = ok[np.argmin(np.minimum(np.abs(ok - gap), n - np.abs(ok - gap)))]
+            med[gap], scale[gap] = med[j], scale[j]
     return DailyPattern(slot_s, med, np.maximum(scale, min_scale))
 
 

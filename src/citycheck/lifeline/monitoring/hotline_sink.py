@@ -80,6 +80,7 @@ class HotlineSink:
     def _note(self, alarm: Alarm, zh: str, en: str, when: int) -> None:
         from citycheck.listen.domain import EventKind
 
+        assert alarm.work_order is not None  # set by open(), before any update or close
         self.hotline.act(
             int(alarm.work_order),
             EventKind.NOTE,

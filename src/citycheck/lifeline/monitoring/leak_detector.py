@@ -172,6 +172,8 @@ class LeakDetector:
         reading are NaN (the CUSUM then holds its value).
         """
         r = self.residuals(times, pressures)
+        if self.signatures is None or self.cov_inv is None:
+            raise RuntimeError("LeakDetector.fit must run before statistic")
         cs = self.signatures @ self.cov_inv  # (J, n)
         den = np.sqrt(np.maximum(np.einsum("jn,jn->j", cs, self.signatures), 1e-24))
         out = (-np.nan_to_num(r) @ cs.T) / den

@@ -174,7 +174,8 @@ class _Runner:
         leak_idx = en.ENgetnodeindex(leak[0]) if leak else None
         n_days = int(np.ceil(days)) + 1
         day_level = np.exp(rng.normal(0.0, daily_sd, n_days))
-        times, rows = [], []
+        times: list[int] = []
+        rows: list[list[float]] = []
         en.ENopenH()
         try:
             en.ENinitH(0)
@@ -188,7 +189,7 @@ class _Runner:
                     )
                     for i, b, m in zip(self.j_idx, self.base, mult, strict=True):
                         en.ENsetnodevalue(int(i), EN.BASEDEMAND, float(b * m))
-                    if leak_idx is not None:
+                    if leak is not None and leak_idx is not None:
                         coef = leak[1] if t >= leak[2] else 0.0
                         en.ENsetnodevalue(leak_idx, EN.EMITTER, coef)
                     next_set = (t // self.step_s + 1) * self.step_s
@@ -238,7 +239,7 @@ class _Runner:
 def _threshold_onsets(
     times: np.ndarray, pressures: np.ndarray, low: np.ndarray, step_s: int
 ) -> list[int]:
-    below = (pressures < low[None, :]).any(axis=1)
+    below = np.asarray((pressures < low[None, :]).any(axis=1))
     onsets, start = [], 0
     while start < len(times):
         idx = np.nonzero(below[start:])[0]
@@ -349,6 +350,7 @@ def run_leak_study(path: str | Path, study: LeakStudy | None = None) -> LeakStud
                     continue
                 i = int(np.searchsorted(t, when))
                 if label == "matched_cusum":
+                    assert where_o is not None  # found with det_o
                     est = candidates[where_o]
                 else:
                     est = sensors[int(np.argmax(low - p[i]))]

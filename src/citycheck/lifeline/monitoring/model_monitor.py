@@ -171,6 +171,8 @@ class ModelMonitor:
         after = t >= self.calibrated_on[1]
         t, p = t[after], p[after]
         level, cand, cs = _levels(self.detector, t, p)
+        if self.detector.signatures is None:
+            raise RuntimeError("the detector is not calibrated")
         owner = _owners(level, cand, self.detector.signatures)
         out = []
         for i, ts in enumerate(t):
@@ -182,6 +184,8 @@ class ModelMonitor:
     def to_json(self, path: str | Path) -> None:
         """Write the learned state (patterns, signatures, covariance, h) to a JSON file."""
         d = self.detector
+        if d.signatures is None or d.cov_inv is None:
+            raise RuntimeError("the detector is not calibrated")
         state = {
             "model": self.model,
             "sensors": self.sensors,
@@ -231,11 +235,12 @@ class ModelMonitor:
             ]
             det.signatures = np.asarray(state["signatures"], dtype=float)
             det.cov_inv = np.asarray(state["cov_inv"], dtype=float)
+            first, last = (int(x) for x in state["calibrated_on"])
             return cls(
                 list(state["sensors"]),
                 list(state["candidates"]),
                 det,
-                tuple(int(x) for x in state["calibrated_on"]),
+                (first, last),
                 str(state["model"]),
             )
         except (KeyError, TypeError, json.JSONDecodeError) as exc:
@@ -282,6 +287,8 @@ def leak_episodes(
     """Leak episodes: ``start_ts``, ``end_ts`` (last time above h), ``junction`` (estimated
     leak place at the start), ``sensor_id`` (filed under), ``peak_level``."""
     level, cand, _ = _levels(det, np.asarray(times), np.asarray(pressures))
+    if det.signatures is None:
+        raise RuntimeError("the detector is not calibrated")
     owner = _owners(level, cand, det.signatures)
     rows, start = [], None
     for i in range(len(level) + 1):

@@ -160,6 +160,7 @@ class SensorStore:
                         alarm.order_status,
                     ),
                 )
+                assert cur.lastrowid is not None  # set by the INSERT just run
                 return int(cur.lastrowid)
             self.conn.execute(
                 "UPDATE alarms SET level=?, last_ts=?, closed_ts=?, peak_value=?, triggers=?, "

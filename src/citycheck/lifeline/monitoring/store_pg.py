@@ -170,7 +170,9 @@ class PgSensorStore:
 
     def count(self) -> int:
         """Number of stored readings."""
-        n = self.conn.execute(f"SELECT COUNT(*) FROM {self.schema}.readings").fetchone()[0]
+        row = self.conn.execute(f"SELECT COUNT(*) FROM {self.schema}.readings").fetchone()
+        assert row is not None  # COUNT(*) always returns one row
+        n = row[0]
         self.conn.commit()
         return int(n)
 
@@ -194,6 +196,7 @@ class PgSensorStore:
                     "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING alarm_id",
                     (*vals, alarm.sensor_id, alarm.kind, alarm.opened_ts),
                 ).fetchone()
+                assert row is not None  # RETURNING gives the inserted row
                 return int(row[0])
             self.conn.execute(
                 f"UPDATE {self.schema}.alarms SET level=%s, last_ts=%s, closed_ts=%s, "

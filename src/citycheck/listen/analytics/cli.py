@@ -174,6 +174,7 @@ def _load(table: Path | None, db: str | None) -> pd.DataFrame:
     from citycheck.listen.settings import HotlineSettings
     from citycheck.listen.store import Hotline
 
+    assert db is not None  # exactly one of table/db, checked above
     if db.startswith("sqlite:///") and not Path(db.removeprefix("sqlite:///")).exists():
         raise InputError(db, "--db", db, "no such SQLite file (stats never creates a store)")
     settings = HotlineSettings(db_url=db)

@@ -219,7 +219,7 @@ def events_from_orders(orders: pd.DataFrame) -> pd.DataFrame:
     """
     o = orders
     n = len(o)
-    rows = []
+    rows: list[pd.DataFrame] = []
 
     def add(mask, kind, at, unit=None, score=None, resolution=None):
         m = np.asarray(mask, dtype=bool)

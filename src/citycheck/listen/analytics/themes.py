@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -265,7 +266,7 @@ def find_themes(
     return Themes(themes=themes, by_month=by_month, by_place=by_place, assignment=assignment)
 
 
-def _term_matrix(texts: pd.Series, X, vec) -> tuple[np.ndarray, object]:
+def _term_matrix(texts: pd.Series, X, vec) -> tuple[np.ndarray, Any]:
     """Candidate theme terms and their presence per order: character n-grams for Chinese text,
     words (3+ letters, English stop words removed) for text that is mostly Latin script."""
     sample = "".join(texts.head(2000))

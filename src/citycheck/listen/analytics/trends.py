@@ -240,20 +240,21 @@ def before_after(
         "ratio_hi": hi,
         "change_pct": 100 * (rr - 1),
     }
+    hi_used = hi  # the seasonally adjusted bound when there is a previous year to adjust by
     y = pd.DateOffset(years=1)
     if t.min() <= d - y - w:
         bp, ap = count(d - y - w, d - y), count(d - y, d - y + w)
         if bp > 0 and ap > 0:
             ratio = (after / max(before, 0.5)) / (ap / bp)
             se = np.sqrt(sum(1 / max(v, 0.5) for v in (after, before, ap, bp)))
+            hi_used = ratio * np.exp(z * se)
             out.update(
                 before_prev=bp,
                 after_prev=ap,
                 adjusted_ratio=ratio,
                 adjusted_lo=ratio * np.exp(-z * se),
-                adjusted_hi=ratio * np.exp(z * se),
+                adjusted_hi=hi_used,
             )
-    hi_used = out.get("adjusted_hi", hi)
     out["fell"] = bool(hi_used < 1)
     return out
 

@@ -208,7 +208,8 @@ def list_requests(
         end = datetime.now(UTC)
         start = end - MAX_SPAN
     elif start is None:
-        start = end - MAX_SPAN  # type: ignore[operator]
+        assert end is not None  # both None is the branch above
+        start = end - MAX_SPAN
     else:
         end = start + MAX_SPAN
     statuses = parse_list(status)
@@ -231,7 +232,9 @@ def list_requests(
         bottom = parse_float(parts[1], "bbox bottom", -90, 90)
         right = parse_float(parts[2], "bbox right", -180, 180)
         top = parse_float(parts[3], "bbox top", -90, 90)
-        if left > right or bottom > top:  # type: ignore[operator]
+        # parse_list drops empty items, so each part parses to a number
+        assert left is not None and bottom is not None and right is not None and top is not None
+        if left > right or bottom > top:
             raise Open311Error(400, "bbox must be left,bottom,right,top with left<=right")
         box = (left, bottom, right, top)
     cy = parse_float(lat, "lat", -90, 90)
@@ -240,10 +243,11 @@ def list_requests(
     if (cy is None) != (cx is None) or (r is not None and cy is None):
         raise Open311Error(400, "lat, long (and radius) must be given together")
     if cy is not None:
+        assert cx is not None  # lat and long come together (checked above)
         r = r if r is not None else 1000.0
         dlat = r / 111_000
         dlon = dlat / max(0.01, abs(math.cos(math.radians(cy))))
-        box = (cx - dlon, cy - dlat, cx + dlon, cy + dlat)  # type: ignore[operator]
+        box = (cx - dlon, cy - dlat, cx + dlon, cy + dlat)
     orders = hotline.search(
         service_codes=parse_list(service_code),
         start=start,
@@ -255,6 +259,7 @@ def list_requests(
         offset=offset,
     )
     if cy is not None:
+        assert cx is not None and r is not None  # set together with cy above
         orders = [
             o
             for o in orders
