@@ -53,15 +53,15 @@ run_check(pbf, out_dir=pathlib.Path(tempfile.mkdtemp()) / "run")
 #: What the fork server does (its environment, its preload list in order), then a real city in
 #: the same process, printing which kernel overloads the city still had to load or compile.
 _SERVER_THEN_CITY = """
-import gc, json, os
-for name in {modules!r}:
-    __import__(name)
+import gc, json, os, sys
+import citycheck.batch.warmup  # the server's preload list
 import numba.np.ufunc.parallel as par
 from citycheck.batch.warmup import KERNEL_MODULES, REPORT, WARMUP_ENV, _dispatchers
 kernels = [d for d in _dispatchers(KERNEL_MODULES) if not d.targetoptions.get("parallel")]
 before = {{d.py_func.__qualname__: set(d.overloads) for d in kernels}}
 print(len(os.listdir("/proc/self/task")), par._is_initialized, REPORT.threads, REPORT.kernels,
-      gc.get_freeze_count(), WARMUP_ENV in os.environ)
+      gc.get_freeze_count(), WARMUP_ENV in os.environ, gc.isenabled(),
+      all(m in sys.modules for m in {modules!r}))
 {city}
 names = {{d: d.py_func.__qualname__ for d in kernels}}
 later = {{names[d]: sorted(map(str, set(d.overloads) - before[names[d]])) for d in kernels}}
@@ -72,9 +72,11 @@ print(json.dumps({{k: v for k, v in later.items() if v}}))
 def test_server_warms_up_without_a_thread_and_covers_a_city():
     _python(_CITY, {"NUMBA_NUM_THREADS": "1"})  # numba's cache holds the city's kernels now
     code = _SERVER_THEN_CITY.format(modules=list(SERVER_MODULES), city=_CITY)
-    env = {**server_environment(), "NUMBA_NUM_THREADS": "1", WARMUP_ENV: "1"}
+    env = {**server_environment(), "NUMBA_NUM_THREADS": "1", WARMUP_ENV: ",".join(SERVER_MODULES)}
     first, compiled_later = _python(code, env).splitlines()[-2:]
-    threads, launched, report_threads, kernels, frozen, env_left = first.split()
+    threads, launched, report_threads, kernels, frozen, env_left, gc_on, imported = first.split()
+    assert imported == "True"  # every module of the server's list
+    assert gc_on == "True"  # the collector is back on for the workers
     assert int(threads) == 1 and int(report_threads) == 1  # nothing to trip a fork
     assert launched == "False"  # numba's threading layer not started
     assert int(kernels) >= 5  # the access engine's kernels, loaded from numba's cache

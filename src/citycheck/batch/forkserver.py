@@ -11,9 +11,10 @@ after an in-process run, numba's GNU OpenMP thread pool, which is not fork-safe 
 that enters a parallel kernel is terminated).  The server is a fresh interpreter that never
 starts a thread: its environment pins OpenMP / OpenBLAS / MKL to one thread (Dask's
 ``distributed.nanny.pre-spawn-environ``, read before numpy is imported) and sets the workers'
-``NUMBA_NUM_THREADS`` (numba reads it when it is imported, here in the server), and the last
-module it imports, :mod:`citycheck.batch.warmup`, loads the non-parallel numba kernels from
-numba's cache (never numba's threading layer) and freezes the collector's view of the heap.
+``NUMBA_NUM_THREADS`` (numba reads it when it is imported, here in the server), and its preload,
+:mod:`citycheck.batch.warmup`, imports the modules with the collector off, loads the non-parallel
+numba kernels from numba's cache (never numba's threading layer) and freezes the collector's view
+of the heap.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ __all__ = [
     "worker_numba_threads",
 ]
 
-#: Imported by the fork server, in this order: the health check, what its first city imports
-#: lazily, numba and the walking-network engine, and last the warm-up (numba kernels from the
-#: cache, then :func:`gc.freeze`).  None of them may start a thread; a test checks it.
+#: Imported by the fork server (:mod:`citycheck.batch.warmup`, its preload, imports them with the
+#: collector off, then loads the numba kernels from the cache and freezes the heap): the health
+#: check, what its first city imports lazily, numba and the walking-network engine.  None of them
+#: may start a thread; a test checks it.
 SERVER_MODULES: tuple[str, ...] = (
     "distributed",
     "citycheck.pipeline",
@@ -55,7 +57,6 @@ SERVER_MODULES: tuple[str, ...] = (
     "numba",
     "citycheck.access",
     "citycheck.batch.preload",
-    "citycheck.batch.warmup",
 )
 
 #: ``NUMBA_NUM_THREADS`` of the running server's workers (numba reads it once, in the server).
@@ -120,12 +121,13 @@ def _environment(env: Mapping[str, str]) -> Iterator[None]:
 def start_forkserver(modules: Sequence[str] = SERVER_MODULES, numba_threads: int = 1) -> None:
     """Start this process's multiprocessing fork server with ``modules`` preloaded.
 
-    Returns at once; the server imports the modules in the background and serves the first
-    fork when they are in.  The server lives as long as this process, so a second local cluster
-    reuses it (its preload and environment are those of the first call) unless it needs another
-    ``numba_threads``: numba reads its thread count once, when the server imports it, so the
-    server is then restarted.  A module that cannot be imported is skipped by the server (the
-    job then reports the missing module itself).
+    Returns at once; the server imports the modules in the background (through
+    :mod:`citycheck.batch.warmup`) and serves the first fork when they are in and warmed.  The
+    server lives as long as this process, so a second local cluster reuses it (its preload and
+    environment are those of the first call) unless it needs another ``numba_threads``: numba
+    reads its thread count once, when the server imports it, so the server is then restarted.
+    A module that cannot be imported is skipped by the server (the job then reports the missing
+    module itself).
 
     Parameters
     ----------
@@ -153,8 +155,13 @@ def start_forkserver(modules: Sequence[str] = SERVER_MODULES, numba_threads: int
         # a server starts
         with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
             get_mp_context()
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(modules))
-    env = {**server_environment(), "NUMBA_NUM_THREADS": str(numba_threads), WARMUP_ENV: "1"}
+    # the warm-up module is the whole preload list; it imports ``modules`` itself
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["citycheck.batch.warmup"])
+    env = {
+        **server_environment(),
+        "NUMBA_NUM_THREADS": str(numba_threads),
+        WARMUP_ENV: ",".join(modules),
+    }
     with _environment(env):
         multiprocessing.forkserver.ensure_running()
     _server_numba_threads[:] = [numba_threads]
