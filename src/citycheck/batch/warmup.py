@@ -4,16 +4,16 @@ A worker forked from the server (:mod:`citycheck.batch.forkserver`) starts with 
 modules in memory, but until now each worker still paid, at once with the other on the two cores,
 for importing numba and the walking-network engine (its preload, 0.2 s) and, in its first city,
 for numba's target initialisation and loading the compiled kernels from numba's on-disk cache
-(about 0.27 s).  The command line starts the server first thing, and the server is ready 0.3 s
-before the command asks it for the workers, so doing this work once in the server costs no wall
-time there.
+(about 0.27 s).  The command line starts the server first thing, and the server used to be
+ready 0.37 s before the command asked it for the workers, so most of this work costs no wall
+time there (from a client that has imported everything it costs what it saves: docs/batch.md).
 
 The server must stay fork-safe: it never starts a thread.  So :func:`load_cached_kernels` only
 loads what numba's cache already holds and only for kernels that are not ``parallel=True``
 (loading a parallel kernel from the cache starts numba's threading layer); it never compiles.  At
 the end :func:`warm_up` freezes the garbage collector's view of the server's heap
 (:func:`gc.freeze`, as the Python documentation recommends before ``fork()`` without ``exec()``):
-the workers' collections then skip the ~190,000 objects of the imported modules instead of
+the workers' collections then skip the ~200,000 objects of the imported modules instead of
 traversing them (and copying every page that holds one) at each full collection.  The in-process
 sequential run freezes its heap too (:func:`citycheck.batch.runner.run_batch`), so both sides
 collect the same objects.
