@@ -5,7 +5,9 @@ boundary variants (24 areas; see tests/batch/study_areas.py).  The per-city job 
 check (citycheck.pipeline.run_check) when it is available, else ``--job module:function``
 (e.g. ``batch_jobs:count_job``, the OSM counting job of the tests).
 
-Prints: sequential wall time (the faster of numba on all cores and numba on one thread), Dask
+Prints: sequential wall time (the faster of numba on all cores and numba on one thread; the
+in-process run freezes the collector's view of the heap while its cities run, as the workers'
+fork server does before forking, so both sides collect the same objects), Dask
 wall time (cluster start included, and excluded), their ratio (the bar is <= 0.6), the per-city
 scheduling overhead measured with a no-op job on a started cluster (Dask wall time per city minus
 in-process wall time per city), and the same ratio for the whole command in fresh processes.

@@ -167,3 +167,30 @@ def test_separate_scheduler_and_workers_on_loopback(manifest, local_run, tmp_pat
     assert remote == _results(local)
     workers = {o.worker for o in report.outcomes if o.status == "done"}
     assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
+
+
+def test_sequential_run_freezes_the_heap_only_while_it_runs(manifest, tmp_path):
+    # the in-process run keeps the collector off the objects alive before it (the imported
+    # modules), as the local workers' fork server does (citycheck.batch.warmup); afterwards
+    # the collector sees them again, unless they were frozen before the run
+    import gc
+
+    seen: list[int] = []
+
+    def job(entry, out_dir: Path) -> Path:
+        seen.append(gc.get_freeze_count())
+        return count_job(entry, out_dir)
+
+    entries = [e for e in read_manifest(manifest) if e.id != "corrupt"][:2]
+    assert gc.get_freeze_count() == 0
+    report = run_batch(entries, job, out_dir=tmp_path / "a", n_workers=0, progress=False)
+    assert report.by_status("done") == [e.id for e in entries]
+    assert len(seen) == 2 and min(seen) > 10_000
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        run_batch(entries, job, out_dir=tmp_path / "b", n_workers=0, progress=False)
+        assert gc.get_freeze_count() >= frozen  # the caller's freeze is kept
+    finally:
+        gc.unfreeze()

@@ -10,9 +10,11 @@ Why not plain ``fork`` of the client: the client process runs Dask's event loop 
 after an in-process run, numba's GNU OpenMP thread pool, which is not fork-safe (a forked child
 that enters a parallel kernel is terminated).  The server is a fresh interpreter that never
 starts a thread: its environment pins OpenMP / OpenBLAS / MKL to one thread (Dask's
-``distributed.nanny.pre-spawn-environ``, read before numpy is imported) and it imports no numba
-(:data:`SERVER_MODULES`); the workers import numba themselves, after the nanny has set their
-``NUMBA_NUM_THREADS`` (:mod:`citycheck.batch.preload`).
+``distributed.nanny.pre-spawn-environ``, read before numpy is imported) and sets the workers'
+``NUMBA_NUM_THREADS`` (numba reads it when it is imported, here in the server), and its preload,
+:mod:`citycheck.batch.warmup`, imports the modules with the collector off, loads the non-parallel
+numba kernels from numba's cache (never numba's threading layer) and freezes the collector's view
+of the heap.
 """
 
 from __future__ import annotations
@@ -26,10 +28,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["SERVER_MODULES", "server_environment", "start_for_command", "start_forkserver"]
+__all__ = [
+    "SERVER_MODULES",
+    "server_environment",
+    "start_for_command",
+    "start_forkserver",
+    "worker_numba_threads",
+]
 
-#: Imported by the fork server: the health check and what its first city imports lazily.  None
-#: of them may import numba (see the module docstring); a test checks it.
+#: Imported by the fork server (:mod:`citycheck.batch.warmup`, its preload, imports them with the
+#: collector off, then loads the numba kernels from the cache and freezes the heap): the health
+#: check, what its first city imports lazily, numba and the walking-network engine.  None of them
+#: may start a thread; a test checks it.
 SERVER_MODULES: tuple[str, ...] = (
     "distributed",
     "citycheck.pipeline",
@@ -44,7 +54,23 @@ SERVER_MODULES: tuple[str, ...] = (
     "pyogrio",
     "jsonschema",
     "jinja2",
+    "numba",
+    "citycheck.access",
+    "citycheck.batch.preload",
 )
+
+#: ``NUMBA_NUM_THREADS`` of the running server's workers (numba reads it once, in the server).
+_server_numba_threads: list[int] = []
+
+
+def worker_numba_threads(n_workers: int, threads_per_worker: int = 1) -> int:
+    """Numba threads of each local worker: ``NUMBA_NUM_THREADS`` if set, else the cores shared
+    out between the workers' threads (so that the kernels of two cities do not fight for a
+    core)."""
+    given = os.environ.get("NUMBA_NUM_THREADS")
+    if given and given.strip().isdigit() and int(given) > 0:
+        return int(given)
+    return max(1, (os.cpu_count() or 1) // max(1, n_workers * threads_per_worker))
 
 
 def _distributed_defaults(key: str) -> dict:
@@ -55,7 +81,9 @@ def _distributed_defaults(key: str) -> dict:
     spec = importlib.util.find_spec("distributed")
     if spec is None or spec.origin is None:
         return {}
-    doc = yaml.safe_load((Path(spec.origin).parent / "distributed.yaml").read_text("utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster, same result
+    text = (Path(spec.origin).parent / "distributed.yaml").read_text("utf-8")
+    doc = yaml.load(text, Loader=loader)  # a safe loader (libyaml or Python)
     for part in key.split("."):
         doc = (doc or {}).get(part, {})
     return dict(doc or {})
@@ -90,14 +118,33 @@ def _environment(env: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def start_forkserver(modules: Sequence[str] = SERVER_MODULES) -> None:
+def start_forkserver(modules: Sequence[str] = SERVER_MODULES, numba_threads: int = 1) -> None:
     """Start this process's multiprocessing fork server with ``modules`` preloaded.
 
-    Returns at once; the server imports the modules in the background and serves the first
-    fork when they are in.  The server lives as long as this process, so a second local cluster
-    reuses it (its preload and environment are those of the first call).  A module that cannot
-    be imported is skipped by the server (the job then reports the missing module itself).
+    Returns at once; the server imports the modules in the background (through
+    :mod:`citycheck.batch.warmup`) and serves the first fork when they are in and warmed.  The
+    server lives as long as this process, so a second local cluster reuses it (its preload and
+    environment are those of the first call) unless it needs another ``numba_threads``: numba
+    reads its thread count once, when the server imports it, so the server is then restarted.
+    A module that cannot be imported is skipped by the server (the job then reports the missing
+    module itself).
+
+    Parameters
+    ----------
+    modules : sequence of str
+        Modules the server imports before it forks (:data:`SERVER_MODULES`).
+    numba_threads : int
+        ``NUMBA_NUM_THREADS`` of the workers (:func:`worker_numba_threads`).
     """
+    from citycheck.batch.warmup import WARMUP_ENV
+
+    server = multiprocessing.forkserver._forkserver
+    if _server_numba_threads and _server_numba_threads[-1] != numba_threads:
+        # private API of CPython's multiprocessing (used by its own tests); the running workers
+        # are not the server's concern once forked
+        stop = getattr(server, "_stop", None)
+        if stop is not None and getattr(server, "_forkserver_pid", None) is not None:
+            stop()
     if "distributed" in sys.modules:
         import dask
         from distributed.utils import get_mp_context
@@ -108,9 +155,16 @@ def start_forkserver(modules: Sequence[str] = SERVER_MODULES) -> None:
         # a server starts
         with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
             get_mp_context()
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(modules))
-    with _environment(server_environment()):
+    # the warm-up module is the whole preload list; it imports ``modules`` itself
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["citycheck.batch.warmup"])
+    env = {
+        **server_environment(),
+        "NUMBA_NUM_THREADS": str(numba_threads),
+        WARMUP_ENV: ",".join(modules),
+    }
+    with _environment(env):
         multiprocessing.forkserver.ensure_running()
+    _server_numba_threads[:] = [numba_threads]
 
 
 def _workers_option(args: Sequence[str]) -> str | None:
@@ -147,5 +201,9 @@ def start_for_command(argv: Sequence[str]) -> bool:
     workers = _workers_option(args)
     if workers is not None and workers.strip() in ("0", "+0", "-0"):
         return False
-    start_forkserver()
+    try:
+        n_workers = int(workers) if workers is not None else 2  # the command's default
+    except ValueError:
+        return False  # the command reports the bad value itself
+    start_forkserver(numba_threads=worker_numba_threads(n_workers))
     return True
