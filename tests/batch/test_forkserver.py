@@ -95,6 +95,20 @@ def test_warm_up_only_on_request():
     assert out.split() == ["True", "0"]
 
 
+def test_warm_up_survives_other_numba_cache_internals():
+    """The warm-up reads numba's cache through its private internals; if they change, it loads
+    nothing (kernels -1) but still freezes the heap and never stops the server."""
+    out = _python(
+        "import gc\n"
+        "import numba.core.dispatcher as d\n"
+        "import citycheck.batch.warmup as w\n"
+        "d.Dispatcher.targetoptions = property(lambda self: 1 / 0)\n"
+        "r = w.warm_up(['json'])\n"
+        "print(r.kernels, r.frozen > 0, gc.isenabled())\n"
+    )
+    assert out.split() == ["-1", "True", "True"]
+
+
 def test_server_restarts_for_another_numba_thread_count():
     # numba reads NUMBA_NUM_THREADS once, when the server imports it
     out = _python(

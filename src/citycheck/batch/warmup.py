@@ -60,7 +60,8 @@ class WarmUp:
     seconds : float
         Wall time of the warm-up (the imports included).
     kernels : int
-        Overloads loaded from numba's cache.
+        Overloads loaded from numba's cache (-1: numba's cache internals, which this reads,
+        were not as expected; nothing was loaded and the workers load the kernels themselves).
     frozen : int
         Objects moved to the collector's permanent generation (:func:`gc.get_freeze_count`).
     threads : int
@@ -147,6 +148,8 @@ def warm_up(imports: Iterable[str] = (), kernels: Iterable[str] = KERNEL_MODULES
             loaded = load_cached_kernels(kernels)
         except ImportError:  # no numba or no engine: the job reports it itself
             loaded = 0
+        except Exception:  # numba's cache internals changed: the workers load
+            loaded = -1  # the kernels themselves, as without the warm-up; never stop the server
         gc.collect()
         gc.freeze()
     finally:
