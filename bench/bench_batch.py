@@ -209,7 +209,8 @@ def main() -> None:
         print(f"no-op job x{m}: in-process {t_noop_seq / m * 1e3:.1f} ms/city, "
               f"Dask {t_noop_dask / m * 1e3:.1f} ms/city -> scheduling overhead "
               f"{overhead * 1e3:.1f} ms per city")  # fmt: skip
-        print(f"bar (ratio <= 0.6): {'met' if t_par / t_seq <= 0.6 else 'NOT met'}")
+        verdict = "met" if t_par / t_seq <= 0.6 else "NOT met"
+        print(f"bar (ratio <= 0.6), in-process with the cluster start: {verdict}")
         if not args.no_commands:
             # what a user sees: each command in a fresh process, its own imports, numba cache
             # loads and (for Dask) cluster start included, comparison and maps included
@@ -222,6 +223,8 @@ def main() -> None:
                   f"{c_seq:.2f} s, --workers 2 "
                   f"{c_par:.2f} s   ratio {c_par / c_seq:.3f}; load average "
                   f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+            verdict = "met" if c_par / c_seq <= 0.6 else "NOT met"
+            print(f"bar (ratio <= 0.6), whole command (what a user waits for): {verdict}")
         # a model, not a measurement: the measured sequential per-city times scheduled greedily
         # (longest first) on 2 workers, plus the measured overhead per city; what an otherwise idle
         # 2-core machine should show, where other load does not steal the workers' cores
