@@ -191,6 +191,8 @@ def test_sequential_run_freezes_the_heap_only_while_it_runs(manifest, tmp_path):
     try:
         frozen = gc.get_freeze_count()
         run_batch(entries, job, out_dir=tmp_path / "b", n_workers=0, progress=False)
-        assert gc.get_freeze_count() >= frozen  # the caller's freeze is kept
+        # the caller's freeze is kept (not undone: that would read 0); a frozen object whose
+        # last reference goes is still freed, so the count may drop by a few
+        assert gc.get_freeze_count() > 0.99 * frozen
     finally:
         gc.unfreeze()

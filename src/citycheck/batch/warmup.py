@@ -105,7 +105,9 @@ def load_cached_kernels(modules: Iterable[str] = KERNEL_MODULES) -> int:
         options = disp.targetoptions
         cache = getattr(disp, "_cache", None)
         cache_file = getattr(cache, "_cache_file", None)
-        if options.get("parallel") or options.get("inline") == "always" or cache_file is None:
+        if options.get("parallel") or options.get("inline") == "always":
+            continue
+        if cache is None or cache_file is None:  # not cached (cache=False)
             continue
         codegen = disp.targetctx.codegen()
         for key in cache_file._load_index():
