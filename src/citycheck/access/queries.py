@@ -127,7 +127,7 @@ def nearest_distance(
         graph.indices,
         graph.weights,
         graph.transit,
-        thread_plan(np.ones(len(names)), n_threads),
+        thread_plan(np.ones(len(names)), threads),
         ptr,
         nodes,
         float(cutoff_m),
