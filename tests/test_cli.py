@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.conftest import ROOT, shared_data
 
 from citycheck.city import LEVELS
@@ -35,10 +36,45 @@ def test_indicators_both_languages():
 
 
 def test_demo(tmp_path):
+    """The README's first command: a Chinese study area, census residents, both reports."""
+    import gzip
+    import io
+    import json
+
+    import pandas as pd
+
     res = _run("demo", "--out", str(tmp_path / "demo"), "--quiet")
     assert res.returncode == 0, res.stderr
-    assert (tmp_path / "demo" / "COMPLETE").exists()
+    run = tmp_path / "demo"
+    assert (run / "COMPLETE").exists()
     assert "Problem list" in res.stdout
+    for lang in ("zh", "en"):
+        html = (run / f"report.{lang}.html").read_text(encoding="utf-8")
+        assert ("城市体检报告" if lang == "zh" else "City health check report") in html
+        assert ("五道口" if lang == "zh" else "Wudaokou") in html
+    doc = json.loads((run / "results.json").read_text(encoding="utf-8"))
+    census = doc["study_area"]["census"]
+    # residents from the census: Haidian's 2020 total (the tests' copy of the table, read here
+    # independently of the package) times the study area's share of the district
+    table = pd.read_csv(shared_data("census", "china_county_census_2020.csv"), dtype=str)
+    haidian = table[table["区划代码"] == "110108"].iloc[0]
+    assert haidian["区县"] == "海淀区" and census["county"] == "海淀区"
+    assert census["population"] == int(haidian["人口数_合计"]) == 3_133_469
+    assert 0 < census["area_share"] < 0.01  # Wudaokou's 5 km² of Haidian's 431 km²
+    assert census["residents_total"] == census["population"] * census["area_share"]
+    total = doc["study_area"]["residents_total"]
+    assert total == pytest.approx(census["residents_total"], rel=1e-9)
+    # the bundled table is the same file as the tests' copy
+    from citycheck.io.samples import DEMO, sample_file
+
+    packed = gzip.decompress(sample_file(DEMO.county_census).read_bytes())
+    assert pd.read_csv(io.BytesIO(packed), dtype=str).equals(table)
+
+
+def test_demo_second_sample_and_bad_sample(tmp_path):
+    res = _run("demo", "--sample", "nowhere", "--out", str(tmp_path / "x"), "--quiet")
+    assert res.returncode == 2
+    assert "--sample" in res.stderr and "nowhere" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_evaluate_bad_file_clear_error(tmp_path):

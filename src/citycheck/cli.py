@@ -52,7 +52,7 @@ def _fail(exc: Exception) -> None:
 
 
 def demo_pbf() -> Path:
-    """The bundled sample: pyrosm's ``test.osm.pbf`` (a suburb near Kouvola, Finland)."""
+    """The second bundled sample: pyrosm's ``test.osm.pbf`` (a suburb near Kouvola, Finland)."""
     return Path(str(resources.files("pyrosm") / "data" / "test.osm.pbf"))
 
 
@@ -185,36 +185,63 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="run folder to write")] = Path(
         "citycheck-demo"
     ),
-    lang: Annotated[str, typer.Option(help="zh or en")] = "en",
+    lang: Annotated[str, typer.Option(help="zh or en (the console summary)")] = "en",
+    sample: Annotated[
+        str,
+        typer.Option(
+            help="wudaokou (Beijing, Haidian: census residents) or kouvola (Finland: 12,000 "
+            "residents assumed)"
+        ),
+    ] = "wudaokou",
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Run the whole check on the OpenStreetMap sample bundled with the install."""
+    """Run the whole check on a real sample bundled with the install and write its reports."""
+    from citycheck.io.samples import DEMO, sample_file
     from citycheck.pipeline import run_check
 
     _setup_logging(False)
-    pbf = demo_pbf()
-    console.print(
-        f"[bold]citycheck {__version__} demo[/] on {pbf.name} "
-        "(OpenStreetMap sample shipped in the pyrosm wheel; © OpenStreetMap "
-        "contributors, ODbL)"
-    )
+    if sample not in ("wudaokou", "kouvola"):
+        _fail(InputError("--sample", "sample", sample, "choose 'wudaokou' or 'kouvola'"))
     try:
-        run_dir = _run_with_progress(
-            run_check,
-            pbf,
-            out_dir=out,
-            population=12_000.0,
-            lang=lang,
-            name="Kouvola sample",
-            overwrite=True,
-            quiet=quiet,
-        )
+        if sample == "wudaokou":
+            pbf = sample_file(DEMO.pbf)
+            console.print(
+                f"[bold]citycheck {__version__} demo[/] · {DEMO.name('zh')} {DEMO.name('en')} "
+                "(OpenStreetMap extract bundled with citycheck; © OpenStreetMap contributors, "
+                "ODbL) · residents from the 7th national census (2020) of Haidian District "
+                "(leiii/census, MIT)"
+            )
+            run_dir = _run_with_progress(
+                run_check,
+                pbf,
+                out_dir=out,
+                adcode=DEMO.adcode,
+                census=sample_file(DEMO.county_census),
+                city_census=sample_file(DEMO.city_census),
+                lang=lang,
+                name=DEMO.name(lang),
+                overwrite=True,
+                quiet=quiet,
+            )
+        else:
+            pbf = demo_pbf()
+            console.print(
+                f"[bold]citycheck {__version__} demo[/] on {pbf.name} "
+                "(OpenStreetMap sample shipped in the pyrosm wheel; © OpenStreetMap "
+                "contributors, ODbL); 12,000 residents assumed (no census for Finland)"
+            )
+            run_dir = _run_with_progress(
+                run_check,
+                pbf,
+                out_dir=out,
+                population=12_000.0,
+                lang=lang,
+                name="Kouvola sample",
+                overwrite=True,
+                quiet=quiet,
+            )
     except (InputError, InputProblems) as exc:
         _fail(exc)
-    console.print(
-        "[dim]residents: 12,000 assumed for the sample area (no census for Finland "
-        "bundled); pass --population or --census for a real study[/]"
-    )
     _print_summary(run_dir, lang)
     for path in write_demo_reports(run_dir):
         console.print(f"report: {path}")

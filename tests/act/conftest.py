@@ -8,22 +8,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from tests.conftest import shared_data
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "data"
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-def shared_data(*parts: str) -> Path:
-    """A file of ../shared/data (as tests/conftest.py: skip outside CI when absent)."""
-    import os
-
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        if os.environ.get("CI"):
-            raise FileNotFoundError(f"shared data missing in CI: {path}")
-        pytest.skip(f"../shared/data not present ({path})")
-    return path
 
 
 @pytest.fixture(scope="session")

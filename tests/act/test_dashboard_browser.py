@@ -8,11 +8,11 @@ import shutil
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
+from tests.conftest import system_chromium
 
 from citycheck.act.dashboard import create_app
 from citycheck.io.runfolder import read_results
@@ -52,7 +52,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), "Debian chromium missing (apt-get install chromium; .ci/run)"
+    system_chromium()
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--disable-background-networking"]

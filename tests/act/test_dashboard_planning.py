@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Page, sync_playwright
 from pyproj import Transformer
 from tests.act.test_dashboard_browser import CHROMIUM, Server
+from tests.conftest import system_chromium
 
 from citycheck.access import analyse_city, dist_column, indicator_values
 from citycheck.act.dashboard import create_app
@@ -76,6 +77,7 @@ def expected_change(city, before, apply) -> tuple[dict[str, tuple[int, float, in
 
 @pytest.fixture(scope="module")
 def browser():
+    system_chromium()
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--disable-background-networking"]

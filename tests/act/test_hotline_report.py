@@ -21,6 +21,7 @@ from scipy.stats import binomtest
 from tests.act.conftest import shared_data
 from tests.act.report_toc import assert_toc_lists, toc_entries
 from tests.act.test_report import parse
+from tests.conftest import system_chromium
 from typer.testing import CliRunner
 
 from citycheck.act.dashboard import create_app
@@ -365,7 +366,7 @@ def hl_page(hotline_page_url):
     from playwright.sync_api import sync_playwright
     from tests.act.test_dashboard_browser import CHROMIUM
 
-    assert Path(CHROMIUM).exists(), "Debian chromium missing (apt-get install chromium; .ci/run)"
+    system_chromium()
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--disable-background-networking"]

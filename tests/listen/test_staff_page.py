@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from tests.conftest import system_chromium
 
 from citycheck.listen.domain import EventKind
 from citycheck.listen.settings import HotlineSettings
@@ -47,6 +48,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    system_chromium()
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]

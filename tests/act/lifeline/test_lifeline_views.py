@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.conftest import system_chromium
 from typer.testing import CliRunner
 
 from citycheck.cli import app
@@ -165,6 +166,7 @@ def test_dashboard_lifeline_panel_in_the_browser(lifeline_run, demo_run, tmp_pat
     shutil.copytree(demo_run, other)
     risk = pd.read_csv(lifeline_run / "lifeline" / "risk.csv", dtype={"pipe_id": str})
     top = risk.sort_values("risk_residents_yr", ascending=False).iloc[0]
+    system_chromium()
     with mod.Server(create_app([lifeline_run, other])) as url, sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=mod.CHROMIUM, headless=True, args=["--disable-background-networking"]

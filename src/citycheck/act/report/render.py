@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from citycheck.act.report import figures
-from citycheck.act.report.fonts import CJK_FAMILY, cjk_font_path
+from citycheck.act.report.fonts import CJK_FAMILY, use_cjk_font_in_fontconfig
 from citycheck.act.report.hotline_section import attach_hotline
 from citycheck.act.report.layers import MapLayers, distance_columns, load_layers
 from citycheck.act.report.lifeline_section import lifeline_section
@@ -130,9 +130,9 @@ def render_html(report: Report, *, for_pdf: bool = False) -> str:
 
 def render_pdf(report: Report, out: str | Path) -> Path:
     """Write the report as a PDF with WeasyPrint (the CJK font found through fontconfig)."""
+    use_cjk_font_in_fontconfig()  # before WeasyPrint loads fontconfig; fails early if missing
     from weasyprint import HTML
 
-    cjk_font_path()  # fail early with a clear message when the font is missing
     out = Path(out)
     HTML(string=render_html(report, for_pdf=True)).write_pdf(out)
     return out
