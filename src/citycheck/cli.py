@@ -219,7 +219,7 @@ def demo(
                 census=sample_file(DEMO.county_census),
                 city_census=sample_file(DEMO.city_census),
                 lang=lang,
-                name=DEMO.name(lang),
+                name=DEMO.run_name,
                 overwrite=True,
                 quiet=quiet,
             )

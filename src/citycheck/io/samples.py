@@ -74,6 +74,8 @@ class DemoSample:
 
     name_zh: str
     name_en: str
+    #: the study area's name in the run folder, read alike in both languages' reports
+    run_name: str
     pbf: str
     adcode: str
     county_census: str
@@ -88,6 +90,7 @@ class DemoSample:
 DEMO = DemoSample(
     name_zh="北京市海淀区五道口",
     name_en="Wudaokou, Haidian District, Beijing",
+    run_name="北京市海淀区五道口 Wudaokou",
     pbf="beijing-haidian-wudaokou.osm.pbf",
     adcode="110108",
     county_census="china_county_census_2020.csv.gz",
