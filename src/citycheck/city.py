@@ -25,6 +25,7 @@ import shapely.prepared
 from citycheck.categories import categories, match_categories
 from citycheck.io.errors import InputError
 from citycheck.io.osm import STREET_KEYS, OsmLayers
+from citycheck.labels import Message, message
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -519,12 +520,9 @@ def build_city(
             f"{tuple(round(v, 4) for v in data_box.bounds)}); check the boundary's CRS and area",
         )
     overlap = boundary.intersection(data_box).area / boundary.area
-    warnings: list[str] = []
+    warnings: list[Message] = []
     if overlap < 0.5:
-        warnings.append(
-            f"only {overlap:.0%} of the boundary is covered by the OSM extract; results for "
-            "the uncovered part will read as missing facilities"
-        )
+        warnings.append(message("msg_boundary_coverage", share=overlap))
     if crs is None:
         utm = gpd.GeoSeries([boundary], crs="EPSG:4326").estimate_utm_crs()
         crs = pyproj.CRS(utm)
@@ -594,16 +592,15 @@ def build_city(
         unknown = set(residents_by_osm_id) - set(b["osm_id"])
         if unknown:
             warnings.append(
-                f"{len(unknown)} buildings in the population table are not in the "
-                f"study area (e.g. {sorted(unknown)[0]})"
+                message("msg_unknown_buildings", n=len(unknown), example=sorted(unknown)[0])
             )
-        residents_method = "user table by building osm_id"
+        residents_method = message("method_user_table")
     elif residents_total is not None:
         b["residents"] = spread_residents(res_floor, residents_total)
-        residents_method = "total spread by residential floor area (footprint × levels)"
+        residents_method = message("method_spread")
     else:
         b["residents"] = np.nan
-        residents_method = "none (no population given)"
+        residents_method = message("method_none")
 
     # --- facilities
     feats = _project(layers.features, crs)
@@ -667,19 +664,16 @@ def build_city(
     units["district"] = gpd.GeoDataFrame({"unit_id": ["district"]}, geometry=[bnd], crs=crs)
 
     if len(b) == 0:
-        warnings.append("no buildings in the study area")
+        warnings.append(message("msg_no_buildings"))
     elif not b["residential"].any():
-        warnings.append("no residential buildings found (no residential tags or land use)")
+        warnings.append(message("msg_no_residential"))
     present = set(fac["category"]) if len(fac) else set()
     empty = [c for c, cat in cats.items() if cat.life_circle is not None and c not in present]
     if empty:
-        warnings.append(
-            "no facility mapped within reach of the area for: "
-            + ", ".join(f"{cats[c].en} ({cats[c].zh}, {c})" for c in empty)
-            + " — read as missing in the life-circle indicators; check OSM completeness"
-        )
+        named = [message("msg_category_named", zh=cats[c].zh, en=cats[c].en, id=c) for c in empty]
+        warnings.append(message("msg_empty_categories", categories=named))
     for w in warnings:
-        log.warning("%s: %s", source, w)
+        log.warning("%s: %s", source, w.en)
     meta = {
         "source": source,
         "crs": crs.to_string(),

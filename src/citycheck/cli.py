@@ -79,7 +79,7 @@ def _run_with_progress(func, *args, quiet: bool = False, **kwargs):  # type: ign
 
 def _print_summary(run_dir: Path, lang: str) -> None:
     from citycheck.io.runfolder import read_results
-    from citycheck.labels import label
+    from citycheck.labels import label, translate_threshold
 
     doc = read_results(run_dir)
     table = Table(title=f"{label('title', lang)} — {doc['study_area']['name']}")
@@ -96,7 +96,7 @@ def _print_summary(run_dir: Path, lang: str) -> None:
             ind["zh"] if lang == "zh" else ind["en"],
             f"{v:,.4g}",
             ind["unit"],
-            ind["threshold"],
+            translate_threshold(ind["threshold"], lang),
             f"[{colours.get(grade, 'white')}]{label(grade, lang)}[/]",
         )
     console.print(table)
@@ -107,7 +107,10 @@ def _print_summary(run_dir: Path, lang: str) -> None:
         + (f" — {label('vetoed_by', lang)}: {overall['vetoed_by']}" if overall["vetoed_by"] else "")
     )
     console.print(f"{label('problem_list', lang)}: {len(doc['problems'])}")
-    console.print(f"[bold]run folder:[/] {run_dir}  ·  open {run_dir / 'summary.html'}")
+    console.print(
+        f"[bold]{label('run_folder', lang)}:[/] {run_dir}  ·  "
+        f"{label('open', lang)} {run_dir / 'summary.html'}"
+    )
 
 
 @app.command()

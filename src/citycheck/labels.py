@@ -1,11 +1,26 @@
-"""Bilingual labels for every heading and term shown to people (report, dashboard, CLI).
+"""Bilingual labels for every heading, term and message shown to people (report, dashboard, CLI).
 
-Indicator, category and dimension names live in their own catalogues; this table holds the rest.
+Indicator, category and dimension names live in their own catalogues; this table holds the rest,
+including the messages the computation produces (not-computed reasons, warnings, notes): their
+entries are templates with ``{fields}``, filled in both languages by :func:`message`.
 """
 
 from __future__ import annotations
 
-__all__ = ["LABELS", "label"]
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "LABELS",
+    "Message",
+    "in_language",
+    "label",
+    "message",
+    "not_computed_reason",
+    "translate_threshold",
+]
 
 LABELS: dict[str, tuple[str, str]] = {
     "title": ("城市体检报告", "City health check report"),
@@ -174,6 +189,114 @@ LABELS: dict[str, tuple[str, str]] = {
         "the composite normalises to fixed goalposts, averages dimensions with the "
         "declared weights, and red-line indicators veto rather than average.",
     ),
+    # --- messages of the computation (citycheck.pipeline, citycheck.city, citycheck.access,
+    # citycheck.evaluate): templates filled by `message`; results.json stores both languages
+    "msg_no_access_engine": (
+        "本版本未启用步行网络分析模块（citycheck.access）",
+        "the walking-network engine (citycheck.access) is not available in this build",
+    ),
+    "msg_no_census_figure": (
+        "人口普查表中没有该城市或区县的数据",
+        "the census tables have no figure for this city or district",
+    ),
+    "msg_needs_inputs": (
+        "需要 OpenStreetMap 以外的数据，请用 `citycheck template` 生成填报表并填写",
+        "needs data not in OpenStreetMap: {inputs}; fill it in with `citycheck template`",
+    ),
+    "msg_needs_census": (
+        "需要人口普查表：请给出 --adcode 和 --census（区县表；市级表 "
+        "china_city_census_2010_2020.csv 放在同一文件夹，或用 --city-census 指定）",
+        "needs the census tables: give --adcode and --census (the county table, with "
+        "the city table china_city_census_2010_2020.csv beside it or --city-census)",
+    ),
+    "msg_needs_residents": (
+        "需要常住人口：请给出 --population 或 --census",
+        "needs residents: give --population or --census",
+    ),
+    "msg_no_value": ("无法从现有数据计算出数值", "no value could be computed from the data"),
+    "msg_no_facility_joined": (
+        "体检范围内没有可用的设施：{categories}",
+        "no facility joined in the area for: {categories}",
+    ),
+    "msg_category_status": ("{category}（{status}）", "{category} ({status})"),
+    "status_none in area": ("范围内没有", "none in area"),
+    "status_none joined": ("未能连到步行网络", "none joined"),
+    "status_not analysed": ("未分析", "not analysed"),
+    "msg_few_neighbourhoods": (
+        "街区少于两个：z 分数需要多个单元",
+        "fewer than two neighbourhoods: z-scores need several units",
+    ),
+    "msg_residents_unknown": (
+        "常住人口未知（未给出人口普查总数或逐栋建筑人口）",
+        "residents unknown (no census total or per-building residents given)",
+    ),
+    "msg_fire_drive_time": (
+        "消防站覆盖按 5 分钟车程计算（GB 51080-2015），步行网络不模拟机动车行驶",
+        "fire-station coverage is a 5-minute drive-time measure (GB 51080-2015); the walking "
+        "network does not model driving",
+    ),
+    "msg_boundary_coverage": (
+        "边界范围仅有 {share:.0%} 被 OSM 数据覆盖；未覆盖部分的结果会显示为设施缺失",
+        "only {share:.0%} of the boundary is covered by the OSM extract; results for "
+        "the uncovered part will read as missing facilities",
+    ),
+    "msg_unknown_buildings": (
+        "人口表中有 {n} 栋建筑不在体检范围内（例如 {example}）",
+        "{n} buildings in the population table are not in the study area (e.g. {example})",
+    ),
+    "msg_no_buildings": ("体检范围内没有建筑", "no buildings in the study area"),
+    "msg_no_residential": (
+        "未找到住宅建筑（没有住宅标签，也没有居住用地）",
+        "no residential buildings found (no residential tags or land use)",
+    ),
+    "msg_empty_categories": (
+        "以下生活圈设施类别在体检范围及周边均未测绘：{categories}。生活圈指标将其视为缺失，"
+        "请核查 OpenStreetMap 数据完整性",
+        "no facility mapped within reach of the area for: {categories} — read as missing in "
+        "the life-circle indicators; check OSM completeness",
+    ),
+    "msg_category_named": ("{zh}（{id}）", "{en} ({zh}, {id})"),
+    "method_user_table": ("用户人口表（按建筑 osm_id）", "user table by building osm_id"),
+    "method_spread": (
+        "总人口按住宅建筑面积（占地面积 × 层数）分配到各栋住宅",
+        "total spread by residential floor area (footprint × levels)",
+    ),
+    "method_none": ("无（未给出人口）", "none (no population given)"),
+    "method_census": (
+        "人口普查总数 ×（体检范围 ∩ 区县面积）/ 区县面积（假设区县内人口密度均匀）",
+        "census total × (study area ∩ district area) / district area "
+        "(uniform density across the district)",
+    ),
+    "msg_census_overview": (
+        "{county}（{adcode}）第七次人口普查常住人口 {population:,}；体检范围占区县面积 "
+        "{share:.2%}，折算 {residents:,.0f} 人",
+        "{county} ({adcode}): {population:,} residents in the 7th census; the study area is "
+        "{share:.2%} of its area, {residents:,.0f} residents",
+    ),
+    "msg_dimensions_without_data": (
+        "以下维度没有可评价的数据：{dimensions}；综合得分在其余维度上重新归一化",
+        "no graded data for dimension(s): {dimensions}; the overall score renormalises over "
+        "the others",
+    ),
+    "msg_base_map_from": ("底图来自 {name}", "base map from {name}"),
+    "msg_no_osm_input": (
+        "results.json 中没有记录 OpenStreetMap 输入",
+        "no OpenStreetMap input recorded in results.json",
+    ),
+    "msg_osm_input_gone": (
+        "OpenStreetMap 输入文件 {path} 已不存在",
+        "the OpenStreetMap input {path} is no longer there",
+    ),
+    "msg_osm_input_changed": (
+        "OpenStreetMap 输入文件 {path} 在体检后被修改",
+        "the OpenStreetMap input {path} changed since the run",
+    ),
+    "msg_osm_input_unreadable": (
+        "OpenStreetMap 输入文件无法读取：{error}",
+        "OpenStreetMap input unreadable: {error}",
+    ),
+    "run_folder": ("体检结果文件夹", "run folder"),
+    "open": ("打开", "open"),
 }
 
 
@@ -183,3 +306,96 @@ def label(key: str, lang: str = "en") -> str:
     if pair is None:
         return key
     return pair[0] if lang == "zh" else pair[1]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message shown to people, in both languages.
+
+    Attributes
+    ----------
+    zh, en : str
+        The message in Chinese and in English.
+    """
+
+    zh: str
+    en: str
+
+    def text(self, lang: str = "en") -> str:
+        """The message in ``lang`` ("zh" or "en")."""
+        return self.zh if lang == "zh" else self.en
+
+    def __str__(self) -> str:
+        return self.en
+
+
+def message(key: str, **fields: Any) -> Message:
+    """The message ``key`` of :data:`LABELS` with ``fields`` filled in, in both languages.
+
+    A field that is itself a :class:`Message` (or a list of them) is filled in each language
+    with its own text in that language; lists are joined with "、" in Chinese, ", " in English.
+
+    Examples
+    --------
+    >>> message("msg_base_map_from", name="a.osm.pbf").zh
+    '底图来自 a.osm.pbf'
+    >>> message("msg_dimensions_without_data", dimensions=[Message("活力", "vibrant")]).en[:40]
+    'no graded data for dimension(s): vibrant'
+    """
+    zh, en = LABELS[key]
+
+    def filled(lang: str) -> dict[str, Any]:
+        out = {}
+        for name, value in fields.items():
+            if isinstance(value, Message):
+                value = value.text(lang)
+            elif isinstance(value, list | tuple) and all(isinstance(v, Message) for v in value):
+                value = ("、" if lang == "zh" else ", ").join(v.text(lang) for v in value)
+            out[name] = value
+        return out
+
+    return Message(zh.format(**filled("zh")), en.format(**filled("en")))
+
+
+def in_language(section: Mapping[str, Any], key: str, lang: str, default: Any = None) -> Any:
+    """A message field of results.json in ``lang``.
+
+    Messages are stored in English under ``key`` and in Chinese under ``key + "_zh"`` (schema
+    1.1); a document without the Chinese field (schema 1.0) gives the English one.
+
+    Examples
+    --------
+    >>> doc = {"warnings": ["no buildings"], "warnings_zh": ["没有建筑"]}
+    >>> in_language(doc, "warnings", "zh"), in_language({"warnings": ["x"]}, "warnings", "zh")
+    (['没有建筑'], ['x'])
+    """
+    if lang == "zh" and section.get(f"{key}_zh") is not None:
+        return section[f"{key}_zh"]
+    return section.get(key, default)
+
+
+def not_computed_reason(doc: Mapping[str, Any], iid: str, lang: str) -> str:
+    """Why indicator ``iid`` of results.json ``doc`` has no value, in ``lang`` ("" if it has one).
+
+    The Chinese reason (``not_computed_zh``, schema 1.1) where there is one for ``iid``, else the
+    English one (schema 1.0, or a reason another tool added in English only).
+    """
+    reason = doc["not_computed"].get(iid)
+    if reason is None:
+        return ""
+    if lang == "zh":
+        return str((doc.get("not_computed_zh") or {}).get(iid, reason))
+    return str(reason)
+
+
+def translate_threshold(text: str, lang: str) -> str:
+    """Threshold text of results.json ("≥ 8 (warning ≥ 6)") in ``lang``.
+
+    Examples
+    --------
+    >>> translate_threshold("≥ 8 (warning ≥ 6)", "zh")
+    '≥ 8（预警 ≥ 6）'
+    """
+    if lang != "zh" or not text:
+        return text
+    return re.sub(r"\s*\(warning ([^)]*)\)", r"（预警 \1）", text)

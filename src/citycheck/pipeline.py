@@ -24,6 +24,7 @@ from citycheck.evaluate.diagnosis import problem_list
 from citycheck.evaluate.indicators import compute_builtin
 from citycheck.evaluate.scoring import Scores, grade_values, score, sensitivity
 from citycheck.io.errors import InputError
+from citycheck.labels import Message, message
 
 __all__ = ["Evaluation", "evaluate_city", "run_check", "study_area_share"]
 
@@ -46,7 +47,7 @@ class Evaluation:
     sensitivity : dict
     problems : DataFrame
     not_computed : dict
-        Indicator id -> reason it has no value.
+        Indicator id -> reason it has no value (both languages).
     inputs : list of dict
         Files read (role, path, sha256, bytes).
     parameters : dict
@@ -59,7 +60,7 @@ class Evaluation:
     scores: Scores
     sensitivity: dict[str, Any]
     problems: pd.DataFrame
-    not_computed: dict[str, str]
+    not_computed: dict[str, Message]
     inputs: list[dict[str, Any]] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     created: str = ""
@@ -78,13 +79,13 @@ def study_area_share(study_area: shapely.Geometry, district: shapely.Geometry) -
     return float(study_area.intersection(district).area / district.area)
 
 
-def _access_values(city: City) -> tuple[pd.DataFrame, dict[str, str], Any]:
+def _access_values(city: City) -> tuple[pd.DataFrame, dict[str, Message], Any]:
     """Indicators computed on the walking network (the accessibility engine)."""
     ids = [i.id for i in catalogue().values() if i.compute == "access"]
     try:
         from citycheck.access import analyse_city, indicator_values  # type: ignore[attr-defined]
     except ImportError:
-        reason = "the walking-network engine (citycheck.access) is not available in this build"
+        reason = message("msg_no_access_engine")
         return (
             pd.DataFrame(columns=["indicator", "level", "unit_id", "value"]),
             {i: reason for i in ids},
@@ -131,7 +132,7 @@ def evaluate_city(
     if census_values is not None and len(census_values):
         empty = census_values["value"].isna()
         for iid in census_values.loc[empty, "indicator"]:
-            not_computed[iid] = "the census tables have no figure for this city or district"
+            not_computed[iid] = message("msg_no_census_figure")
         frames.append(census_values.loc[~empty, ["indicator", "level", "unit_id", "value"]])
     if inputs is not None and len(inputs):
         frames.append(inputs[["indicator", "level", "unit_id", "value"]])
@@ -162,19 +163,13 @@ def evaluate_city(
         )
         if ind.id not in not_computed:
             if ind.compute in ("input", "hotline"):
-                not_computed[ind.id] = (
-                    "needs data not in OpenStreetMap: "
-                    f"{ind.inputs}; fill it in with `citycheck template`"
-                )
+                not_computed[ind.id] = message("msg_needs_inputs", inputs=ind.inputs)
             elif ind.compute == "census":
-                not_computed[ind.id] = (
-                    "needs the census tables: give --adcode and --census (the county table, with "
-                    "the city table china_city_census_2010_2020.csv beside it or --city-census)"
-                )
+                not_computed[ind.id] = message("msg_needs_census")
             elif ind.data == "O+P" and city.buildings["residents"].isna().all():
-                not_computed[ind.id] = "needs residents: give --population or --census"
+                not_computed[ind.id] = message("msg_needs_residents")
             else:
-                not_computed[ind.id] = "no value could be computed from the data"
+                not_computed[ind.id] = message("msg_no_value")
     step("grading and scoring")
     graded = grade_values(values)
     scores = score(graded, dimension_weights=dimension_weights, method=weights_method)
@@ -387,8 +382,8 @@ def run_check(
             "population": int(rec["population"]),
             "area_share": share,
             "residents_total": residents_total,
-            "method": "census total × (study area ∩ district area) / district area "
-            "(uniform density across the district)",
+            "method": message("method_census").en,
+            "method_zh": message("method_census").zh,
         }
         records.append(file_record("census", census))
         city_table = Path(city_census) if city_census is not None else None

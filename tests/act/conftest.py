@@ -48,6 +48,7 @@ def bupt_run(tmp_path_factory) -> Path:
 
 
 NO_ENGINE = "the walking-network engine (citycheck.access) is not available in this build"
+NO_ENGINE_ZH = "本版本未启用步行网络分析模块（citycheck.access）"
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +72,10 @@ def no_access_run(bupt_run, tmp_path_factory) -> Path:
     doc["not_computed"] = {
         **{k: v for k, v in doc["not_computed"].items() if k not in access},
         **{i: NO_ENGINE for i in sorted(access)},
+    }
+    doc["not_computed_zh"] = {
+        **{k: v for k, v in doc.get("not_computed_zh", {}).items() if k not in access},
+        **{i: NO_ENGINE_ZH for i in sorted(access)},
     }
     (out / "results.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     gpkg = out / "units.gpkg"

@@ -31,7 +31,9 @@ import pandas as pd
 from citycheck.access.analyse import AccessResult, dist_column
 from citycheck.access.life_circles import CIRCLES, circle_categories, unit_shares
 from citycheck.access.network import WalkNetwork
+from citycheck.categories import categories
 from citycheck.evaluate.indicators.streets import merge_nearby
+from citycheck.labels import Message, message
 
 __all__ = [
     "daily_living_score",
@@ -162,7 +164,7 @@ def _levels(ind_id: str) -> list[str]:
         return ["district"]
 
 
-def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dict[str, str]]:
+def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dict[str, Message]]:
     """Every walking-network indicator of the catalogue, per unit of each of its levels.
 
     Parameters
@@ -177,22 +179,29 @@ def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dic
     values : DataFrame
         ``indicator``, ``level``, ``unit_id``, ``value`` (percent for shares).
     not_computed : dict
-        Indicator id to the reason it has no value.
+        Indicator id to the reason it has no value (both languages).
     """
     table = result.buildings
     if "residential" in table.columns:
         table = table[table["residential"].fillna(False).astype(bool)]
     status = result.categories["status"]
     frames: list[pd.DataFrame] = []
-    missing: dict[str, str] = {}
+    missing: dict[str, Message] = {}
 
-    def lacking(ind: str) -> str | None:
+    def lacking(ind: str) -> Message | None:
         bad = [c for c in NEEDS.get(ind, ()) if c not in status.index or status[c] != "ok"]
-        if bad:
-            return "no facility joined in the area for: " + ", ".join(
-                f"{c} ({status.get(c, 'not analysed')})" for c in bad
+        if not bad:
+            return None
+        cats = categories()
+        parts = [
+            message(
+                "msg_category_status",
+                category=Message(cats[c].zh if c in cats else c, c),
+                status=message(f"status_{status.get(c, 'not analysed')}"),
             )
-        return None
+            for c in bad
+        ]
+        return message("msg_no_facility_joined", categories=parts)
 
     def emit(ind: str, level: str, values: pd.Series) -> None:
         frames.append(
@@ -236,9 +245,9 @@ def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dic
     # L14: walkability per neighbourhood
     res_known = "residents" in city.buildings and city.buildings["residents"].fillna(0).gt(0).any()
     if "neighbourhood" not in city.units or len(city.units["neighbourhood"]) < 2:
-        missing["L14"] = "fewer than two neighbourhoods: z-scores need several units"
+        missing["L14"] = message("msg_few_neighbourhoods")
     elif not res_known:
-        missing["L14"] = "residents unknown (no census total or per-building residents given)"
+        missing["L14"] = message("msg_residents_unknown")
     else:
         nb = city.units["neighbourhood"]
         dls = daily_living_score(table)
@@ -249,10 +258,7 @@ def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dic
         inter = intersection_density(result.graph.base, nb)
         wi = walkability_index(density, inter, mean_dls)
         emit("L14", "neighbourhood", pd.Series(wi.to_numpy(), index=nb["unit_id"].to_numpy()))
-    missing["S04"] = (
-        "fire-station coverage is a 5-minute drive-time measure (GB 51080-2015); the walking "
-        "network does not model driving"
-    )
+    missing["S04"] = message("msg_fire_drive_time")
     cols = ["indicator", "level", "unit_id", "value"]
     values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     return values[cols], missing

@@ -8,7 +8,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from citycheck.categories import categories
 from citycheck.evaluate.catalogue import dimensions
-from citycheck.labels import label
+from citycheck.labels import in_language, label, not_computed_reason, translate_threshold
 
 __all__ = ["render_summary"]
 
@@ -45,4 +45,7 @@ def render_summary(doc: dict[str, Any], *, lang: str = "en") -> str:
         district=district,
         overall=overall,
         dim_scores=dim_scores,
+        msg=lambda section, key: in_language(section, key, lang),
+        reason=lambda iid: not_computed_reason(doc, iid, lang),
+        threshold=lambda text: translate_threshold(text, lang),
     )

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from citycheck.evaluate.catalogue import DIMENSIONS, catalogue
+from citycheck.evaluate.catalogue import DIMENSIONS, catalogue, dimensions
 from citycheck.evaluate.weights import equal_weights, validate_weights
+from citycheck.labels import Message, message
 
 __all__ = [
     "OVERALL_CUTS",
@@ -90,13 +91,15 @@ class Scores:
         The weights used.
     method : str
         How the weights were chosen.
+    notes : list of Message
+        Caveats of the scoring (e.g. dimensions without data), in both languages.
     """
 
     dimensions: pd.DataFrame
     overall: pd.DataFrame
     dimension_weights: dict[str, float]
     method: str = "equal"
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
 
 
 def _dimension_scores(graded: pd.DataFrame) -> pd.DataFrame:
@@ -162,18 +165,16 @@ def score(
     )
     dims = _dimension_scores(graded)
     overall = _overall(dims, graded, weights)
-    notes = []
+    notes: list[Message] = []
     missing = [
         d
         for d in DIMENSIONS
         if dims.empty or d not in set(dims.loc[dims["level"] == "district", "dimension"])
     ]
     if missing:
-        notes.append(
-            "no graded data for dimension(s): "
-            + ", ".join(missing)
-            + "; the overall score renormalises over the others"
-        )
+        names = dimensions()
+        dims_named = [Message(names[d][0], d) for d in missing]
+        notes.append(message("msg_dimensions_without_data", dimensions=dims_named))
     return Scores(dims, overall, dict(weights), method, notes)
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from citycheck import __version__
 from citycheck.io.errors import InputError
+from citycheck.labels import Message
 
 if TYPE_CHECKING:
     from citycheck.pipeline import Evaluation
@@ -37,7 +38,7 @@ __all__ = [
     "write_run_folder",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 COMPLETE = "COMPLETE"
 
 
@@ -88,8 +89,34 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _en(value: Any) -> Any:
+    """English text of a message (or of each message in a list or dict); text as given."""
+    if isinstance(value, Message):
+        return value.en
+    if isinstance(value, dict):
+        return {k: _en(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_en(v) for v in value]
+    return value
+
+
+def _zh(value: Any) -> Any:
+    """Chinese text of a message (or of each message in a list or dict); text as given."""
+    if isinstance(value, Message):
+        return value.zh
+    if isinstance(value, dict):
+        return {k: _zh(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_zh(v) for v in value]
+    return value
+
+
 def results_document(ev: Evaluation) -> dict[str, Any]:
-    """The results.json document of an evaluation."""
+    """The results.json document of an evaluation.
+
+    Messages shown to people (not-computed reasons, warnings, the residents method, scoring
+    notes) are stored in English under their 1.0 keys and in Chinese under ``<key>_zh``.
+    """
     from citycheck.evaluate.catalogue import catalogue
 
     city = ev.city
@@ -131,7 +158,8 @@ def results_document(ev: Evaluation) -> dict[str, Any]:
             "area_km2": city.area_km2,
             "bbox_wgs84": [float(v) for v in bbox],
             "residents_total": city.meta.get("residents_total"),
-            "residents_method": city.meta.get("residents_method", ""),
+            "residents_method": _en(city.meta.get("residents_method", "")),
+            "residents_method_zh": _zh(city.meta.get("residents_method", "")),
             "census": city.meta.get("census"),
         },
         "inputs": ev.inputs,
@@ -156,11 +184,14 @@ def results_document(ev: Evaluation) -> dict[str, Any]:
             "dimensions": ev.scores.dimensions.to_dict("records"),
             "overall": ev.scores.overall.to_dict("records"),
             "sensitivity": ev.sensitivity,
-            "notes": ev.scores.notes,
+            "notes": _en(ev.scores.notes),
+            "notes_zh": _zh(ev.scores.notes),
         },
         "problems": problems,
-        "not_computed": ev.not_computed,
-        "warnings": list(city.meta.get("warnings", [])),
+        "not_computed": _en(ev.not_computed),
+        "not_computed_zh": _zh(ev.not_computed),
+        "warnings": _en(list(city.meta.get("warnings", []))),
+        "warnings_zh": _zh(list(city.meta.get("warnings", []))),
     }
     return _clean(doc)
 

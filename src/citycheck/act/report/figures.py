@@ -193,7 +193,7 @@ def facilities_map(layers: MapLayers, lang: str) -> str:
     if handles:
         ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85)
     if layers.streets is None:
-        _note(ax, label("no_base_map", lang) + ": " + layers.base_note)
+        _note(ax, label("no_base_map", lang) + ": " + layers.base_note.text(lang))
     _frame(ax, layers)
     ax.set_title(label("map_facilities", lang), fontsize=11)
     return png_uri(fig)

@@ -22,6 +22,7 @@ import pyogrio
 
 from citycheck.categories import categories
 from citycheck.io.errors import InputError
+from citycheck.labels import Message, message
 
 __all__ = [
     "MapLayers",
@@ -59,8 +60,8 @@ class MapLayers:
     facilities : GeoDataFrame
     streets, water, green : GeoDataFrame or None
         The base map; None when neither the run folder nor its OSM input has them.
-    base_note : str
-        Why the base map is missing, or where it came from.
+    base_note : Message
+        Why the base map is missing, or where it came from (both languages).
     """
 
     crs: str
@@ -70,7 +71,7 @@ class MapLayers:
     streets: gpd.GeoDataFrame | None = None
     water: gpd.GeoDataFrame | None = None
     green: gpd.GeoDataFrame | None = None
-    base_note: str = ""
+    base_note: Message = field(default_factory=lambda: Message("", ""))
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -93,25 +94,25 @@ def water_and_green(landuse: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.Ge
     return landuse[is_water], landuse[is_green]
 
 
-def _base_from_osm(doc: dict[str, Any], crs: str) -> tuple[Any, Any, Any, str]:
+def _base_from_osm(doc: dict[str, Any], crs: str) -> tuple[Any, Any, Any, Message]:
     from citycheck.io.osm import read_osm
 
     osm = [i for i in doc.get("inputs", []) if i.get("role") == "osm"]
     if not osm:
-        return None, None, None, "no OpenStreetMap input recorded in results.json"
+        return None, None, None, message("msg_no_osm_input")
     rec = osm[0]
     path = Path(rec["path"])
     if not path.exists():
-        return None, None, None, f"the OpenStreetMap input {path} is no longer there"
+        return None, None, None, message("msg_osm_input_gone", path=path)
     if _sha256(path) != rec["sha256"]:
-        return None, None, None, f"the OpenStreetMap input {path} changed since the run"
+        return None, None, None, message("msg_osm_input_changed", path=path)
     bbox = tuple(doc["study_area"]["bbox_wgs84"])
     layers = read_osm(path, bbox=bbox)  # type: ignore[arg-type]
     streets = layers.streets.to_crs(crs) if len(layers.streets) else None
     water, green = water_and_green(layers.landuse)
     water = water.to_crs(crs) if len(water) else None
     green = green.to_crs(crs) if len(green) else None
-    return streets, water, green, f"base map from {path.name}"
+    return streets, water, green, message("msg_base_map_from", name=path.name)
 
 
 def distance_columns(buildings: pd.DataFrame) -> dict[str, str]:
@@ -195,13 +196,14 @@ def load_layers(run_dir: str | Path, doc: dict[str, Any], *, base: bool = True) 
         if "landuse" in names:
             water, green = water_and_green(gpd.read_file(gpkg, layer="landuse"))
             layers.water, layers.green = water, green
-        layers.base_note = "base map from units.gpkg"
+        layers.base_note = message("msg_base_map_from", name="units.gpkg")
         return layers
     try:
         streets, water, green, note = _base_from_osm(doc, crs)
     except InputError as exc:  # a damaged input must not stop the report
-        streets, water, green, note = None, None, None, f"OpenStreetMap input unreadable: {exc}"
+        note = message("msg_osm_input_unreadable", error=exc)
+        streets, water, green = None, None, None
     layers.streets, layers.water, layers.green, layers.base_note = streets, water, green, note
     if streets is None:
-        logger.warning("report maps without streets: %s", note)
+        logger.warning("report maps without streets: %s", note.en)
     return layers

@@ -7,7 +7,6 @@ PDF renderers only lay these rows out, so tests can compare them with results.js
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,7 +21,13 @@ import pandas as pd
 from citycheck.categories import categories
 from citycheck.city import LEVELS
 from citycheck.evaluate.catalogue import DIMENSIONS, catalogue, dimensions
-from citycheck.labels import label
+from citycheck.labels import (
+    in_language,
+    label,
+    message,
+    not_computed_reason,
+    translate_threshold,
+)
 
 __all__ = [
     "Report",
@@ -30,8 +35,8 @@ __all__ = [
     "build_report",
     "compare_runs",
     "fmt_value",
+    "not_computed_reason",
     "residents_by_unit",
-    "translate_reason",
     "translate_threshold",
 ]
 
@@ -101,33 +106,22 @@ def fmt_value(value: Any) -> str:
     return str(value)
 
 
-def translate_threshold(text: str, lang: str) -> str:
-    """Threshold text of results.json ("≥ 8 (warning ≥ 6)") in ``lang``."""
-    if lang != "zh" or not text:
-        return text
-    return re.sub(r"\s*\(warning ([^)]*)\)", r"（预警 \1）", text)
-
-
-_REASONS_ZH = (
-    (
-        r"the walking-network engine \(citycheck\.access\) is not available in this build",
-        "本版本未启用步行网络分析模块（citycheck.access）",
-    ),
-    (
-        r"needs data not in OpenStreetMap: (.*?); fill it in with `citycheck template`",
-        r"需要 OpenStreetMap 以外的数据：\1；请用 `citycheck template` 填报",
-    ),
-)
-
-
-def translate_reason(reason: str, lang: str) -> str:
-    """A not-computed reason of results.json in ``lang`` (known phrasings; else as given)."""
-    if lang != "zh":
-        return reason
-    for pattern, repl in _REASONS_ZH:
-        if re.fullmatch(pattern, reason):
-            return re.sub(pattern, repl, reason)
-    return reason
+def _census_overview(census: dict[str, Any], lang: str) -> str:
+    """The census line of the overview: county, its residents, the study area's share."""
+    try:
+        msg = message(
+            "msg_census_overview",
+            county=census["county"],
+            adcode=census["adcode"],
+            population=int(census["population"]),
+            share=float(census["area_share"]),
+            residents=float(census["residents_total"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return ", ".join(f"{k}: {v}" for k, v in census.items() if not isinstance(v, dict))
+    method = census.get("method_zh" if lang == "zh" else "method") or census.get("method", "")
+    sep = "。" if lang == "zh" else ". "
+    return msg.text(lang) + (sep + str(method) if method else "")
 
 
 @cache
@@ -236,7 +230,7 @@ def _indicator_rows(doc: dict[str, Any], lang: str) -> tuple[list[dict], list[di
                 "gap_text": fmt_value(top.get("gap")),
                 "source": top["source"],
                 "red_line": bool(top.get("red_line")),
-                "reason": translate_reason(doc["not_computed"].get(iid, ""), lang),
+                "reason": not_computed_reason(doc, iid, lang),
                 "spread": spread,
             }
         )
@@ -592,7 +586,7 @@ def build_report(
         (label("study_area", lang), sa["name"]),
         (label("area_km2", lang), fmt_value(sa["area_km2"])),
         (label("residents", lang), fmt_value(sa.get("residents_total"))),
-        (label("residents_method", lang), sa.get("residents_method") or "—"),
+        (label("residents_method", lang), in_language(sa, "residents_method", lang) or "—"),
         (label("buildings", lang), fmt_value(counts["buildings"])),
         (label("residential_buildings", lang), fmt_value(counts["residential_buildings"])),
         (label("facilities", lang), fmt_value(sum(counts.get("facilities", {}).values()))),
@@ -601,7 +595,7 @@ def build_report(
     ]
     census = sa.get("census")
     if census:
-        overview.append((label("census", lang), ", ".join(f"{k}: {v}" for k, v in census.items())))
+        overview.append((label("census", lang), _census_overview(census, lang)))
     unit_res: dict[str, pd.Series] = {}
     if units is not None and buildings is not None:
         for lv, gdf in units.items():
@@ -647,10 +641,10 @@ def build_report(
         {
             "id": iid,
             "name": _ind_name(iid, lang),
-            "reason": translate_reason(reason, lang),
+            "reason": not_computed_reason(doc, iid, lang),
             "compute": cat[iid].compute if iid in cat else "",
         }
-        for iid, reason in sorted(doc["not_computed"].items(), key=lambda kv: _order_key(kv[0]))
+        for iid in sorted(doc["not_computed"], key=_order_key)
     ]
     sens, sens_units = _sensitivity(doc, lang)
     attribution = [label("osm_attribution", lang)]
@@ -688,7 +682,7 @@ def build_report(
         projects=_project_rows(doc, lang, unit_res, buildings, dist_cols),
         sensitivity=sens,
         sensitivity_units=sens_units,
-        notes=list(doc["scores"].get("notes", [])),
-        warnings=list(doc.get("warnings", [])),
+        notes=list(in_language(doc["scores"], "notes", lang, [])),
+        warnings=list(in_language(doc, "warnings", lang, [])),
         attribution=attribution,
     )

@@ -105,7 +105,7 @@ def add_figures(report: Report, layers: MapLayers) -> Report:
                      "src": figures.gap_map(layers, cid, cols[cid], lang)}
                 )  # fmt: skip
     report.figures = figs
-    report.base_note = layers.base_note
+    report.base_note = layers.base_note.text(report.lang)
     report.has_access = bool(cols)
     return report
 
