@@ -3,7 +3,8 @@
 The walking network is stored as CSR arrays (:mod:`~citycheck.access.network`); buildings and
 facilities join it at the nearest point of the nearest edge (:mod:`~citycheck.access.snapping`,
 :mod:`~citycheck.access.graph`); compiled bounded searches answer nearest-distance and
-counts-within-radius queries (:mod:`~citycheck.access.queries`); life circles and the catalogue's
+counts-within-radius queries, and distances and (source, target) pairs within a cutoff
+(:mod:`~citycheck.access.queries`); life circles and the catalogue's
 network indicators are pure functions on the per-building table
 (:mod:`~citycheck.access.life_circles`, :mod:`~citycheck.access.indicators`).
 """
@@ -28,8 +29,10 @@ from citycheck.access.network import (
 from citycheck.access.queries import (
     Route,
     counts_within,
+    distances_within,
     isochrone,
     nearest_distance,
+    pairs_within,
     reachable_within,
     route,
 )
@@ -46,12 +49,14 @@ __all__ = [
     "count_column",
     "counts_within",
     "dist_column",
+    "distances_within",
     "indicator_values",
     "isochrone",
     "life_circle_flags",
     "nearest_distance",
     "network_from_segments",
     "network_from_streets",
+    "pairs_within",
     "reachable_within",
     "route",
     "unit_shares",

@@ -1,8 +1,9 @@
-"""Compiled (numba) kernels: CSR assembly, the siting models' bounded search, the route search,
-point snapping. Nearest distances and counts within radii have their own search in
-:mod:`citycheck.access._search`.
+"""Compiled (numba) kernels: CSR assembly, the bounded bucket search (behind
+:func:`citycheck.access.distances_within` and :func:`citycheck.access.pairs_within`, which the
+siting models and the what-if of ``act/planning`` use), the route search, point snapping. Nearest
+distances and counts within radii have their own search in :mod:`citycheck.access._search`.
 
-:func:`bounded_search` (used by the siting models in ``act/planning``) uses a bucket queue
+:func:`bounded_search` uses a bucket queue
 (Dial's algorithm on float distances): a node sits in bucket ``floor(d / width)``; buckets are
 emptied in order, and a node whose distance drops while it waits moves to its new bucket through
 intrusive doubly-linked lists (no heap, no stale entries). When an edge is shorter than the
@@ -17,7 +18,7 @@ through: they take a distance but only relax their edges when they are a source.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 INF = np.inf
 
@@ -224,6 +225,138 @@ def bounded_search(
 def bucket_count(cutoff: float, width: float) -> int:
     """Number of buckets a search bounded by ``cutoff`` needs."""
     return int(cutoff / width) + 2
+
+
+@njit(cache=True)
+def _search_block(
+    indptr,
+    indices,
+    weights,
+    transit,
+    src,
+    lo,
+    hi,
+    cutoff,
+    width,
+    nb,
+    qrow,
+    counts,
+    ptr,
+    out_q,
+    out_d,
+    fill,
+):  # pragma: no cover - compiled
+    """One :func:`bounded_search` per source ``src[lo:hi]`` (-1: none): the number of query
+    nodes (``qrow >= 0``) each reaches in ``counts``, and with ``fill`` their rows and distances
+    written from ``ptr[k]`` on, in the order the search reached them."""
+    n = indptr.size - 1
+    dist = np.full(n, INF)
+    touched = np.empty(n, dtype=np.int32)
+    heads = np.empty(nb, dtype=np.int32)
+    bnext = np.empty(n, dtype=np.int32)
+    bprev = np.empty(n, dtype=np.int32)
+    inb = np.full(n, -1, dtype=np.int32)
+    one = np.zeros(1)
+    for k in range(lo, hi):
+        if src[k] < 0:
+            continue
+        n_t = bounded_search(
+            indptr,
+            indices,
+            weights,
+            transit,
+            src[k : k + 1],
+            one,
+            cutoff,
+            width,
+            dist,
+            touched,
+            heads,
+            bnext,
+            bprev,
+            inb,
+        )
+        m = 0
+        p = ptr[k]
+        for t in range(n_t):
+            v = touched[t]
+            r = qrow[v]
+            if r >= 0:
+                if fill:
+                    out_q[p + m] = r
+                    out_d[p + m] = dist[v]
+                m += 1
+            dist[v] = INF
+        counts[k] = m
+
+
+@njit(cache=True, parallel=True)
+def pairs_csr(indptr, indices, weights, transit, src, cutoff, width, nb, qrow, n_blocks):
+    """(source-major CSR) query rows and distances within ``cutoff`` of each source node.
+
+    Each source is searched on its own with :func:`bounded_search`; two parallel passes over
+    ``n_blocks`` blocks of sources (count, then fill) give a deterministic table without growing
+    buffers. Returns ``ptr`` (n_src + 1), ``rows`` and ``dist``: the query rows reached from
+    source ``k`` are ``rows[ptr[k]:ptr[k+1]]``; sources of -1 reach nothing.
+    """  # pragma: no cover - compiled
+    n_src = src.size
+    counts = np.zeros(n_src, dtype=np.int64)
+    ptr = np.zeros(n_src + 1, dtype=np.int64)
+    dummy_q = np.empty(0, dtype=np.int64)
+    dummy_d = np.empty(0)
+    step = (n_src + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        lo = min(b * step, n_src)
+        hi = min(lo + step, n_src)
+        _search_block(
+            indptr,
+            indices,
+            weights,
+            transit,
+            src,
+            lo,
+            hi,
+            cutoff,
+            width,
+            nb,
+            qrow,
+            counts,
+            ptr,
+            dummy_q,
+            dummy_d,
+            False,
+        )
+    for k in range(n_src):
+        ptr[k + 1] = ptr[k] + counts[k]
+    rows = np.empty(ptr[n_src], dtype=np.int64)
+    dist = np.empty(ptr[n_src])
+    for b in prange(n_blocks):
+        lo = min(b * step, n_src)
+        hi = min(lo + step, n_src)
+        _search_block(
+            indptr,
+            indices,
+            weights,
+            transit,
+            src,
+            lo,
+            hi,
+            cutoff,
+            width,
+            nb,
+            qrow,
+            counts,
+            ptr,
+            rows,
+            dist,
+            True,
+        )
+    return ptr, rows, dist
+
+
+def default_blocks() -> int:
+    """Blocks of :func:`pairs_csr`'s parallel passes: a few per thread, for balance."""
+    return 4 * get_num_threads()
 
 
 @njit(cache=True, inline="always")

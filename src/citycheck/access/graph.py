@@ -19,7 +19,7 @@ from citycheck.access._search import search_edges
 from citycheck.access.network import WalkNetwork
 from citycheck.access.snapping import Snaps
 
-__all__ = ["AccessGraph", "attach"]
+__all__ = ["AccessGraph", "attach", "graph_csr"]
 
 #: A snap closer than this (metres) to an edge end joins that end node instead of splitting.
 END_TOLERANCE_M = 1e-6
@@ -231,10 +231,9 @@ def attach(net: WalkNetwork, snaps: dict[str, tuple[Snaps, int]]) -> AccessGraph
     # and every search adds them in float64
     street_l = street_l.astype(np.float32).astype(np.float64)
     dist_a = dist_a.astype(np.float32).astype(np.float64)
-    all_u = np.concatenate([street_u, stub_hub])
-    all_v = np.concatenate([street_v, attach_node])
-    all_l = np.concatenate([street_l, dist_a])
-    indptr, indices, weights = csr_from_edges(n, all_u, all_v, all_l)
+    indptr, indices, weights = graph_csr(
+        n, street_u, street_v, street_l, stub_hub, attach_node, dist_a
+    )
     return AccessGraph(
         base=net,
         x=x[order],
@@ -253,6 +252,45 @@ def attach(net: WalkNetwork, snaps: dict[str, tuple[Snaps, int]]) -> AccessGraph
         snap_m=snap_m,
         component=component[order],
         base_node=rank[:n0],
+    )
+
+
+def graph_csr(
+    n_nodes: int,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    edge_len: np.ndarray,
+    stub_hub: np.ndarray,
+    stub_node: np.ndarray,
+    stub_len: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The symmetric CSR of an access graph's street edges and stubs.
+
+    For a caller that edits a graph's edges (a new path, say) and rebuilds
+    :attr:`AccessGraph.indptr`, ``indices`` and ``weights`` exactly as :func:`attach` does.
+
+    Parameters
+    ----------
+    n_nodes : int
+        Nodes of the graph, hubs included.
+    edge_u, edge_v, edge_len : ndarray
+        Street edges (both ends, length in metres).
+    stub_hub, stub_node, stub_len : ndarray
+        Stub edges (hub, access node, snap length in metres).
+
+    Returns
+    -------
+    indptr : ndarray of int64
+    indices : ndarray of int32
+    weights : ndarray of float64
+        The neighbours of node ``i`` are ``indices[indptr[i]:indptr[i + 1]]``: its street
+        edges in the order given, then its stubs.
+    """
+    return csr_from_edges(
+        int(n_nodes),
+        np.concatenate([edge_u, stub_hub]),
+        np.concatenate([edge_v, stub_node]),
+        np.concatenate([edge_len, stub_len]),
     )
 
 

@@ -1,5 +1,5 @@
-"""Queries on an access graph: nearest distances, counts within radii, reachable sets,
-isochrones and routes.
+"""Queries on an access graph: nearest distances, counts within radii, distances and
+(source, target) pairs within a cutoff, reachable sets, isochrones and routes.
 
 All distances are along the network in metres, snap distances included.
 """
@@ -13,7 +13,13 @@ import numpy as np
 import shapely
 from numba import get_num_threads
 
-from citycheck.access._kernels import dijkstra_pred
+from citycheck.access._kernels import (
+    bounded_search,
+    bucket_count,
+    default_blocks,
+    dijkstra_pred,
+    pairs_csr,
+)
 from citycheck.access._search import (
     counts_by_category,
     increasing_within,
@@ -28,14 +34,22 @@ from citycheck.access.snapping import SegmentIndex
 MAX_SPLIT = 8
 
 __all__ = [
+    "CSRArrays",
     "Route",
     "bucket_width",
     "counts_within",
+    "distances_within",
     "isochrone",
     "nearest_distance",
+    "pairs_within",
     "reachable_within",
     "route",
 ]
+
+#: A graph's CSR arrays ``(indptr, indices, weights, transit)`` (as in :class:`AccessGraph`):
+#: what :func:`distances_within` reads, so a caller may search a graph it is editing, or with
+#: another ``transit`` (every node passable, say).
+CSRArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 #: GB 50180-2018 equates the 15-minute life circle with about 1000 m of walking (§2.0.2 and the
 #: table of life-circle ranges), i.e. 1000 m / 900 s.
@@ -43,8 +57,8 @@ DEFAULT_SPEED_M_S = 1000.0 / 900.0
 
 
 def bucket_width(cutoff_m: float) -> float:
-    """Bucket width of :func:`citycheck.access._kernels.bounded_search` (the siting models'
-    search): ``cutoff / 64``, at least 0.5 m.
+    """Bucket width of the bounded bucket search behind :func:`distances_within` and
+    :func:`pairs_within`: ``cutoff / 64``, at least 0.5 m.
 
     Wider buckets mean fewer bucket sweeps and list moves; edges shorter than the width may be
     scanned again (label-correcting), which keeps the result exact.
@@ -207,6 +221,152 @@ def counts_within(
     return (
         {c: counts[k][row_of] for k, c in enumerate(names)},
         {c: near[k][row_of] for k, c in enumerate(names)},
+    )
+
+
+def _csr_arrays(graph: AccessGraph | CSRArrays) -> CSRArrays:
+    if isinstance(graph, AccessGraph):
+        return graph.indptr, graph.indices, graph.weights, graph.transit
+    indptr, indices, weights, transit = graph
+    return indptr, indices, weights, transit
+
+
+def _check_cutoff(cutoff_m: float) -> float:
+    cutoff = float(cutoff_m)
+    if not (np.isfinite(cutoff) and cutoff >= 0):
+        raise ValueError(f"cutoff_m: need a finite non-negative bound, got {cutoff_m}")
+    return cutoff
+
+
+def _check_nodes(name: str, nodes: np.ndarray, n_nodes: int) -> None:
+    if nodes.size and (nodes.max() >= n_nodes or nodes.min() < -1):
+        raise ValueError(f"{name}: ids must be nodes of the graph (or -1 for none)")
+
+
+def distances_within(
+    graph: AccessGraph | CSRArrays,
+    nodes: np.ndarray,
+    offsets: np.ndarray | None = None,
+    *,
+    cutoff_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every node within ``cutoff_m`` of a set of sources, and its distance.
+
+    One multi-source bounded search (a bucket queue, exact whatever the bucket width): the
+    distance of a node is the least ``offsets[k]`` + network distance from ``nodes[k]``. Hubs
+    (non-transit nodes) are reached but never passed through, unless they are a source.
+
+    Parameters
+    ----------
+    graph : AccessGraph or CSRArrays
+        The network with hubs, or its arrays ``(indptr, indices, weights, transit)``.
+    nodes : ndarray of int
+        Source nodes (-1 entries are ignored).
+    offsets : ndarray of float, optional
+        Distance already walked at each source (metres, 0 by default); sources with an offset
+        beyond ``cutoff_m`` start nothing.
+    cutoff_m : float
+        Search bound (metres, finite); nodes exactly at the bound are reached.
+
+    Returns
+    -------
+    reached : ndarray of int64
+        The nodes within ``cutoff_m``, sources included, in the order the search reached them.
+    distance : ndarray of float64
+        Their distances (metres).
+    """
+    indptr, indices, weights, transit = _csr_arrays(graph)
+    cutoff = _check_cutoff(cutoff_m)
+    n = indptr.size - 1
+    src = np.asarray(nodes, dtype=np.int64).reshape(-1)
+    off = np.zeros(src.size) if offsets is None else np.asarray(offsets, dtype=np.float64)
+    off = off.reshape(-1)
+    if off.size != src.size:
+        raise ValueError(f"offsets: {off.size} values for {src.size} nodes")
+    _check_nodes("nodes", src, n)
+    keep = src >= 0
+    if not keep.all():
+        src, off = src[keep], off[keep]
+    width = bucket_width(cutoff)
+    dist = np.full(n, np.inf)
+    touched = np.empty(n, dtype=np.int32)
+    n_t = bounded_search(
+        indptr,
+        indices,
+        weights,
+        transit,
+        np.ascontiguousarray(src),
+        np.ascontiguousarray(off),
+        cutoff,
+        width,
+        dist,
+        touched,
+        np.empty(bucket_count(cutoff, width), dtype=np.int32),
+        np.empty(n, dtype=np.int32),
+        np.empty(n, dtype=np.int32),
+        np.full(n, -1, dtype=np.int32),
+    )
+    reached = touched[:n_t].astype(np.int64)
+    return reached, dist[reached]
+
+
+def pairs_within(
+    graph: AccessGraph,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    *,
+    cutoff_m: float,
+    n_blocks: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (source, target) pair within ``cutoff_m``, and its walking distance.
+
+    Each source is searched on its own (as :func:`distances_within` from that node alone), in
+    parallel over blocks of sources; the table is the same whatever the blocks and threads.
+
+    Parameters
+    ----------
+    graph : AccessGraph
+    sources : ndarray of int
+        Source nodes (candidate sites' hubs, say); -1 reaches nothing but keeps its slot.
+    targets : ndarray of int
+        Target nodes (demand hubs, say); -1 is never reached. No node may be listed twice.
+    cutoff_m : float
+        Walking limit (metres, finite); pairs exactly at the limit are included.
+    n_blocks : int, optional
+        Blocks of sources the parallel passes are split into (4 per numba thread by default).
+
+    Returns
+    -------
+    ptr : ndarray of int64 (n_sources + 1)
+        The pairs of source ``k`` are ``ptr[k]:ptr[k + 1]`` of the two arrays below.
+    target : ndarray of int64
+        Position in ``targets`` of each reached target, per source in the order its search
+        reached them.
+    distance : ndarray of float64
+        Walking distance (metres) of each pair; a source's own node is at 0.
+    """
+    cutoff = _check_cutoff(cutoff_m)
+    tg = np.asarray(targets, dtype=np.int64).reshape(-1)
+    src = np.ascontiguousarray(np.asarray(sources, dtype=np.int64).reshape(-1))
+    _check_nodes("sources", src, graph.n_nodes)
+    _check_nodes("targets", tg, graph.n_nodes)
+    ok = tg >= 0
+    if np.unique(tg[ok]).size != int(ok.sum()):
+        raise ValueError("targets: duplicate node ids")
+    qrow = np.full(graph.n_nodes, -1, dtype=np.int64)
+    qrow[tg[ok]] = np.flatnonzero(ok)
+    width = bucket_width(cutoff)
+    return pairs_csr(
+        graph.indptr,
+        graph.indices,
+        graph.weights,
+        graph.transit,
+        src,
+        cutoff,
+        width,
+        bucket_count(cutoff, width),
+        qrow,
+        n_blocks or default_blocks(),
     )
 
 

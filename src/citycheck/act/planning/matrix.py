@@ -2,8 +2,9 @@
 
 Buildings, existing facilities and candidate sites join the walking network exactly as in
 :func:`citycheck.access.analyse_city` (same snapping, same hubs); each candidate is then searched
-once, bounded by the category's walking limit, with the engine's bucket search. The result is a
-sparse table: only pairs within the bound are stored.
+once, bounded by the category's walking limit, with the engine's bucket search
+(:func:`citycheck.access.pairs_within`). The result is a sparse table: only pairs within the
+bound are stored.
 """
 
 from __future__ import annotations
@@ -14,17 +15,15 @@ import geopandas as gpd
 import numpy as np
 import scipy.sparse as sp
 
-from citycheck.access._kernels import bucket_count
 from citycheck.access.graph import AccessGraph, attach
 from citycheck.access.network import WalkFilter, network_from_streets
-from citycheck.access.queries import bucket_width, nearest_distance
+from citycheck.access.queries import nearest_distance, pairs_within
 from citycheck.access.snapping import (
     SegmentIndex,
     building_access_points,
     facility_access_points,
     snap_points,
 )
-from citycheck.act.planning._kernels import default_blocks, pairs_within
 
 __all__ = ["SitingNetwork", "distance_table", "siting_network"]
 
@@ -125,23 +124,7 @@ def distance_table(
     """
     demand = np.asarray(demand_hubs, dtype=np.int64)
     sites = np.asarray(site_hubs, dtype=np.int64)
-    qrow = np.full(graph.n_nodes, -1, dtype=np.int64)
-    ok = demand >= 0
-    # two buildings on one hub cannot happen (one hub per owner); guard anyway
-    qrow[demand[ok]] = np.flatnonzero(ok)
-    width = bucket_width(cutoff_m)
-    ptr, rows, dist = pairs_within(
-        graph.indptr,
-        graph.indices,
-        graph.weights,
-        graph.transit,
-        sites,
-        float(cutoff_m),
-        width,
-        bucket_count(cutoff_m, width),
-        qrow,
-        n_blocks or default_blocks(),
-    )
+    ptr, rows, dist = pairs_within(graph, sites, demand, cutoff_m=cutoff_m, n_blocks=n_blocks)
     by_site = sp.csc_matrix((dist, rows, ptr), shape=(demand.size, sites.size))
     return by_site.tocsr()
 

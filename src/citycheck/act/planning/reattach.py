@@ -19,8 +19,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from citycheck.access._kernels import csr_from_edges
-from citycheck.access.graph import END_TOLERANCE_M, AccessGraph
+from citycheck.access.graph import END_TOLERANCE_M, AccessGraph, graph_csr
 from citycheck.access.network import WalkNetwork
 from citycheck.access.snapping import (
     SegmentIndex,
@@ -254,12 +253,7 @@ def open_path(
         [comp, np.full(interior.size + n_hub_new, comp[na], dtype=comp.dtype)]
     )
     n = int(x.size)
-    indptr, indices, weights = csr_from_edges(
-        n,
-        np.concatenate([edge_u, stub_hub]),
-        np.concatenate([edge_v, stub_node]),
-        np.concatenate([edge_len, stub_len]),
-    )
+    indptr, indices, weights = graph_csr(n, edge_u, edge_v, edge_len, stub_hub, stub_node, stub_len)
     new_graph = dataclasses.replace(
         graph,
         x=x,

@@ -36,11 +36,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from citycheck.access._kernels import bounded_search, bucket_count
 from citycheck.access.analyse import DERIVED_CATEGORIES, AccessResult, count_column, dist_column
 from citycheck.access.graph import AccessGraph
 from citycheck.access.life_circles import life_circle_flags
-from citycheck.access.queries import bucket_width, street_index
+from citycheck.access.queries import distances_within, street_index
 from citycheck.access.snapping import SegmentIndex, facility_access_points
 from citycheck.categories import categories
 from citycheck.io.errors import InputError
@@ -65,33 +64,11 @@ def search_from(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bounded multi-source search; returns (touched nodes, their distances).
 
-    ``graph_arrays`` is ``(indptr, indices, weights, transit)``. Uses the engine's bucket search,
-    so distances equal those of :func:`citycheck.access.analyse_city`.
+    ``graph_arrays`` is ``(indptr, indices, weights, transit)``. The engine's bounded search
+    (:func:`citycheck.access.distances_within`), so distances equal those of
+    :func:`citycheck.access.analyse_city`.
     """
-    indptr, indices, weights, transit = graph_arrays
-    n = indptr.size - 1
-    width = bucket_width(cutoff_m)
-    nb = bucket_count(cutoff_m, width)
-    dist = np.full(n, np.inf)
-    touched = np.empty(n, dtype=np.int32)
-    n_t = bounded_search(
-        indptr,
-        indices,
-        weights,
-        transit,
-        np.asarray(nodes, dtype=np.int64),
-        np.asarray(offsets, dtype=np.float64),
-        float(cutoff_m),
-        width,
-        dist,
-        touched,
-        np.empty(nb, dtype=np.int32),
-        np.empty(n, dtype=np.int32),
-        np.empty(n, dtype=np.int32),
-        np.full(n, -1, dtype=np.int32),
-    )
-    t = touched[:n_t].astype(np.int64)
-    return t, dist[t]
+    return distances_within(graph_arrays, nodes, offsets, cutoff_m=cutoff_m)
 
 
 @dataclass(frozen=True)
