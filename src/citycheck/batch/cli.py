@@ -75,10 +75,11 @@ def batch_command(
     """Evaluate every city of MANIFEST (one Dask task per city) and compare them."""
     if workers > 0 and not scheduler:
         # the local workers' fork server imports the health check while this process imports
-        # the rest and reads the manifest (citycheck.batch.forkserver)
-        from citycheck.batch.forkserver import start_forkserver
+        # the rest and reads the manifest (citycheck.batch.forkserver); already running when the
+        # console entry point started it, with the numba threads that run_batch will ask for
+        from citycheck.batch.forkserver import start_forkserver, worker_numba_threads
 
-        start_forkserver()
+        start_forkserver(numba_threads=worker_numba_threads(workers))
     from rich.console import Console
     from rich.table import Table
 
