@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from citycheck import __version__
 from citycheck.act.cli import report_command, serve_command, write_demo_reports
+from citycheck.console import log_handler, log_message, make_console
 from citycheck.io.errors import InputError, InputProblems
 
 app = typer.Typer(
@@ -29,15 +28,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = make_console()
+err_console = make_console(stderr=True)
 
 
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False)],
+        handlers=[log_handler(err_console)],
         force=True,
     )
     # WeasyPrint reports every CSS property it ignores; only its errors concern a user
@@ -68,7 +67,7 @@ def _run_with_progress(func, *args, quiet: bool = False, **kwargs):  # type: ign
 
         def on_step(message: str) -> None:
             progress.update(task, description=message)
-            progress.console.log(message)
+            log_message(progress.console, message)
 
         result = func(*args, on_step=on_step, **kwargs)
         progress.update(task, description="done")
