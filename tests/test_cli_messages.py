@@ -38,19 +38,28 @@ def _assert_one_line(output: str, *parts: str) -> None:
 
 @pytest.fixture(scope="module")
 def changed_run(tmp_path_factory):
-    """A real run folder whose OSM extract changed after the check."""
-    from citycheck.pipeline import run_check
-
+    """A real run folder of ``citycheck evaluate`` (at 20 columns, its standard error) whose OSM
+    extract changed after the check."""
     tmp = tmp_path_factory.mktemp("changed")
     pbf = tmp / "kouvola-sample-with-a-long-name.osm.pbf"
     shutil.copy(Path(pyrosm.__file__).parent / "data" / "test.osm.pbf", pbf)
-    run = run_check(pbf, out_dir=tmp / "run", population=12_000.0)
+    res = _run("evaluate", str(pbf), "--out", str(tmp / "run"), "--population", "12000",
+               columns="20", cwd=tmp)  # fmt: skip
+    assert res.returncode == 0, res.stderr
     pbf.write_bytes(pbf.read_bytes() + b"\0")
-    return run, pbf
+    return tmp / "run", pbf, res.stderr
+
+
+def test_log_records_and_steps_on_one_line(changed_run):
+    # citycheck.cli's logging handler and progress steps
+    *_, stderr = changed_run
+    _assert_one_line(stderr, "computing walking-network indicators")
+    _assert_one_line(stderr, "WARNING kouvola-sample-with-a-long-name: ",
+                     " buildings are not within 100 m of a walkable way")  # fmt: skip
 
 
 def test_changed_input_is_refused_on_one_line(changed_run, tmp_path):
-    run, pbf = changed_run
+    run, pbf, _ = changed_run
     for columns in WIDTHS:
         res = _run("plan", str(run), "--category", "elderly_care", "-q", columns=columns,
                    cwd=tmp_path)  # fmt: skip

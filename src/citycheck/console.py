@@ -56,9 +56,24 @@ def log_handler(console: Console) -> logging.Handler:
         from rich.logging import RichHandler
 
         return RichHandler(console=console, show_path=False)
-    handler = logging.StreamHandler(console.file)
+    handler = _LineHandler(console)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     return handler
+
+
+class _LineHandler(logging.Handler):
+    """One plain line per record, written through the console (so to the stream it writes to
+    when the record comes, and above a live progress display)."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.out(self.format(record), highlight=False)
+        except Exception:
+            self.handleError(record)
 
 
 def log_message(console: Console, message: str) -> None:

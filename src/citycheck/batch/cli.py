@@ -143,7 +143,6 @@ def urban_system_command(
     lang: Annotated[str, typer.Option(help="Label language of the class column: en or zh.")] = "en",
 ) -> None:
     """Urban-system measures of every city of China from the census tables."""
-
     from citycheck.batch.maps import write_map
     from citycheck.evaluate import urban_system as us
 
