@@ -1,29 +1,26 @@
-"""The command-line interface: a thin shell over the library (``citycheck --help``)."""
+"""The command-line interface: a thin shell over the library (``citycheck --help``).
+
+Importing this module has no side effect beyond building :data:`app`; the console script and
+``python -m citycheck`` run :func:`citycheck.__main__.main`, which starts the fork server of
+``citycheck batch`` before importing this module.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
 
-from citycheck.batch.forkserver import start_for_command
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-# `citycheck batch` on local workers: their fork server imports the health check on the other
-# core while this module imports the rest of the command line (citycheck.batch.forkserver)
-start_for_command(sys.argv)
-
-import logging  # noqa: E402
-from importlib import resources  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Annotated  # noqa: E402
-
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.logging import RichHandler  # noqa: E402
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from citycheck import __version__  # noqa: E402
-from citycheck.act.cli import report_command, serve_command, write_demo_reports  # noqa: E402
-from citycheck.io.errors import InputError, InputProblems  # noqa: E402
+from citycheck import __version__
+from citycheck.act.cli import report_command, serve_command, write_demo_reports
+from citycheck.console import log_handler, log_message, make_console
+from citycheck.io.errors import InputError, InputProblems
 
 app = typer.Typer(
     name="citycheck",
@@ -31,15 +28,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = make_console()
+err_console = make_console(stderr=True)
 
 
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False)],
+        handlers=[log_handler(err_console)],
         force=True,
     )
     # WeasyPrint reports every CSS property it ignores; only its errors concern a user
@@ -70,7 +67,7 @@ def _run_with_progress(func, *args, quiet: bool = False, **kwargs):  # type: ign
 
         def on_step(message: str) -> None:
             progress.update(task, description=message)
-            progress.console.log(message)
+            log_message(progress.console, message)
 
         result = func(*args, on_step=on_step, **kwargs)
         progress.update(task, description="done")
@@ -343,9 +340,16 @@ app.command("plan")(plan_command)
 app.command("whatif")(whatif_command)
 
 
-def main() -> None:  # pragma: no cover - console entry
-    """Console entry point."""
-    app()
+def main() -> None:
+    """Run the command line (:func:`citycheck.__main__.main`).
+
+    The console script should name :func:`citycheck.__main__.main` rather than this function:
+    importing this module first costs the early fork-server start of ``citycheck batch`` its
+    head start, and each local worker re-imports the console script's module.
+    """
+    from citycheck.__main__ import main as run
+
+    run()
 
 
 if __name__ == "__main__":  # pragma: no cover

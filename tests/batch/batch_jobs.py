@@ -78,3 +78,14 @@ def crash_job(entry, out_dir: Path) -> Path:
     if "crash" in entry.id:
         os._exit(13)
     return count_job(entry, out_dir)
+
+
+def modules_job(entry, out_dir: Path) -> Path:
+    """``count_job``, and a note of what the worker had imported before it took the city: the
+    command line (``citycheck.cli``, typer) is the client's, not a worker's."""
+    import sys
+
+    imported = {name: name in sys.modules for name in ("citycheck.cli", "typer")}
+    run = count_job(entry, out_dir)
+    (run / "modules.json").write_text(json.dumps(imported), "utf-8")
+    return run

@@ -198,7 +198,7 @@ def _run_python(code: str) -> str:
 
 
 def test_early_start_imports_neither_pandas_nor_distributed():
-    # the command line imports this module first thing; the server must start before the
+    # the console entry point imports this module first thing; the server must start before the
     # client's own heavy imports, with the environment distributed itself would give it
     out = _run_python(
         "import sys\n"
@@ -237,3 +237,26 @@ def test_early_start_for_a_local_batch_command():
         "print(started, f._forkserver._forkserver_pid is not None, 'pandas' in sys.modules)\n"
     )
     assert _run_python(code).split() == ["True", "True", "False"]
+
+
+def test_early_start_once_and_only_in_the_main_process():
+    # a worker (here a pool process) never starts a server of its own, nor does a second call
+    code = (
+        "import multiprocessing as mp\n"
+        "from citycheck.batch.forkserver import start_for_command\n"
+        "argv = ['/venv/bin/citycheck', 'batch', 'm.toml', '--workers', '2']\n"
+        "with mp.get_context('spawn').Pool(1) as pool:\n"
+        "    in_child = pool.apply(start_for_command, (argv,))\n"
+        "print(in_child, start_for_command(argv), start_for_command(argv))\n"
+    )
+    assert _run_python(code).split() == ["False", "True", "False"]
+
+
+def test_importing_the_command_line_starts_nothing():
+    code = (
+        "import multiprocessing.forkserver as f, sys\n"
+        "sys.argv = ['/venv/bin/citycheck', 'batch', 'm.toml', '--workers', '2']\n"
+        "import citycheck.__main__, citycheck.cli\n"
+        "print(f._forkserver._forkserver_pid is None)\n"
+    )
+    assert _run_python(code) == "True"

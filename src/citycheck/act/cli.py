@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from citycheck.console import make_console
 from citycheck.io.errors import InputError
 
 __all__ = ["report_command", "serve_command", "write_demo_reports"]
 
-console = Console()
-err_console = Console(stderr=True)
+console = make_console()
+err_console = make_console(stderr=True)
 
 log = logging.getLogger(__name__)
 

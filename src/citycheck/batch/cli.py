@@ -16,6 +16,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from citycheck.console import make_console
+
 __all__ = [
     "app",
     "batch_command",
@@ -75,11 +77,11 @@ def batch_command(
     """Evaluate every city of MANIFEST (one Dask task per city) and compare them."""
     if workers > 0 and not scheduler:
         # the local workers' fork server imports the health check while this process imports
-        # the rest and reads the manifest (citycheck.batch.forkserver)
-        from citycheck.batch.forkserver import start_forkserver
+        # the rest and reads the manifest (citycheck.batch.forkserver); already running when the
+        # console entry point started it, with the numba threads that run_batch will ask for
+        from citycheck.batch.forkserver import start_forkserver, worker_numba_threads
 
-        start_forkserver()
-    from rich.console import Console
+        start_forkserver(numba_threads=worker_numba_threads(workers))
     from rich.table import Table
 
     from citycheck.batch.compare import profiles_from_runs, write_comparison
@@ -89,7 +91,7 @@ def batch_command(
     from citycheck.batch.outlines import city_outlines
     from citycheck.batch.runner import STATUS_LABELS, run_batch
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     logging.getLogger("distributed").setLevel(logging.ERROR)
     try:
         entries = read_manifest(manifest)
@@ -141,12 +143,10 @@ def urban_system_command(
     lang: Annotated[str, typer.Option(help="Label language of the class column: en or zh.")] = "en",
 ) -> None:
     """Urban-system measures of every city of China from the census tables."""
-    from rich.console import Console
-
     from citycheck.batch.maps import write_map
     from citycheck.evaluate import urban_system as us
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     try:
         city = us.read_city_census(city_csv)
         county = us.read_county_census(county_csv)
@@ -205,14 +205,13 @@ def land_consumption_command(
     area_id: Annotated[str, typer.Option("--id", help="Name of the area (layers).")] = "area",
 ) -> None:
     """SDG 11.3.1: ratio of land consumption rate to population growth rate (UN-Habitat)."""
-    from rich.console import Console
     from rich.table import Table
 
     from citycheck.evaluate import land_consumption as lc
     from citycheck.evaluate.catalogue import catalogue
     from citycheck.io.errors import InputError
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     try:
         if table is not None:
             if built_up_1 or built_up_2:

@@ -62,6 +62,9 @@ SERVER_MODULES: tuple[str, ...] = (
 #: ``NUMBA_NUM_THREADS`` of the running server's workers (numba reads it once, in the server).
 _server_numba_threads: list[int] = []
 
+#: Whether :func:`start_for_command` has run in this process (it acts once per process).
+_command_started: list[bool] = []
+
 
 def worker_numba_threads(n_workers: int, threads_per_worker: int = 1) -> int:
     """Numba threads of each local worker: ``NUMBA_NUM_THREADS`` if set, else the cores shared
@@ -176,14 +179,29 @@ def _workers_option(args: Sequence[str]) -> str | None:
     return None
 
 
+def _is_main_process() -> bool:
+    """Whether this is the process the user started: not a multiprocessing child, not even one
+    still re-importing its parent's main module (the check that multiprocessing itself makes before
+    it lets a process start another)."""
+    current = multiprocessing.current_process()
+    return multiprocessing.parent_process() is None and not getattr(current, "_inheriting", False)
+
+
 def start_for_command(argv: Sequence[str]) -> bool:
     """Start the fork server first thing when ``argv`` is a ``citycheck batch`` command line
     that will start local workers (no ``--scheduler``, ``--workers`` not 0, no ``--help``).
 
-    Called by :mod:`citycheck.cli` before its own imports (about 0.7 s, scipy included), so that
-    the server imports the health check on the other core meanwhile; it imports neither
-    distributed nor pandas itself.  ``argv[0]`` must be the ``citycheck`` program (the console
-    script or ``python -m citycheck``): importing the CLI from other programs starts nothing.
+    Called by the console entry point (:func:`citycheck.__main__.main`) before it imports the
+    command line (about 0.7 s, scipy included), so that the server imports the health check on the
+    other core meanwhile; it imports neither distributed nor pandas itself.  ``argv[0]`` must be
+    the ``citycheck`` program (the console script or ``python -m citycheck``).  It starts nothing
+    in a worker or other child process (a worker re-imports the main module of its parent) and
+    acts once per process: a second call returns False.
+
+    Parameters
+    ----------
+    argv : sequence of str
+        The command line, ``sys.argv``.
 
     Returns
     -------
@@ -195,6 +213,8 @@ def start_for_command(argv: Sequence[str]) -> bool:
     program = Path(argv[0])
     if program.name != "citycheck" and program.parts[-2:] != ("citycheck", "__main__.py"):
         return False
+    if _command_started or not _is_main_process():
+        return False
     args = list(argv[2:])
     if any(a in ("--help", "-h") or a.startswith("--scheduler") for a in args):
         return False
@@ -205,5 +225,6 @@ def start_for_command(argv: Sequence[str]) -> bool:
         n_workers = int(workers) if workers is not None else 2  # the command's default
     except ValueError:
         return False  # the command reports the bad value itself
+    _command_started.append(True)
     start_forkserver(numba_threads=worker_numba_threads(n_workers))
     return True

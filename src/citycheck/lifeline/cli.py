@@ -8,7 +8,8 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
+
+from citycheck.console import make_console
 
 lifeline_app = typer.Typer(
     name="lifeline",
@@ -16,7 +17,7 @@ lifeline_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(stderr=True)
+console = make_console(stderr=True)
 
 
 def _fail(exc: Exception) -> None:

@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 
 import typer
-from rich.console import Console
+
+from citycheck.console import make_console
 
 hotline_app = typer.Typer(
     help="12345 citizen service hotline (Open311 GeoReport v2).", no_args_is_help=True
 )
-console = Console(stderr=True)
+console = make_console(stderr=True)
 
 DB_HELP = "SQLAlchemy URL (default: $CITYCHECK_HOTLINE_DB_URL or sqlite:///hotline.db)"
 

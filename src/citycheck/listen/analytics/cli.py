@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from citycheck.console import make_console
 from citycheck.io.errors import InputError
 from citycheck.listen.analytics.export import bilingual_columns, export_tables
 from citycheck.listen.analytics.hotspots import hex_hotspots, space_time_clusters, unit_density
@@ -226,8 +227,8 @@ def stats(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display")] = False,
 ) -> None:
     """Three rates, surges, recurring themes and hotspots of a hotline table (热线统计)."""
-    console = Console()
-    err = Console(stderr=True)
+    console = make_console()
+    err = make_console(stderr=True)
     try:
         if run is not None and not (run / "results.json").exists():
             raise InputError(run, "--run", str(run), "not a run folder (no results.json)")
