@@ -214,17 +214,14 @@ def _with_hotline(
 CITY_CENSUS_NAME = "china_city_census_2010_2020.csv"
 
 
-def _census_system(city_path: Path, county_path: str | os.PathLike[str], adcode: str):
-    """Read both census tables and compute U07–U15 for ``adcode`` (errors name file and code)."""
-    from citycheck.evaluate import urban_system as us
+def _census_system(city_path: Path, county_table: pd.DataFrame, adcode: str):
+    """Read the census city table and compute U07–U15 for ``adcode`` (errors name file and code)."""
     from citycheck.evaluate.census_indicators import census_system_values
+    from citycheck.io.census import CensusTableError, read_city_census
 
-    if not city_path.is_file():
-        raise InputError(city_path, "file", str(city_path), "census city table not found")
     try:
-        city_table = us.read_city_census(city_path)
-        county_table = us.read_county_census(county_path)
-    except us.CensusTableError as exc:
+        city_table = read_city_census(city_path)
+    except CensusTableError as exc:
         raise InputError(city_path, "census", None, str(exc)) from exc
     try:
         return census_system_values(city_table, county_table, adcode)
@@ -391,7 +388,7 @@ def run_check(
             city_table = Path(census).parent / CITY_CENSUS_NAME
         if city_table is not None:
             step("urban-system indicators from the census")
-            census_system = _census_system(city_table, census, adcode)  # type: ignore[arg-type]
+            census_system = _census_system(city_table, table, adcode)  # type: ignore[arg-type]
             census_meta["urban_system"] = census_system.meta
             records.append(file_record("census_city", city_table))
     elif city_census is not None:
