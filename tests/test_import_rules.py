@@ -27,23 +27,7 @@ PACKAGE = SRC / "citycheck"
 PARTS = frozenset({"access", "act", "evaluate", "listen", "lifeline", "batch", "io"})
 
 #: Today's violations of rules not fixed yet: (rule, importing module, imported module) -> why.
-KNOWN: dict[tuple[str, str, str], str] = {
-    # access/indicators.py consolidates intersections (walkability index) with the evaluation's
-    # point merging, so L13 and the walkability index share one definition (commit c9d0152);
-    # the function would have to move to a place both parts may import.
-    (
-        "access-imports-evaluate",
-        "citycheck.access.indicators",
-        "citycheck.evaluate.indicators.streets",
-    ): "merge_nearby, shared with the L13 intersection density",
-    # access/indicators.py reads each indicator's levels from the catalogue (lazily, falling
-    # back to "district"); removing it means handing the levels in from the pipeline.
-    (
-        "access-imports-evaluate",
-        "citycheck.access.indicators",
-        "citycheck.evaluate.catalogue",
-    ): "catalogue() levels of each network indicator",
-}
+KNOWN: dict[tuple[str, str, str], str] = {}
 
 
 def part_of(module: str) -> str | None:

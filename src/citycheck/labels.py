@@ -191,10 +191,6 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     # --- messages of the computation (citycheck.pipeline, citycheck.city, citycheck.access,
     # citycheck.evaluate): templates filled by `message`; results.json stores both languages
-    "msg_no_access_engine": (
-        "本版本未启用步行网络分析模块（citycheck.access）",
-        "the walking-network engine (citycheck.access) is not available in this build",
-    ),
     "msg_no_census_figure": (
         "人口普查表中没有该城市或区县的数据",
         "the census tables have no figure for this city or district",

@@ -21,7 +21,7 @@ import shapely
 from citycheck.city import City, build_city
 from citycheck.evaluate.catalogue import catalogue
 from citycheck.evaluate.diagnosis import problem_list
-from citycheck.evaluate.indicators import compute_builtin
+from citycheck.evaluate.indicators import IndicatorContext, compute_indicators
 from citycheck.evaluate.scoring import Scores, grade_values, score, sensitivity
 from citycheck.io.errors import InputError
 from citycheck.labels import Message, message
@@ -31,6 +31,12 @@ __all__ = ["Evaluation", "evaluate_city", "run_check", "study_area_share"]
 log = logging.getLogger(__name__)
 
 StepCallback = Callable[[str], None]
+
+#: Progress line shown before the indicators needing each input are computed.
+_STEPS = {
+    "city": "computing indicators from OpenStreetMap",
+    "network": "computing walking-network indicators",
+}
 
 
 @dataclass
@@ -79,28 +85,12 @@ def study_area_share(study_area: shapely.Geometry, district: shapely.Geometry) -
     return float(study_area.intersection(district).area / district.area)
 
 
-def _access_values(city: City) -> tuple[pd.DataFrame, dict[str, Message], Any]:
-    """Indicators computed on the walking network (the accessibility engine)."""
-    ids = [i.id for i in catalogue().values() if i.compute == "access"]
-    try:
-        from citycheck.access import analyse_city, indicator_values  # type: ignore[attr-defined]
-    except ImportError:
-        reason = message("msg_no_access_engine")
-        return (
-            pd.DataFrame(columns=["indicator", "level", "unit_id", "value"]),
-            {i: reason for i in ids},
-            None,
-        )
-    result = analyse_city(city)
-    values, missing = indicator_values(result, city)
-    return values, missing, result
-
-
 def evaluate_city(
     city: City,
     *,
     inputs: pd.DataFrame | None = None,
     census_values: pd.DataFrame | None = None,
+    hotline: pd.DataFrame | None = None,
     dimension_weights: Mapping[str, float] | None = None,
     weights_method: str = "equal",
     on_step: StepCallback | None = None,
@@ -116,6 +106,10 @@ def evaluate_city(
         The census indicators of the urban system (U07–U15,
         :func:`citycheck.evaluate.census_indicators.census_system_values`); values the user
         entered in ``inputs`` for the same indicators take precedence.
+    hotline : DataFrame, optional
+        Hotline orders (:func:`citycheck.listen.analytics.sources.read_orders`): the hotline
+        indicators are computed from them on the district and neighbourhoods; values entered
+        in ``inputs`` take precedence.
     dimension_weights : mapping, optional
         Weights of the seven dimensions (default equal).
     weights_method : str
@@ -124,16 +118,12 @@ def evaluate_city(
         Called with a short description before each step (progress display).
     """
     step = on_step or (lambda _msg: None)
-    step("computing indicators from OpenStreetMap")
-    builtin = compute_builtin(city)
-    step("computing walking-network indicators")
-    access_vals, not_computed, access_result = _access_values(city)
-    frames = [builtin, access_vals]
-    if census_values is not None and len(census_values):
-        empty = census_values["value"].isna()
-        for iid in census_values.loc[empty, "indicator"]:
-            not_computed[iid] = message("msg_no_census_figure")
-        frames.append(census_values.loc[~empty, ["indicator", "level", "unit_id", "value"]])
+    context = IndicatorContext(city, census=census_values, hotline=hotline)
+    computed = compute_indicators(
+        context, on_needs=lambda needs: step(_STEPS[needs]) if needs in _STEPS else None
+    )
+    not_computed = dict(computed.not_computed)
+    frames = [computed.values]
     if inputs is not None and len(inputs):
         frames.append(inputs[["indicator", "level", "unit_id", "value"]])
     values = pd.concat([f for f in frames if len(f)], ignore_index=True)
@@ -184,29 +174,7 @@ def evaluate_city(
         problems=problems,
         not_computed=not_computed,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        access=access_result,
-    )
-
-
-def _with_hotline(
-    x_inputs: pd.DataFrame | None,
-    path: str | os.PathLike[str],
-    city: City,
-    step: StepCallback,
-) -> pd.DataFrame:
-    """The X-indicator values with the hotline indicators of ``path`` added before them
-    (so a value the user entered in the template wins)."""
-    from citycheck.listen.analytics.health import hotline_indicators
-    from citycheck.listen.analytics.sources import read_orders
-
-    step(f"computing hotline indicators from {Path(path).name}")
-    levels = tuple(lv for lv in ("district", "neighbourhood") if lv in city.units)
-    values = hotline_indicators(read_orders(path), city, levels=levels)
-    values = values.loc[values["value"].notna(), ["indicator", "level", "unit_id", "value"]]
-    if x_inputs is None or not len(x_inputs):
-        return values.reset_index(drop=True)
-    return pd.concat(
-        [values, x_inputs[["indicator", "level", "unit_id", "value"]]], ignore_index=True
+        access=context.network,
     )
 
 
@@ -214,17 +182,14 @@ def _with_hotline(
 CITY_CENSUS_NAME = "china_city_census_2010_2020.csv"
 
 
-def _census_system(city_path: Path, county_path: str | os.PathLike[str], adcode: str):
-    """Read both census tables and compute U07–U15 for ``adcode`` (errors name file and code)."""
-    from citycheck.evaluate import urban_system as us
+def _census_system(city_path: Path, county_table: pd.DataFrame, adcode: str):
+    """Read the census city table and compute U07–U15 for ``adcode`` (errors name file and code)."""
     from citycheck.evaluate.census_indicators import census_system_values
+    from citycheck.io.census import CensusTableError, read_city_census
 
-    if not city_path.is_file():
-        raise InputError(city_path, "file", str(city_path), "census city table not found")
     try:
-        city_table = us.read_city_census(city_path)
-        county_table = us.read_county_census(county_path)
-    except us.CensusTableError as exc:
+        city_table = read_city_census(city_path)
+    except CensusTableError as exc:
         raise InputError(city_path, "census", None, str(exc)) from exc
     try:
         return census_system_values(city_table, county_table, adcode)
@@ -391,7 +356,7 @@ def run_check(
             city_table = Path(census).parent / CITY_CENSUS_NAME
         if city_table is not None:
             step("urban-system indicators from the census")
-            census_system = _census_system(city_table, census, adcode)  # type: ignore[arg-type]
+            census_system = _census_system(city_table, table, adcode)  # type: ignore[arg-type]
             census_meta["urban_system"] = census_system.meta
             records.append(file_record("census_city", city_table))
     elif city_census is not None:
@@ -423,13 +388,18 @@ def run_check(
     if inputs is not None:
         x_inputs = read_inputs(inputs)
         records.append(file_record("inputs", inputs))
+    orders = None
     if hotline is not None:
-        x_inputs = _with_hotline(x_inputs, hotline, city, step)
+        from citycheck.listen.analytics.sources import read_orders
+
+        step(f"computing hotline indicators from {Path(hotline).name}")
+        orders = read_orders(hotline)
         records.append(file_record("hotline", hotline))
     evaluation = evaluate_city(
         city,
         inputs=x_inputs,
         census_values=census_system.values if census_system is not None else None,
+        hotline=orders,
         on_step=step,
     )
     evaluation.inputs = records

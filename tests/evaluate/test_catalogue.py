@@ -42,8 +42,11 @@ def test_entry_contract(iid):
     assert ind.unit and ind.formula and len(ind.source) > 3
     if ind.compute == "builtin":
         assert iid in REGISTRY, f"{iid} is declared builtin but has no function"
-    else:
+        assert REGISTRY[iid].per_unit is not None
+    elif ind.compute == "input":
         assert iid not in REGISTRY
+    else:  # walking-network, census and hotline indicators: registered computations too
+        assert iid in REGISTRY and REGISTRY[iid].per_unit is None
     # grading is monotone in the declared direction
     if ind.graded and ind.direction != "target":
         lo, hi = sorted(ind.goalposts)

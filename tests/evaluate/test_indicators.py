@@ -15,7 +15,13 @@ from tests.conftest import ALL_OSM
 
 from citycheck.city import PUBLIC_ROADS
 from citycheck.evaluate.catalogue import catalogue
-from citycheck.evaluate.indicators import REGISTRY, compute_builtin
+from citycheck.evaluate.indicators import (
+    REGISTRY,
+    IndicatorContext,
+    compute_builtin,
+    compute_indicators,
+)
+from citycheck.evaluate.indicators.registry import COLUMNS, registrations
 from citycheck.evaluate.indicators.streets import (
     INTERSECTION_STREETS,
     consolidated_intersections,
@@ -23,8 +29,13 @@ from citycheck.evaluate.indicators.streets import (
     road_density,
 )
 
+#: The built-in indicators: those with a per-unit function of a City and its units.
+BUILTIN = sorted(i for i, e in REGISTRY.items() if e.per_unit is not None)
+#: compute of the catalogue -> the context input its registered computation needs.
+NEEDS = {"builtin": "city", "access": "network", "census": "census", "hotline": "hotline"}
 
-@pytest.mark.parametrize("iid", sorted(REGISTRY))
+
+@pytest.mark.parametrize("iid", BUILTIN)
 @pytest.mark.parametrize("name", ["beijing-haidian-cau.osm.pbf", "test.osm.pbf"])
 def test_registry_contract(iid, name, city_of):
     city = city_of(name)
@@ -40,7 +51,7 @@ def test_registry_contract(iid, name, city_of):
         pd.testing.assert_frame_equal(units, before)  # never mutates
 
 
-@pytest.mark.parametrize("iid", sorted(REGISTRY))
+@pytest.mark.parametrize("iid", BUILTIN)
 def test_registry_empty_city(iid, city_of):
     """A city with nothing mapped gives a value or NaN per unit, never an exception."""
     city = city_of("beijing-haidian-bupt.osm.pbf")
@@ -155,8 +166,8 @@ def test_intersections_independent_on_real_data(city_of):
 @pytest.mark.parametrize("name", ALL_OSM)
 def test_compute_builtin_every_level(name, city_of):
     df = compute_builtin(city_of(name))
-    assert set(df["indicator"]) == set(REGISTRY)
-    for iid in REGISTRY:
+    assert set(df["indicator"]) == set(BUILTIN)
+    for iid in BUILTIN:
         levels = set(df.loc[df["indicator"] == iid, "level"])
         assert levels == set(catalogue()[iid].levels) - {"dwelling"}
 
@@ -175,3 +186,76 @@ def test_population_dependent_need_residents(read_layers):
     df = compute_builtin(city)
     for iid in ("U02", "L07b", "G03", "S05", "U04"):
         assert df.loc[df["indicator"] == iid, "value"].isna().all(), iid
+
+
+def test_every_catalogue_id_computed_once_or_typed():
+    """Each catalogue id is computed by exactly one registered function (needing the input its
+    ``compute`` names), or is a typed input (``compute = "input"``) with none."""
+    owners: dict[str, int] = {}
+    for entry in registrations():
+        assert entry.ids, entry
+        for iid in entry.ids:
+            owners[iid] = owners.get(iid, 0) + 1
+            assert REGISTRY[iid] is entry
+    assert all(n == 1 for n in owners.values()), owners
+    for iid, ind in catalogue().items():
+        if ind.compute == "input":
+            assert iid not in REGISTRY, iid
+        else:
+            assert iid in REGISTRY, f"{iid} is declared {ind.compute} but has no function"
+            assert REGISTRY[iid].needs == NEEDS[ind.compute], iid
+            assert (REGISTRY[iid].per_unit is not None) == (ind.compute == "builtin"), iid
+    assert {REGISTRY[i].needs for i in REGISTRY} == set(NEEDS.values())
+
+
+@pytest.fixture(scope="module")
+def full_context(city_of):
+    """BUPT with every input: census figures of Haidian and synthetic hotline orders inside."""
+    from tests.conftest import shared_data
+
+    from citycheck.evaluate.census_indicators import census_system_values
+    from citycheck.io.census import read_city_census, read_county_census
+    from citycheck.listen.analytics.synthetic import generate_orders
+
+    city = city_of("beijing-haidian-bupt.osm.pbf")
+    census = census_system_values(
+        read_city_census(shared_data("census", "china_city_census_2010_2020.csv")),
+        read_county_census(shared_data("census", "china_county_census_2020.csv")),
+        "110108",
+    ).values
+    wgs = gpd.GeoSeries([city.boundary], crs=city.crs).to_crs("EPSG:4326").iloc[0]
+    orders = generate_orders(3000, start="2025-01-01", end="2025-12-31", seed=3, bbox=wgs.bounds)
+    return IndicatorContext(city, census=census, hotline=orders)
+
+
+@pytest.mark.parametrize(
+    "entry", registrations(), ids=lambda e: e.ids[0] if len(e.ids) == 1 else e.needs
+)
+def test_registered_computation_contract(entry, full_context):
+    """Every registered computation (built-in, walking-network, census, hotline) returns the long
+    table of its own ids only, at their catalogue levels, one row per unit, and reasons only for
+    its own ids; it never mutates the city's units."""
+    city = full_context.city
+    before = {lv: u.copy() for lv, u in city.units.items()}
+    out = entry.compute(full_context)
+    assert list(out.values.columns) == COLUMNS
+    assert set(out.values["indicator"]) <= set(entry.ids)
+    assert set(out.not_computed) <= set(entry.ids)
+    assert len(out.values) or out.not_computed, "computes nothing on a city with every input"
+    assert pd.api.types.is_float_dtype(out.values["value"].astype(float))
+    for (iid, level), grp in out.values.groupby(["indicator", "level"]):
+        assert level in catalogue()[iid].levels and level != "dwelling", (iid, level)
+        assert grp["unit_id"].is_unique, (iid, level)
+        assert set(grp["unit_id"]) <= set(city.units[level]["unit_id"]), (iid, level)
+    for lv, units in city.units.items():
+        pd.testing.assert_frame_equal(units, before[lv])
+
+
+def test_one_loop_runs_every_registration(full_context):
+    out = compute_indicators(full_context)
+    computed = set(out.values.loc[out.values["value"].notna(), "indicator"])
+    needs = {REGISTRY[i].needs for i in computed}
+    assert needs == set(NEEDS.values())  # built-in, network, census and hotline values
+    # without census and hotline inputs their computations give nothing, and no reason
+    bare = compute_indicators(IndicatorContext(full_context.city), needs=("census", "hotline"))
+    assert not len(bare.values) and not bare.not_computed

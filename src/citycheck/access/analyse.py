@@ -20,7 +20,7 @@ import pandas as pd
 
 from citycheck.access.graph import AccessGraph, attach
 from citycheck.access.life_circles import life_circle_flags, unit_shares
-from citycheck.access.network import WalkFilter, WalkNetwork, network_from_streets
+from citycheck.access.network import WalkFilter, network_from_streets
 from citycheck.access.queries import DEFAULT_SPEED_M_S, counts_within, reachable_within
 from citycheck.access.snapping import (
     SegmentIndex,
@@ -380,8 +380,3 @@ def analyse_city(
         category_ids=category_ids,
         source=getattr(city, "name", "city"),
     )
-
-
-def network_of(result: AccessResult) -> WalkNetwork:
-    """The walking network a result was computed on."""
-    return result.graph.base

@@ -21,24 +21,27 @@ Thresholds and their sources:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from citycheck.access.analyse import AccessResult, dist_column
 from citycheck.access.life_circles import CIRCLES, circle_categories, unit_shares
 from citycheck.access.network import WalkNetwork
 from citycheck.categories import categories
-from citycheck.evaluate.indicators.streets import merge_nearby
 from citycheck.labels import Message, message
 
 __all__ = [
     "daily_living_score",
     "indicator_values",
     "intersection_density",
+    "merge_nearby",
     "park_service_coverage",
     "transit_access_sdg_11_2_1",
     "walkability_index",
@@ -80,6 +83,35 @@ def daily_living_score(table: pd.DataFrame, *, radius_m: float = 500.0) -> pd.Se
         table, "rail_station", radius_m, name="x"
     )
     return (food.astype(int) + conv.astype(int) + pt.astype(int)).rename("daily_living_score")
+
+
+def merge_nearby(points: np.ndarray, *, within_m: float) -> np.ndarray:
+    """Merge points closer than ``within_m`` (single linkage) into their clusters' centroids.
+
+    Shared by the walkability index here and the evaluation's intersection density (L13).
+
+    Parameters
+    ----------
+    points : ndarray (n, 2)
+        Coordinates in a metric CRS.
+    within_m : float
+        Points at most this far apart join one cluster (chains join too).
+
+    Returns
+    -------
+    ndarray (k, 2)
+        One centroid per cluster, k ≤ n.
+    """
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    if len(pts) == 0:
+        return pts
+    pairs = cKDTree(pts).query_pairs(r=within_m, output_type="ndarray")
+    n = len(pts)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    sums = np.zeros((labels.max() + 1, 2))
+    np.add.at(sums, labels, pts)
+    return sums / np.bincount(labels)[:, None]
 
 
 def intersection_density(
@@ -155,16 +187,12 @@ NEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _levels(ind_id: str) -> list[str]:
-    try:
-        from citycheck.evaluate.catalogue import catalogue
-
-        return list(catalogue()[ind_id].levels)
-    except (ImportError, KeyError):
-        return ["district"]
-
-
-def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dict[str, Message]]:
+def indicator_values(
+    result: AccessResult,
+    city: Any,
+    *,
+    levels: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Message]]:
     """Every walking-network indicator of the catalogue, per unit of each of its levels.
 
     Parameters
@@ -173,6 +201,11 @@ def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dic
         From :func:`citycheck.access.analyse_city`.
     city : City
         Its ``buildings`` (``floor_area_m2``, ``residents``, ``residential``) and ``units``.
+    levels : mapping, optional
+        Indicator id -> the levels to compute it at (the catalogue's levels, as
+        :func:`citycheck.evaluate.indicators.network.network_levels` gives them); an id not
+        in it gets the district only. Default: the share indicators at every level of
+        ``city.units`` but ``dwelling``, L07 at the district.
 
     Returns
     -------
@@ -210,6 +243,11 @@ def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dic
             ).reset_index(drop=True)
         )
 
+    def levels_of(ind: str) -> Sequence[str]:
+        if levels is None:
+            return ["district"] if ind == "L07" else [lv for lv in city.units if lv != "dwelling"]
+        return levels.get(ind, ["district"])
+
     flag_cols = {}
     for ind, (fn, _) in SHARE_INDICATORS.items():
         if (reason := lacking(ind)) is not None:
@@ -223,7 +261,7 @@ def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dic
         shares = unit_shares(city.buildings, flags, units)
         uid = units["unit_id"].to_numpy() if "unit_id" in units else units.index.to_numpy()
         for ind, (_, weight) in SHARE_INDICATORS.items():
-            if ind in flag_cols and level in _levels(ind):
+            if ind in flag_cols and level in levels_of(ind):
                 emit(
                     ind,
                     level,
@@ -239,7 +277,7 @@ def indicator_values(result: AccessResult, city: Any) -> tuple[pd.DataFrame, dic
         has_res = s["n_buildings"] > 0
         lacking_nb = (s["lack_share_buildings"] > 0) & has_res
         value = 100 * lacking_nb.sum() / has_res.sum() if has_res.sum() else np.nan
-        for lv in _levels("L07"):
+        for lv in levels_of("L07"):
             if lv == "district":
                 emit("L07", "district", pd.Series([value], index=city.units["district"]["unit_id"]))
     # L14: walkability per neighbourhood

@@ -145,12 +145,14 @@ def urban_system_command(
     """Urban-system measures of every city of China from the census tables."""
     from citycheck.batch.maps import write_map
     from citycheck.evaluate import urban_system as us
+    from citycheck.io.census import read_city_census, read_county_census
+    from citycheck.io.errors import InputError, InputProblems
 
     console = make_console(stderr=True)
     try:
-        city = us.read_city_census(city_csv)
-        county = us.read_county_census(county_csv)
-    except (us.CensusTableError, OSError) as exc:
+        city = read_city_census(city_csv)
+        county = read_county_census(county_csv)
+    except (InputError, InputProblems, OSError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     measures = us.city_measures(city, county)

@@ -89,9 +89,9 @@ def census_system_values(
     Parameters
     ----------
     city : pandas.DataFrame
-        Census city table (:func:`citycheck.evaluate.urban_system.read_city_census`).
+        Census city table (:func:`citycheck.io.census.read_city_census`).
     county : pandas.DataFrame
-        Census county table (:func:`citycheck.evaluate.urban_system.read_county_census`).
+        Census county table (:func:`citycheck.io.census.read_county_census`).
     adcode : str or int
         Six-digit code of the county or district holding the study area.
 

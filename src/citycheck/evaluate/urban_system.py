@@ -9,9 +9,9 @@ described in ``../shared/data/README.md``:
   including 城区人口 (urban-district resident population), the quantity on which the State
   Council's city-size standard is defined.
 
-Every measure is a pure function of DataFrames.  The readers at the bottom are the only functions
-that touch files; they validate the tables and raise :class:`CensusTableError` naming the file, the
-field and the offending value.
+Every measure is a pure function of DataFrames.  The tables are read and validated by
+:mod:`citycheck.io.census` (:func:`read_city_census`, :func:`read_county_census`, re-exported here),
+which raises :class:`CensusTableError` naming the file, the field, the row and the offending value.
 
 Sources
 -------
@@ -27,16 +27,14 @@ Sources
 
 from __future__ import annotations
 
-import logging
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-logger = logging.getLogger(__name__)
+from citycheck.evaluate.land_consumption import land_consumption
+from citycheck.io.census import CensusTableError, read_city_census, read_county_census
 
 __all__ = [
     "MEASURES",
@@ -266,13 +264,6 @@ MEASURES: dict[str, Measure] = {
 }
 
 
-class CensusTableError(ValueError):
-    """A census table has a missing column or an invalid value.
-
-    The message lists every problem found, each with the file, the field and the value.
-    """
-
-
 # --------------------------------------------------------------------------------------------------
 # City-size classes
 # --------------------------------------------------------------------------------------------------
@@ -328,9 +319,10 @@ def urban_core_population(county: pd.DataFrame, city_codes: pd.Series) -> pd.Ser
     pandas.Series
         Persons, index of ``city_codes``, NaN where the census gives no urban-district figure.
     """
-    table = county.dropna(subset=["区划代码"]).drop_duplicates("区划代码")
+    table = county.drop_duplicates("adcode")
     core = pd.Series(
-        table["城区人口"].to_numpy(dtype=float), index=table["区划代码"].astype("int64")
+        table["urban_core_population"].to_numpy(dtype=float),
+        index=table["adcode"].astype("int64").to_numpy(),
     )
     codes = city_codes.astype("int64")
     value = codes.map(core)
@@ -486,7 +478,8 @@ def rank_size_by_province(
 def county_urbanisation(county: pd.DataFrame) -> pd.DataFrame:
     """Urbanisation and ageing of every county-level unit (county, district, county-level city).
 
-    Rows of the nation, provinces and prefectures (codes ending in ``00``) are dropped.
+    ``county`` is the table as read by :func:`read_county_census`. Rows of the nation, provinces
+    and prefectures (codes ending in ``00``) are dropped.
 
     Returns
     -------
@@ -495,17 +488,19 @@ def county_urbanisation(county: pd.DataFrame) -> pd.DataFrame:
         ``county_urbanisation_2020`` (%), ``age65_2020`` (%), ``household_size_2020``,
         ``urban_core_pop_2020`` (county-level cities only) and its size class (id/zh/en).
     """
-    t = county.dropna(subset=["区划代码"])
-    t = t[t["区划代码"].astype("int64") % 100 != 0]
-    out = pd.DataFrame(index=t["区划代码"].astype("int64").rename("区划代码"))
-    out["province"] = t["省"].to_numpy()
-    out["city"] = t["市"].to_numpy()
-    out["county"] = t["区县"].to_numpy()
-    out["pop_2020"] = t["人口数_合计"].to_numpy(dtype=float)
-    out["county_urbanisation_2020"] = 100.0 * t["城镇人口"].to_numpy(dtype=float) / out["pop_2020"]
-    out["age65_2020"] = t["人口比重_65岁及以上"].to_numpy(dtype=float)
-    out["household_size_2020"] = t["户规模"].to_numpy(dtype=float)
-    out["urban_core_pop_2020"] = t["城区人口"].to_numpy(dtype=float)
+    codes = county["adcode"].astype("int64")
+    t = county[(codes % 100 != 0).to_numpy()]
+    out = pd.DataFrame(index=pd.Index(t["adcode"].astype("int64").to_numpy(), name="区划代码"))
+    out["province"] = t["province"].to_numpy()
+    out["city"] = t["city"].to_numpy()
+    out["county"] = t["county"].to_numpy()
+    out["pop_2020"] = t["population"].to_numpy(dtype=float)
+    out["county_urbanisation_2020"] = (
+        100.0 * t["urban_population"].to_numpy(dtype=float) / out["pop_2020"]
+    )
+    out["age65_2020"] = t["share_65plus_pct"].to_numpy(dtype=float)
+    out["household_size_2020"] = t["household_size"].to_numpy(dtype=float)
+    out["urban_core_pop_2020"] = t["urban_core_population"].to_numpy(dtype=float)
     out["size_class"] = city_size_class(out["urban_core_pop_2020"])
     out["size_class_zh"] = city_size_class(out["urban_core_pop_2020"], lang="zh")
     out["size_class_en"] = city_size_class(out["urban_core_pop_2020"], lang="en")
@@ -521,24 +516,33 @@ def land_consumption_ratio(
     pop_t1: float | np.ndarray,
     pop_t2: float | np.ndarray,
 ) -> float | np.ndarray:
-    """Ratio of land consumption rate to population growth rate (SDG 11.3.1).
+    """Ratio of land consumption rate to population growth rate (SDG 11.3.1), element-wise.
 
     LCRPGR = ln(U2/U1) / ln(P2/P1); the number of years cancels.  Built-up areas in any one unit.
-    Undefined (NaN) when the population did not change.
+    Undefined (NaN) when the population did not change.  Each element is computed by
+    :func:`citycheck.evaluate.land_consumption.land_consumption` (the one implementation), over
+    one year so that its per-year rates are the logarithms themselves.
+
+    Raises
+    ------
+    ValueError
+        A non-positive area or population (an :class:`~citycheck.io.errors.InputError`).
 
     Examples
     --------
     >>> round(land_consumption_ratio(100.0, 121.0, 1000.0, 1100.0), 6)
     2.0
     """
-    u1, u2, p1, p2 = (
-        np.asarray(v, dtype=float) for v in (built_up_t1, built_up_t2, pop_t1, pop_t2)
+    u1, u2, p1, p2 = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (built_up_t1, built_up_t2, pop_t1, pop_t2))
     )
-    if np.any(u1 <= 0) or np.any(u2 <= 0) or np.any(p1 <= 0) or np.any(p2 <= 0):
-        raise ValueError("built-up areas and populations must be positive")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pgr = np.log(p2 / p1)
-        ratio = np.where(pgr == 0, np.nan, np.log(u2 / u1) / np.where(pgr == 0, 1.0, pgr))
+    ratio = np.array(
+        [
+            land_consumption(float(a), float(b), float(c), float(d), 0.0, 1.0).ratio
+            for a, b, c, d in zip(u1.ravel(), u2.ravel(), p1.ravel(), p2.ravel(), strict=True)
+        ],
+        dtype=float,
+    ).reshape(u1.shape)
     return float(ratio) if ratio.ndim == 0 else ratio
 
 
@@ -621,137 +625,3 @@ def city_boundaries(city: pd.DataFrame, measures: pd.DataFrame | None = None):
     if measures is not None:
         gdf = gdf.join(measures.drop(columns=["city"], errors="ignore"))
     return gdf
-
-
-# --------------------------------------------------------------------------------------------------
-# Readers (the only functions here that touch files)
-# --------------------------------------------------------------------------------------------------
-_CITY_TEXT = ("city", "province", "coord")
-_CITY_CODES = ("city_code", "province_code")
-_CITY_COUNTS = (
-    "popu_2020", "popu_urban_2020", "popu_rural_2020",
-    "popu_2010", "popu_urban_2010", "popu_rural_2010",
-)  # fmt: skip
-_CITY_SHARES = tuple(f"age_{a}_{y}" for y in (2020, 2010) for a in ("0_14", "15_59", "60", "65"))
-_CITY_OTHER = ("household_2020", "household_2010", "male_female_2020", "male_female_2010")
-
-_COUNTY_TEXT = ("省", "市", "区县")
-_COUNTY_COUNTS = ("人口数_合计", "城镇人口", "乡村人口", "城区人口")
-_COUNTY_SHARES = ("人口比重_65岁及以上",)
-_COUNTY_OTHER = ("户规模",)
-
-
-def _numeric(
-    df: pd.DataFrame, column: str, path: Path, problems: list[str], *, low: float, high: float
-) -> None:
-    raw = df[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-    for i in list(df.index[bad])[:3]:
-        problems.append(f"{path}: field {column!r}, row {i + 2}: value {raw[i]!r} is not a number")
-    out_of_range = values.notna() & ((values < low) | (values > high))
-    for i in list(df.index[out_of_range])[:3]:
-        problems.append(
-            f"{path}: field {column!r}, row {i + 2}: value {raw[i]!r} outside [{low:g}, {high:g}]"
-        )
-    df[column] = values.astype(float)
-
-
-def _check_columns(df: pd.DataFrame, path: Path, required: tuple[str, ...]) -> None:
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise CensusTableError(
-            f"{path}: missing field(s) {', '.join(repr(m) for m in missing)}; "
-            f"found {', '.join(map(repr, list(df.columns)[:12]))}"
-            + (" ..." if len(df.columns) > 12 else "")
-        )
-
-
-def read_city_census(path: str | Path) -> pd.DataFrame:
-    """Read and validate the census city table (china_city_census_2010_2020.csv).
-
-    Raises
-    ------
-    CensusTableError
-        Missing fields, non-numeric or out-of-range values, bad or duplicate codes, or urban
-        population above the total; the message lists every problem with file, field, row, value.
-    """
-    path = Path(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=True)
-    required = _CITY_TEXT + _CITY_CODES + _CITY_COUNTS + _CITY_SHARES + _CITY_OTHER
-    _check_columns(df, path, required)
-    problems: list[str] = []
-    for col in _CITY_CODES:
-        codes = pd.to_numeric(df[col], errors="coerce")
-        bad = codes.isna() | (codes < 100000) | (codes > 999999) | (codes % 1 != 0)
-        for i in list(df.index[bad])[:3]:
-            problems.append(
-                f"{path}: field {col!r}, row {i + 2}: value {df.at[i, col]!r} is not a "
-                "six-digit administrative code"
-            )
-        df[col] = codes.fillna(0).astype("int64")
-    for i in list(df.index[df["city_code"].duplicated()])[:3]:
-        problems.append(
-            f"{path}: field 'city_code', row {i + 2}: duplicate value {df.at[i, 'city_code']}"
-        )
-    for col in _CITY_COUNTS:
-        _numeric(df, col, path, problems, low=0, high=2e9)
-    for col in _CITY_SHARES:
-        _numeric(df, col, path, problems, low=0, high=100)
-    for col in ("household_2020", "household_2010"):
-        _numeric(df, col, path, problems, low=0.5, high=20)
-    for col in ("male_female_2020", "male_female_2010"):
-        _numeric(df, col, path, problems, low=10, high=1000)
-    for year in (2010, 2020):
-        over = df[f"popu_urban_{year}"] > df[f"popu_{year}"] * (1 + 1e-9)
-        for i in list(df.index[over])[:3]:
-            problems.append(
-                f"{path}: field 'popu_urban_{year}', row {i + 2}: value "
-                f"{df.at[i, f'popu_urban_{year}']:g} exceeds "
-                f"popu_{year} {df.at[i, f'popu_{year}']:g}"
-            )
-    if problems:
-        raise CensusTableError("\n".join(problems))
-    logger.debug("read %d cities from %s", len(df), path)
-    return df
-
-
-def read_county_census(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read and validate the census county table (china_county_census_2020.csv).
-
-    Only the fields used here are validated and converted; other columns are kept as text.
-
-    Raises
-    ------
-    CensusTableError
-        As :func:`read_city_census`.
-    """
-    path = Path(path)
-    df = pd.read_csv(path, dtype=str)
-    _check_columns(
-        df, path, ("区划代码", *_COUNTY_TEXT, *_COUNTY_COUNTS, *_COUNTY_SHARES, *_COUNTY_OTHER)
-    )
-    problems: list[str] = []
-    codes = pd.to_numeric(df["区划代码"], errors="coerce")
-    bad = df["区划代码"].notna() & (codes.isna() | (codes < 100000) | (codes > 999999))
-    for i in list(df.index[bad])[:3]:
-        problems.append(
-            f"{path}: field '区划代码', row {i + 2}: value {df.at[i, '区划代码']!r} is not a "
-            "six-digit administrative code"
-        )
-    df["区划代码"] = codes
-    for col in _COUNTY_COUNTS:
-        _numeric(df, col, path, problems, low=0, high=2e9)
-    for col in _COUNTY_SHARES:
-        _numeric(df, col, path, problems, low=0, high=100)
-    for col in _COUNTY_OTHER:
-        _numeric(df, col, path, problems, low=0.5, high=20)
-    over = df["城镇人口"] > df["人口数_合计"] * (1 + 1e-9)
-    for i in list(df.index[over])[:3]:
-        problems.append(
-            f"{path}: field '城镇人口', row {i + 2}: value {df.at[i, '城镇人口']:g} exceeds "
-            f"人口数_合计 {df.at[i, '人口数_合计']:g}"
-        )
-    if problems:
-        raise CensusTableError("\n".join(problems))
-    return df

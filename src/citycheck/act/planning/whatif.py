@@ -666,11 +666,12 @@ def indicator_changes(city: Any, before: AccessResult, after: AccessResult) -> p
     """
     from citycheck.access import indicator_values
     from citycheck.evaluate.catalogue import catalogue
+    from citycheck.evaluate.indicators.network import network_levels
     from citycheck.evaluate.scoring import grade_values
 
     keys = ["indicator", "level", "unit_id"]
-    v0, _ = indicator_values(before, city)
-    v1, _ = indicator_values(after, city)
+    v0, _ = indicator_values(before, city, levels=network_levels())
+    v1, _ = indicator_values(after, city, levels=network_levels())
     g0 = grade_values(v0)[[*keys, "value", "grade"]]
     g1 = grade_values(v1)[[*keys, "value", "grade", "unit"]]
     m = g0.merge(g1, on=keys, how="outer", suffixes=("_before", "_after"))

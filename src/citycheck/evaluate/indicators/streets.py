@@ -6,10 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
+from citycheck.access.indicators import merge_nearby
 from citycheck.city import PUBLIC_ROADS, City
 from citycheck.evaluate.indicators._overlay import (
     area_in_units,
@@ -80,33 +78,6 @@ def consolidated_intersections(lines: gpd.GeoSeries, *, tolerance_m: float = 15.
     """
     xy, degree = street_nodes(lines)
     return merge_nearby(xy[degree >= 3], within_m=2 * tolerance_m)
-
-
-def merge_nearby(points: np.ndarray, *, within_m: float) -> np.ndarray:
-    """Merge points closer than ``within_m`` (single linkage) into their clusters' centroids.
-
-    Parameters
-    ----------
-    points : ndarray (n, 2)
-        Coordinates in a metric CRS.
-    within_m : float
-        Points at most this far apart join one cluster (chains join too).
-
-    Returns
-    -------
-    ndarray (k, 2)
-        One centroid per cluster, k ≤ n.
-    """
-    pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    if len(pts) == 0:
-        return pts
-    pairs = cKDTree(pts).query_pairs(r=within_m, output_type="ndarray")
-    n = len(pts)
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    sums = np.zeros((labels.max() + 1, 2))
-    np.add.at(sums, labels, pts)
-    return sums / np.bincount(labels)[:, None]
 
 
 @register("L12")

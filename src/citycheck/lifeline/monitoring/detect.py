@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 __all__ = [
     "GAS_LEVELS_PCT_LEL",
@@ -156,9 +155,3 @@ def threshold_levels(values: np.ndarray, levels: tuple[float, ...]) -> np.ndarra
     v = np.asarray(values, dtype=float)
     out = np.searchsorted(lv, v, side="right")
     return np.where(np.isnan(v), 0, out)
-
-
-def series_frame(readings: pd.DataFrame, sensor_id: str, quantity: str) -> pd.DataFrame:
-    """One sensor's readings (``ts``, ``value``) sorted by time."""
-    sel = (readings["sensor_id"] == sensor_id) & (readings["quantity"] == quantity)
-    return readings.loc[sel, ["ts", "value"]].sort_values("ts").reset_index(drop=True)
