@@ -15,7 +15,7 @@
    (``--pm-time-limit`` caps the branch and bound; ``--pm-big-p`` sets p there).
 3. **What-if**: a ``--grid`` × ``--grid`` street grid (1,000 × 1,000 = 1 M nodes) with buildings
    and facilities; one facility is added and the per-building table updated
-   (:class:`citycheck.act.planning.WhatIf`); the time is printed next to a full re-run of the
+   (:class:`citycheck.plan.WhatIf`); the time is printed next to a full re-run of the
    engine's search for that category.
 
     python bench/bench_planning.py                 # the sizes
@@ -36,8 +36,8 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from citycheck.act.planning.matrix import distance_table, siting_network
-from citycheck.act.planning.models import maximal_covering, p_median
+from citycheck.plan.matrix import distance_table, siting_network
+from citycheck.plan.models import maximal_covering, p_median
 
 
 def grid_streets(n: int, spacing: float, crs: str = "EPSG:32650") -> gpd.GeoDataFrame:
@@ -237,7 +237,7 @@ def bench_pmedian(
 
 def bench_whatif(grid: int, n_buildings: int, n_fac: int, seed: int) -> None:
     from citycheck.access import analyse_layers
-    from citycheck.act.planning.whatif import WhatIf
+    from citycheck.plan.whatif import WhatIf
 
     rng = np.random.default_rng(seed)
     spacing = 50.0

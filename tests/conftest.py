@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+#: The shared run folders (demo, BUPT, …) of the report and web tests.
+pytest_plugins = ["tests.runs"]
+
 ROOT = Path(__file__).resolve().parents[1]
 #: Redistributable real data, copied into the repository (see tests/data/README.md).
 DATA = ROOT / "tests" / "data"

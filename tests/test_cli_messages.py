@@ -74,27 +74,27 @@ CASES = {
         ["evaluate", "{tmp}/not-an-extract.osm.pbf", "--out", "{tmp}/r", "-q"],
         2, ["error: {tmp}/not-an-extract.osm.pbf", "not a readable OSM file"],
     ),
-    # citycheck.act.cli
+    # citycheck.cli.report
     "report": (
         ["report", "{tmp}"],
         2, ["error: {tmp}", "the run folder is incomplete (the run failed or is still writing)"],
     ),
-    # citycheck.batch.cli
+    # citycheck.cli.batch
     "batch": (
         ["batch", "{tmp}/no-such-manifest.toml", "--workers", "0"],
         2, ["error: {tmp}/no-such-manifest.toml: cannot read manifest", "No such file"],
     ),
-    # citycheck.listen.analytics.cli
+    # citycheck.cli.hotline_stats
     "hotline stats": (
         ["hotline", "stats", "{tmp}/no-such-table.csv"],
         2, ["error: {tmp}/no-such-table.csv", "no such file"],
     ),
-    # citycheck.listen.cli
+    # citycheck.cli.hotline
     "hotline escalate": (
         ["hotline", "escalate", "--db", "sqlite:///{tmp}/h.db"],
         2, ["set CITYCHECK_HOTLINE_SECRET (key for encryption at rest)"],
     ),
-    # citycheck.lifeline.cli
+    # citycheck.cli.lifeline
     "lifeline import": (
         ["lifeline", "import", "{tmp}/not-an-extract.osm.pbf", "--out", "{tmp}/r.gpkg"],
         2, ["error: {tmp}/not-an-extract.osm.pbf", "not recognized as being in a supported"],

@@ -7,6 +7,10 @@ A *part* is a top-level subpackage of citycheck (:data:`PARTS`). The rules:
   part's private modules. Modules outside every part (``citycheck.cli``, ``citycheck.city``...)
   may import no private module of a part.
 - ``access-imports-evaluate``: nothing in ``citycheck.access`` imports from ``citycheck.evaluate``.
+- ``io-imports-above``: ``citycheck.io`` (the file formats, the bottom layer) imports nothing of
+  citycheck outside ``citycheck.io`` but the package root (``__version__``).
+- ``framework-outside-shells``: only the shells, ``citycheck.cli`` (commands) and ``citycheck.web``
+  (web apps), import typer, fastapi or starlette.
 
 Every import statement counts, also those inside functions (lazy imports) and relative ones.
 Violations present today that could not be fixed yet are listed, each named, in :data:`KNOWN`;
@@ -24,10 +28,29 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "citycheck"
 
-PARTS = frozenset({"access", "act", "evaluate", "listen", "lifeline", "batch", "io"})
+PARTS = frozenset({"access", "evaluate", "listen", "lifeline", "batch", "io", "report", "plan"})
+#: The shells: every command and every web app; only they may import these frameworks.
+SHELLS = frozenset({"cli", "web"})
+FRAMEWORKS = frozenset({"typer", "fastapi", "starlette"})
 
 #: Today's violations of rules not fixed yet: (rule, importing module, imported module) -> why.
-KNOWN: dict[tuple[str, str, str], str] = {}
+KNOWN: dict[tuple[str, str, str], str] = {
+    ("io-imports-above", "citycheck.io.osm", "citycheck.categories"): (
+        "the OSM reader tags facilities with the category table while it streams the file"
+    ),
+    ("io-imports-above", "citycheck.io.runfolder", "citycheck.labels"): (
+        "the run folder's writer still builds the evaluation document (bilingual notes)"
+    ),
+    ("io-imports-above", "citycheck.io.runfolder", "citycheck.pipeline"): (
+        "the writer takes the pipeline's Evaluation (type only) and builds the document"
+    ),
+    ("io-imports-above", "citycheck.io.runfolder", "citycheck.evaluate.catalogue"): (
+        "the document's indicator rows are filled from the catalogue in the writer"
+    ),
+    ("io-imports-above", "citycheck.io.runfolder", "citycheck.report.summary"): (
+        "the writer renders summary.html itself"
+    ),
+}
 
 
 def part_of(module: str) -> str | None:
@@ -47,6 +70,17 @@ def is_module(module: str) -> bool:
     """Whether ``module`` is a module or package of the source tree."""
     path = SRC.joinpath(*module.split("."))
     return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imported_frameworks(source: str) -> set[str]:
+    """The top-level names of the :data:`FRAMEWORKS` that ``source`` imports."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found & FRAMEWORKS
 
 
 def imported_modules(source: str, module: str, *, is_package: bool = False) -> set[str]:
@@ -87,6 +121,12 @@ def violations(source: str, module: str, *, is_package: bool = False) -> set[tup
             imp == "citycheck.evaluate" or imp.startswith("citycheck.evaluate.")
         ):
             out.add(("access-imports-evaluate", module, imp))
+        if own == "io" and imp != "citycheck" and part_of(imp) != "io":
+            out.add(("io-imports-above", module, imp))
+    shell = module.split(".")[1] if module.count(".") >= 1 else ""
+    if shell not in SHELLS:
+        for name in imported_frameworks(source):
+            out.add(("framework-outside-shells", module, name))
     return out
 
 
@@ -111,11 +151,11 @@ def all_violations() -> set[tuple[str, str, str]]:
 
 def test_the_tree_is_scanned():
     modules = {m for m, _, _ in source_modules()}
-    assert {"citycheck.access.queries", "citycheck.act.planning.whatif"} <= modules
+    assert {"citycheck.access.queries", "citycheck.plan.whatif"} <= modules
     assert {part_of(m) for m in modules} >= PARTS
     # the checker sees the planning code's imports of the engine (public ones)
-    whatif = (PACKAGE / "act" / "planning" / "whatif.py").read_text(encoding="utf-8")
-    assert "citycheck.access.queries" in imported_modules(whatif, "citycheck.act.planning.whatif")
+    whatif = (PACKAGE / "plan" / "whatif.py").read_text(encoding="utf-8")
+    assert "citycheck.access.queries" in imported_modules(whatif, "citycheck.plan.whatif")
 
 
 def test_no_new_violation():
@@ -132,7 +172,7 @@ def test_known_violations_still_occur():
     ("module", "source", "expect"),
     [
         pytest.param(
-            "citycheck.act.planning.fake",
+            "citycheck.plan.fake",
             "from citycheck.access._kernels import bounded_search\n",
             ("private-module", "citycheck.access._kernels"),
             id="from-private-module",
@@ -144,14 +184,14 @@ def test_known_violations_still_occur():
             id="import-private-module",
         ),
         pytest.param(
-            "citycheck.act.planning.fake",
+            "citycheck.plan.fake",
             "from citycheck.access import _kernels\n",
             ("private-module", "citycheck.access._kernels"),
             id="private-module-as-name",
         ),
         pytest.param(
-            "citycheck.act.planning.fake",
-            "from ...access._kernels import csr_from_edges\n",
+            "citycheck.plan.fake",
+            "from ..access._kernels import csr_from_edges\n",
             ("private-module", "citycheck.access._kernels"),
             id="relative-private-module",
         ),
@@ -160,6 +200,36 @@ def test_known_violations_still_occur():
             "def f():\n    from citycheck.evaluate.indicators._overlay import area_in_units\n",
             ("private-module", "citycheck.evaluate.indicators._overlay"),
             id="lazy-private-module",
+        ),
+        pytest.param(
+            "citycheck.io.fake",
+            "from citycheck.evaluate.catalogue import catalogue\n",
+            ("io-imports-above", "citycheck.evaluate.catalogue"),
+            id="io-imports-a-part-above",
+        ),
+        pytest.param(
+            "citycheck.io.fake",
+            "def f():\n    from citycheck.city import City\n",
+            ("io-imports-above", "citycheck.city"),
+            id="io-imports-a-module-above-lazily",
+        ),
+        pytest.param(
+            "citycheck.evaluate.fake",
+            "import typer\n",
+            ("framework-outside-shells", "typer"),
+            id="typer-outside-the-shells",
+        ),
+        pytest.param(
+            "citycheck.listen.fake",
+            "from fastapi import APIRouter\n",
+            ("framework-outside-shells", "fastapi"),
+            id="fastapi-outside-the-shells",
+        ),
+        pytest.param(
+            "citycheck.report.fake",
+            "def f():\n    from starlette.responses import Response\n",
+            ("framework-outside-shells", "starlette"),
+            id="starlette-lazily-outside-the-shells",
         ),
         pytest.param(
             "citycheck.cli",
@@ -199,11 +269,14 @@ def test_checker_flags_a_new_violation(module, source, expect):
     [
         ("citycheck.access.queries", "from citycheck.access._kernels import dijkstra_pred\n"),
         ("citycheck.access", "from ._search import thread_plan\n"),
-        ("citycheck.act.planning.matrix", "from citycheck.access import pairs_within\n"),
-        ("citycheck.act.planning.whatif", "from citycheck.access.queries import street_index\n"),
+        ("citycheck.plan.matrix", "from citycheck.access import pairs_within\n"),
+        ("citycheck.plan.whatif", "from citycheck.access.queries import street_index\n"),
         ("citycheck.io.runfolder", "from citycheck import __version__\n"),
         ("citycheck.evaluate.fake", "from citycheck.access import analyse_city\n"),
         ("citycheck.access.fake", "from citycheck.io.errors import InputError\n"),
+        ("citycheck.io.fake", "from citycheck.io.errors import InputError\n"),
+        ("citycheck.cli.fake", "import typer\n"),
+        ("citycheck.web.hotline.fake", "from fastapi import Depends\n"),
     ],
 )
 def test_checker_allows(module, source):

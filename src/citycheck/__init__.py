@@ -2,7 +2,7 @@
 
 Four parts, one subpackage each: :mod:`citycheck.evaluate` (indicator catalogue, scoring),
 :mod:`citycheck.access` (walking-network life circles), :mod:`citycheck.listen` (citizen
-service hotline) and :mod:`citycheck.act` (reports, planning); :mod:`citycheck.io` reads
+service hotline), :mod:`citycheck.report` and :mod:`citycheck.plan`; :mod:`citycheck.io` reads
 and writes data. The library never configures logging.
 """
 

@@ -70,7 +70,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "compound": ("小区", "compound"),
     "dwelling": ("住房", "dwelling"),
     "grid": ("网格", "grid"),
-    # --- report and dashboard (citycheck.act)
+    # --- report and dashboard (citycheck.report, citycheck.web.dashboard)
     "sec_overview": ("概况与数据", "Overview and data"),
     "sec_method": ("方法", "Method"),
     "sec_results": ("体检结果（按维度和层级）", "Results by dimension and level"),

@@ -11,8 +11,8 @@ import pytest
 from study_areas import write_areas
 from typer.testing import CliRunner
 
-from citycheck.batch.cli import app, parse_weights
 from citycheck.batch.manifest import ManifestError, input_fingerprint, read_manifest
+from citycheck.cli.batch import app, parse_weights
 from conftest import shared_data
 
 TOML = """

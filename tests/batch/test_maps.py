@@ -19,8 +19,8 @@ import shapely
 from study_areas import write_areas
 from typer.testing import CliRunner
 
-from citycheck.batch.cli import app
 from citycheck.batch.maps import NO_DATA_COLOUR, classify, write_map
+from citycheck.cli.batch import app
 from citycheck.evaluate import urban_system as us
 from conftest import shared_data
 

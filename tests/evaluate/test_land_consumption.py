@@ -17,7 +17,7 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from citycheck.batch.cli import app
+from citycheck.cli.batch import app
 from citycheck.evaluate.land_consumption import (
     built_up_area,
     land_consumption,

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from citycheck.lifeline.monitoring.http_ingest import create_ingest_app, parse_api_keys
+from citycheck.web.ingest import create_ingest_app, parse_api_keys
 
 KEY = "k-0123456789abcdef"
 URL = "/lifeline/v1/readings"

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """``python -m uvicorn citycheck.listen.api.app:app_from_env --factory`` on a free port."""
+    """``python -m uvicorn citycheck.web.hotline.app:app_from_env --factory`` on a free port."""
 
     def __init__(
         self,
@@ -50,7 +50,7 @@ class LiveServer:
             sys.executable,
             "-m",
             "uvicorn",
-            "citycheck.listen.api.app:app_from_env",
+            "citycheck.web.hotline.app:app_from_env",
             "--factory",
             "--host",
             "127.0.0.1",

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from tests.conftest import shared_data
 from typer.testing import CliRunner
 
-from citycheck.listen.cli import hotline_app
+from citycheck.cli.hotline import hotline_app
 from citycheck.listen.importer import intakes_from_table, read_table
 from citycheck.listen.settings import HotlineSettings
 from citycheck.listen.store import Hotline

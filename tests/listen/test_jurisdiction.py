@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from citycheck.cli import app
 from citycheck.io.errors import InputError
-from citycheck.listen.api.public_view import agency_name
 from citycheck.listen.dispatch import load_jurisdiction
 from citycheck.listen.districts import district_codes, english_name
 from citycheck.listen.settings import HotlineSettings
 from citycheck.listen.store import Hotline, Intake
+from citycheck.web.hotline.public_view import agency_name
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import gc
 import pytest
 from sqlalchemy import create_engine, text
 
-from citycheck.listen.api.public_view import request_view
-from citycheck.listen.api.server import freeze_startup_heap
 from citycheck.listen.domain import EventKind
 from citycheck.listen.models import Order
 from citycheck.listen.public_read import PUBLIC_COLUMNS, PublicOrder
 from citycheck.listen.store import Intake, Staff
+from citycheck.web.hotline.public_view import request_view
+from citycheck.web.hotline.server import freeze_startup_heap
 
 from .conftest import PG_URL, drop_db_url, fresh_db_url
 

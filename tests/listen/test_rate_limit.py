@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import warnings
 
-from citycheck.listen.api.app import create_app
-from citycheck.listen.api.deps import RateLimiter
 from citycheck.listen.settings import HotlineSettings
+from citycheck.web.hotline.app import create_app
+from citycheck.web.hotline.deps import RateLimiter
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from citycheck.listen.api.server import can_balance
+from citycheck.web.hotline.server import can_balance
 
 from .live_server import SRC, free_port
 

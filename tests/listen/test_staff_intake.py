@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 from tests.conftest import shared_data
 
-from citycheck.listen.api.app import create_app
 from citycheck.listen.catalogue import load_catalogue
 from citycheck.listen.classifier import TextClassifier, join_text, load_model
 from citycheck.listen.domain import EventKind, Status
 from citycheck.listen.settings import HotlineSettings
 from citycheck.listen.store import Hotline, Intake, Prediction
+from citycheck.web.hotline.app import create_app
 
 from .live_server import LiveServer
 

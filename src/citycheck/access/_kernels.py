@@ -1,6 +1,6 @@
 """Compiled (numba) kernels: CSR assembly, the bounded bucket search (behind
 :func:`citycheck.access.distances_within` and :func:`citycheck.access.pairs_within`, which the
-siting models and the what-if of ``act/planning`` use), the route search, point snapping. Nearest
+siting models and the what-if of ``plan`` use), the route search, point snapping. Nearest
 distances and counts within radii have their own search in :mod:`citycheck.access._search`.
 
 :func:`bounded_search` uses a bucket queue

@@ -50,7 +50,7 @@ SERVER_MODULES: tuple[str, ...] = (
     "citycheck.io.census",
     "citycheck.io.osm",
     "citycheck.io.runfolder",
-    "citycheck.act.summary",
+    "citycheck.report.summary",
     "pyogrio",
     "jsonschema",
     "jinja2",

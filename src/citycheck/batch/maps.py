@@ -203,7 +203,7 @@ def map_png(
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from citycheck.act.report.fonts import FontMissing, register_cjk_font
+    from citycheck.report.fonts import FontMissing, register_cjk_font
 
     try:
         family = [register_cjk_font(), "DejaVu Sans"]

@@ -254,7 +254,7 @@ def write_run_folder(
     (and the ``COMPLETE`` marker) is written; with ``overwrite`` an existing folder is replaced
     only then.
     """
-    from citycheck.act.summary import render_summary
+    from citycheck.report.summary import render_summary
 
     out = Path(out)
     if out.exists() and not overwrite:

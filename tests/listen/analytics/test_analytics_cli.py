@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import shared_data
 from typer.testing import CliRunner
 
-from citycheck.listen.analytics.cli import stats_app
+from citycheck.cli.hotline_stats import stats_app
 from citycheck.listen.analytics.export import export_tables
 from citycheck.listen.analytics.rates import three_rates
 from citycheck.listen.analytics.sources import read_orders

@@ -78,7 +78,7 @@ def test_store_frames_give_the_rates_by_hand(hotline):
 def test_stats_command_reads_the_store(hotline, tmp_path):
     from typer.testing import CliRunner
 
-    from citycheck.listen.analytics.cli import stats_app
+    from citycheck.cli.hotline_stats import stats_app
 
     t0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
     for i, text in enumerate(["路灯坏了不亮", "井盖丢失危险", "路面塌陷一个大坑"]):

@@ -1,7 +1,7 @@
 """Alarms as work orders in a running hotline service, through its staff HTTP API.
 
 :class:`HttpHotlineSink` is the :class:`~.alarms.AlarmSink` for a hotline that runs as its own
-service (``citycheck.listen.api``): a new alarm is taken in by ``POST /staff/intake`` with the
+service (``citycheck.web.hotline``): a new alarm is taken in by ``POST /staff/intake`` with the
 monitoring system's dispatcher token (classification, dispatch by place, deadlines and escalation
 are the hotline's), a level rise and the sensor's recovery are notes on the order
 (``POST /staff/orders/{id}/events``). :func:`follow_work_orders` reads each open alarm's order

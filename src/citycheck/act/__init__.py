@@ -1,1 +1,0 @@
-"""Acting on results: reports, maps, dashboard, facility siting."""
