@@ -109,3 +109,19 @@ def test_template(tmp_path):
     assert res.returncode == 0
     head = (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert "指标编号" in head and "indicator_id" in head
+
+
+def test_help_lists_every_command():
+    """The command set of the redesign (issue 17) is the one users had: same names."""
+    res = _run("--help")
+    assert res.returncode == 0, res.stderr
+    listed = set()
+    for line in res.stdout.splitlines():
+        parts = line.strip("│ ").split()
+        if parts and parts[0].replace("-", "").isalpha() and parts[0].islower():
+            listed.add(parts[0])
+    expected = {
+        "evaluate", "demo", "indicators", "template", "report", "serve", "version", "batch",
+        "urban-system", "land-consumption", "plan", "whatif", "hotline", "lifeline",
+    }  # fmt: skip
+    assert expected <= listed, sorted(expected - listed)
