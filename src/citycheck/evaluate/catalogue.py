@@ -24,6 +24,7 @@ __all__ = [
     "catalogue",
     "dimensions",
     "indicator",
+    "indicator_text",
     "load_catalogue",
 ]
 
@@ -33,7 +34,7 @@ DIMENSIONS = ("system", "vibrant", "livable", "green", "safe", "civilized", "sma
 #: A unit holding a word ("count", "persons/household") needs its Chinese; symbols (%, km²) do not.
 _WORDED_UNIT = re.compile(r"[A-Za-z]{3,}")
 #: Three English words in a row: a Chinese text that holds them was left untranslated.
-_ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ ,;:()&+]+[A-Za-z][A-Za-z'’-]*){2,}")
+_ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t,;:()/&+]+[A-Za-z][A-Za-z'’-]*){2,}")
 
 
 class Indicator(BaseModel):
@@ -277,3 +278,27 @@ def indicator(iid: str) -> Indicator:
     if iid not in cat:
         raise KeyError(f"unknown indicator id {iid!r}; see `citycheck indicators`")
     return cat[iid]
+
+
+def indicator_text(iid: str, field: str, lang: str, stored: str | None = None) -> str:
+    """Text ``field`` ("unit", "source", "formula" or "inputs") of indicator ``iid`` in ``lang``.
+
+    ``stored`` is the text a results.json record holds (written in English from the catalogue):
+    English pages show it as stored; Chinese pages the catalogue's Chinese. An id outside the
+    catalogue gives ``stored`` as it is.
+
+    Examples
+    --------
+    >>> indicator_text("U02", "unit", "zh", "m²/person"), indicator_text("U02", "unit", "en")
+    ('平方米/人', 'm²/person')
+    >>> indicator_text("system.size_class", "unit", "zh", "class")
+    'class'
+    """
+    if field not in ("unit", "source", "formula", "inputs"):
+        raise ValueError(f"field: expected unit, source, formula or inputs, got {field!r}")
+    ind = catalogue().get(iid)
+    if ind is None:
+        return stored or ""
+    if lang != "zh" and stored is not None:
+        return stored
+    return getattr(ind, f"{field}_text")(lang) or ""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from citycheck.act.planning.labels import planning_label, planning_labels
+from citycheck.evaluate.catalogue import indicator_text
 from citycheck.io.errors import InputError
 
 __all__ = ["PROJECTS_FILE", "planning_section", "project_rows"]
@@ -30,7 +31,7 @@ def _num(v: float | None, unit: str = "") -> str:
 
 def _indicator_text(m: dict[str, Any], lang: str) -> str:
     name = m["zh"] if lang == "zh" else m["en"]
-    unit = m.get("unit") or ""
+    unit = indicator_text(m["indicator"], "unit", lang, m.get("unit") or "")
     before = planning_label("pl_no_data", lang) if m["before"] is None else _num(m["before"])
     after = planning_label("pl_no_data", lang) if m["after"] is None else _num(m["after"])
     return f"{m['indicator']} {name}: {before} → {after} {unit}".strip()
