@@ -73,3 +73,12 @@ def test_template(tmp_path):
     assert res.returncode == 0
     head = (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert "指标编号" in head and "indicator_id" in head
+
+
+def test_indicators_in_chinese():
+    """Issue 16: `citycheck indicators --lang zh` shows Chinese units and thresholds."""
+    res = _run("indicators", "--lang", "zh")
+    assert res.returncode == 0, res.stderr
+    assert "平方米/人" in res.stdout and "预警" in res.stdout and "单位" in res.stdout
+    assert "m²/person" not in res.stdout and "(warning" not in res.stdout
+    assert "Built-up land per capita" not in res.stdout

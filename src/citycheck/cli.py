@@ -78,6 +78,7 @@ def _run_with_progress(func, *args, quiet: bool = False, **kwargs):  # type: ign
 
 
 def _print_summary(run_dir: Path, lang: str) -> None:
+    from citycheck.evaluate.catalogue import indicator_text
     from citycheck.io.runfolder import read_results
     from citycheck.labels import label, translate_threshold
 
@@ -95,7 +96,7 @@ def _print_summary(run_dir: Path, lang: str) -> None:
             ind["id"],
             ind["zh"] if lang == "zh" else ind["en"],
             f"{v:,.4g}",
-            ind["unit"],
+            indicator_text(ind["id"], "unit", lang, ind["unit"]),
             translate_threshold(ind["threshold"], lang),
             f"[{colours.get(grade, 'white')}]{label(grade, lang)}[/]",
         )
@@ -233,17 +234,19 @@ def indicators(
     from citycheck.evaluate.catalogue import catalogue, dimensions
 
     dims = dimensions()
-    table = Table(title="citycheck indicator catalogue / 指标体系", show_lines=False)
+    zh_only = lang == "zh"
+    title = "citycheck 指标体系" if zh_only else "citycheck indicator catalogue / 指标体系"
+    table = Table(title=title, show_lines=False)
     table.add_column("id")
     if lang in ("zh", "both"):
         table.add_column("指标")
     if lang in ("en", "both"):
         table.add_column("indicator")
-    table.add_column("dimension 维度")
-    table.add_column("levels 层级")
-    table.add_column("unit")
-    table.add_column("threshold")
-    table.add_column("data")
+    table.add_column("维度" if zh_only else "dimension 维度")
+    table.add_column("层级" if zh_only else "levels 层级")
+    table.add_column("单位" if zh_only else "unit")
+    table.add_column("标准值" if zh_only else "threshold")
+    table.add_column("数据" if zh_only else "data")
     for ind in catalogue().values():
         if dimension and ind.dimension != dimension:
             continue
@@ -260,7 +263,10 @@ def indicators(
             else LEVELS[level][0 if lang == "zh" else 1]
             for level in ind.levels
         ]
-        row += [", ".join(lv), ind.unit, ind.threshold_text(), ind.data]
+        unit = ind.unit_text("zh" if zh_only else "en")
+        if lang == "both" and ind.unit_text("zh") != ind.unit:
+            unit = f"{ind.unit} {ind.unit_text('zh')}"
+        row += [", ".join(lv), unit, ind.threshold_text("zh" if zh_only else "en"), ind.data]
         table.add_row(*row)
     console.print(table)
 
