@@ -118,3 +118,14 @@ def test_a_missing_chinese_text_names_the_indicator_and_field():
     assert "inputs_zh" in line("G06")
     assert "unit_zh" in line("V02") and "'count'" in line("V02")
     assert "formula_zh" in line("L01") and "English" in line("L01")
+
+
+def test_facility_categories_cite_in_both_languages():
+    """Issue 16: categories.toml's citations (walking limits) have their Chinese too."""
+    from citycheck.categories import categories
+
+    english_run = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t,;:()/&+]+[A-Za-z][A-Za-z'’-]*){2,}")
+    for cat in categories().values():
+        assert cat.source_text("en") == cat.source
+        assert _has_chinese(cat.source_text("zh")), cat.id
+        assert not english_run.search(cat.source_zh), (cat.id, cat.source_zh)
