@@ -98,10 +98,14 @@ def test_evaluate_zh(tmp_path):
         "30000",
         "--lang",
         "zh",
-        "-q",
     )
     assert res.returncode == 0, res.stderr
     assert "道路网密度" in res.stdout and "问题清单" in res.stdout
+    # issue 16: the progress lines speak the run's language
+    for line in ("读取 beijing-haidian-cau.osm.pbf", "构建体检范围", "分级评价与综合评分", "写入 "):
+        assert line in res.stderr, res.stderr
+    for line in ("reading ", "building the study area", "grading and scoring", "writing "):
+        assert line not in res.stderr, res.stderr
 
 
 def test_template(tmp_path):
@@ -125,3 +129,12 @@ def test_help_lists_every_command():
         "urban-system", "land-consumption", "plan", "whatif", "hotline", "lifeline",
     }  # fmt: skip
     assert expected <= listed, sorted(expected - listed)
+
+
+def test_indicators_in_chinese():
+    """Issue 16: `citycheck indicators --lang zh` shows Chinese units and thresholds."""
+    res = _run("indicators", "--lang", "zh")
+    assert res.returncode == 0, res.stderr
+    assert "平方米/人" in res.stdout and "预警" in res.stdout and "单位" in res.stdout
+    assert "m²/person" not in res.stdout and "(warning" not in res.stdout
+    assert "Built-up land per capita" not in res.stdout

@@ -59,8 +59,27 @@ def test_haidian_census(tmp_path):
     """Wudaokou with the 海淀区 census total scaled by the study area's share of the district."""
     pbf = shared_data("osm", "beijing-haidian-wudaokou.osm.pbf")
     census = shared_data("census", "china_county_census_2020.csv")
-    out = run_check(pbf, out_dir=tmp_path / "wdk", adcode="110108", census=census, lang="zh")
+    steps = []
+    out = run_check(
+        pbf, out_dir=tmp_path / "wdk", adcode="110108", census=census, lang="zh",
+        on_step=steps.append,
+    )  # fmt: skip
     doc = read_results(out)
+    # the progress lines, in both languages; the English as the CLI showed it before issue 16
+    rec = doc["study_area"]["census"]
+    assert [m.en for m in steps] == [
+        "reading beijing-haidian-wudaokou.osm.pbf",
+        f"spreading {rec['residents_total']:,.0f} residents ({rec['area_share']:.3%} of "
+        f"{rec['county']})",
+        "urban-system indicators from the census",
+        "building the study area",
+        "computing indicators from OpenStreetMap",
+        "computing walking-network indicators",
+        "grading and scoring",
+        f"writing {out}",
+    ]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in m.zh) for m in steps)
+    assert steps[0].zh == "读取 beijing-haidian-wudaokou.osm.pbf" and rec["county"] in steps[1].zh
     # independent share: geodesic areas on the WGS84 ellipsoid
     from citycheck.io.osm import read_osm
 

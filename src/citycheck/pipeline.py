@@ -30,12 +30,14 @@ __all__ = ["Evaluation", "evaluate_city", "run_check", "study_area_share"]
 
 log = logging.getLogger(__name__)
 
-StepCallback = Callable[[str], None]
+#: Progress callback: called with each step's description in both languages (``str()`` of it
+#: is the English).
+StepCallback = Callable[[Message], None]
 
 #: Progress line shown before the indicators needing each input are computed.
 _STEPS = {
-    "city": "computing indicators from OpenStreetMap",
-    "network": "computing walking-network indicators",
+    "city": "step_osm_indicators",
+    "network": "step_access",
 }
 
 
@@ -115,12 +117,13 @@ def evaluate_city(
     weights_method : str
         Label of how the weights were chosen ("equal", "ahp", "entropy", "user").
     on_step : callable, optional
-        Called with a short description before each step (progress display).
+        Called with a short description (a :class:`~citycheck.labels.Message`, both languages)
+        before each step (progress display).
     """
     step = on_step or (lambda _msg: None)
     context = IndicatorContext(city, census=census_values, hotline=hotline)
     computed = compute_indicators(
-        context, on_needs=lambda needs: step(_STEPS[needs]) if needs in _STEPS else None
+        context, on_needs=lambda needs: step(message(_STEPS[needs])) if needs in _STEPS else None
     )
     not_computed = dict(computed.not_computed)
     frames = [computed.values]
@@ -160,7 +163,7 @@ def evaluate_city(
                 not_computed[ind.id] = message("msg_needs_residents")
             else:
                 not_computed[ind.id] = message("msg_no_value")
-    step("grading and scoring")
+    step(message("step_scoring"))
     graded = grade_values(values)
     scores = score(graded, dimension_weights=dimension_weights, method=weights_method)
     sens = sensitivity(scores, level="neighbourhood")
@@ -253,7 +256,8 @@ def run_check(
     overwrite : bool
         Replace an existing run folder (only after the new one is complete).
     on_step : callable, optional
-        Progress callback.
+        Progress callback, called with each step's :class:`~citycheck.labels.Message` (the CLI
+        shows it in ``lang``).
 
     Returns
     -------
@@ -282,7 +286,7 @@ def run_check(
         )
     step = on_step or (lambda _msg: None)
     records = [file_record("osm", pbf)]
-    step(f"reading {Path(pbf).name}")
+    step(message("step_reading", name=Path(pbf).name))
     layers = read_osm(pbf)
     area = None
     if boundary is not None:
@@ -340,7 +344,9 @@ def run_check(
         both = both.to_crs(both.estimate_utm_crs())
         share = study_area_share(both.iloc[0], both.iloc[1])
         residents_total = float(rec["population"]) * share
-        step(f"spreading {residents_total:,.0f} residents ({share:.3%} of {rec['county']})")
+        step(
+            message("step_spreading", residents=residents_total, share=share, county=rec["county"])
+        )
         census_meta = {
             "adcode": str(adcode),
             "county": str(rec["county"]),
@@ -355,7 +361,7 @@ def run_check(
         if city_table is None and (Path(census).parent / CITY_CENSUS_NAME).is_file():
             city_table = Path(census).parent / CITY_CENSUS_NAME
         if city_table is not None:
-            step("urban-system indicators from the census")
+            step(message("step_census_system"))
             census_system = _census_system(city_table, table, adcode)  # type: ignore[arg-type]
             census_meta["urban_system"] = census_system.meta
             records.append(file_record("census_city", city_table))
@@ -373,7 +379,7 @@ def run_check(
                     unit_path, "file", str(unit_path), f"not a readable vector file ({exc})"
                 ) from exc
             records.append(file_record(role, unit_path))
-    step("building the study area")
+    step(message("step_building"))
     city = build_city(
         layers,
         boundary=area,
@@ -392,7 +398,7 @@ def run_check(
     if hotline is not None:
         from citycheck.listen.analytics.sources import read_orders
 
-        step(f"computing hotline indicators from {Path(hotline).name}")
+        step(message("step_hotline", name=Path(hotline).name))
         orders = read_orders(hotline)
         records.append(file_record("hotline", hotline))
     evaluation = evaluate_city(
@@ -404,5 +410,5 @@ def run_check(
     )
     evaluation.inputs = records
     evaluation.parameters = parameters
-    step(f"writing {out}")
+    step(message("step_writing", path=out))
     return write_run_folder(evaluation, out, lang=lang, overwrite=overwrite)

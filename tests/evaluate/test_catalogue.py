@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -76,3 +77,58 @@ def test_validation_collects_every_problem():
 
 def test_red_lines_declared():
     assert {i.id for i in CAT.values() if i.red_line} >= {"U04", "S01"}
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.mark.parametrize("iid", list(CAT))
+def test_every_text_in_both_languages(iid):
+    """Issue 16: formula, source, inputs and a worded unit have their Chinese, and it is Chinese."""
+    ind = CAT[iid]
+    assert ind.formula_text("en") == ind.formula and ind.source_text("en") == ind.source
+    assert _has_chinese(ind.formula_text("zh")), ind.formula_zh
+    assert ind.source_text("zh") != ind.source or _has_chinese(ind.source)
+    assert len(ind.source_text("zh")) > 3
+    if ind.inputs:
+        assert _has_chinese(ind.inputs_text("zh") or ""), ind.inputs_zh
+    else:
+        assert ind.inputs_text("zh") is None
+    unit_zh = ind.unit_text("zh")
+    assert not any(len(w) >= 3 for w in re.findall(r"[A-Za-z]+", unit_zh)), unit_zh
+    assert ind.unit_text("en") == ind.unit
+    assert "warning" not in ind.threshold_text("zh")
+
+
+def test_a_missing_chinese_text_names_the_indicator_and_field():
+    raw = copy.deepcopy(_read_raw())
+    raw["indicators"]["L12"].pop("formula_zh")
+    raw["indicators"]["U02"].pop("source_zh")
+    raw["indicators"]["G06"].pop("inputs_zh")
+    raw["indicators"]["V02"].pop("unit_zh")
+    raw["indicators"]["L01"]["formula_zh"] = "residential buildings with every facility"
+    with pytest.raises(ValueError) as err:
+        load_catalogue(raw)
+    lines = str(err.value).splitlines()[1:]
+    assert len(lines) == 5, lines
+
+    def line(iid: str) -> str:
+        return next(x for x in lines if f"indicators.{iid}." in x)
+
+    assert "indicators.L12.formula_zh" in line("L12")
+    assert "indicators.U02.source_zh" in line("U02")
+    assert "inputs_zh" in line("G06")
+    assert "unit_zh" in line("V02") and "'count'" in line("V02")
+    assert "formula_zh" in line("L01") and "English" in line("L01")
+
+
+def test_facility_categories_cite_in_both_languages():
+    """Issue 16: categories.toml's citations (walking limits) have their Chinese too."""
+    from citycheck.categories import categories
+
+    english_run = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t,;:()/&+]+[A-Za-z][A-Za-z'’-]*){2,}")
+    for cat in categories().values():
+        assert cat.source_text("en") == cat.source
+        assert _has_chinese(cat.source_text("zh")), cat.id
+        assert not english_run.search(cat.source_zh), (cat.id, cat.source_zh)

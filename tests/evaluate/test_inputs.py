@@ -65,3 +65,14 @@ def test_wrong_unit(tmp_path):
     )
     with pytest.raises(InputProblems, match="µg/m³"):
         read_inputs(path)
+
+
+def test_template_names_units_and_data_in_both_languages():
+    """Issue 16: the template shows each indicator's unit and the data it needs in Chinese too."""
+    t = template_frame().set_index(TEMPLATE_COLUMNS["indicator"])
+    cat = catalogue()
+    for iid, row in t.iterrows():
+        assert row[TEMPLATE_COLUMNS["unit_zh"]] == cat[iid].unit_text("zh")
+        assert row[TEMPLATE_COLUMNS["inputs_zh"]] == cat[iid].inputs_zh
+        assert row[TEMPLATE_COLUMNS["inputs"]] == cat[iid].inputs
+    assert "比值" in set(t[TEMPLATE_COLUMNS["unit_zh"]])

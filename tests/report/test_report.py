@@ -19,6 +19,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from citycheck.cli import app
+from citycheck.evaluate.catalogue import catalogue
 from citycheck.io.errors import InputError
 from citycheck.io.runfolder import read_results
 
@@ -133,7 +134,9 @@ def test_every_indicator_in_table_with_its_value(which, lang, request):
         if section == "indicator-table":
             table_ids.add(ind["id"])
             assert (ind["zh"] if lang == "zh" else ind["en"]) in cells[1]
-            assert cells[4] == ind["unit"]
+            # the unit in the page's language (issue 16): the catalogue's unit_zh on Chinese pages
+            unit_zh = catalogue()[ind["id"]].unit_zh if ind["id"] in catalogue() else None
+            assert cells[4] == (unit_zh or ind["unit"] if lang == "zh" else ind["unit"])
     assert table_ids == {i["id"] for i in doc["indicators"]}  # every indicator in the table
 
 

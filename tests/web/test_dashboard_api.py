@@ -130,3 +130,41 @@ def test_serve_refuses_when_no_run_can_be_shown(demo_run, tmp_path):
     res = CliRunner().invoke(app, ["serve", str(bad), "--port", "0"])
     assert res.exit_code == 2
     assert "incomplete" in res.output and "none of the run folders" in res.output
+
+
+def _strings(value, key: str = "") -> list[str]:
+    """Every text of a JSON payload a person may see (ids, unit ids, paths and raw grades aside)."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _strings(v, k)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v, key)]
+    skip = {"id", "unit_id", "path", "created", "grade", "level", "dimension", "category", "kind"}
+    return [value] if isinstance(value, str) and key not in skip else []
+
+
+def test_zh_payloads_carry_no_english_sentence(client, bupt_run):
+    """Issue 16: what the dashboard shows in Chinese (labels, indicator menu with units, problem
+    and project lists with sources, a unit's values and why, a building, two runs compared) holds
+    no run of three English words outside names."""
+    from tests.report.page_language import english_sentences
+
+    doc = read_results(bupt_run)
+    units = sorted({i["unit_id"] for i in doc["indicators"] if i["level"] == "neighbourhood"})
+    meta = client.get("/api/runs/bupt/meta?lang=zh").json()
+    fc = client.get("/api/runs/bupt/geojson/dwelling").json()
+    building = fc["features"][0]["properties"]["unit_id"]
+    payloads = {
+        "labels": client.get("/api/labels?lang=zh").json(),
+        "meta": {k: meta[k] for k in ("levels", "dimensions")},
+        "problems": client.get("/api/runs/bupt/problems?lang=zh").json(),
+        "compare": client.get("/api/compare?a=run&b=bupt&lang=zh").json()["rows"],
+        "building": client.get(f"/api/runs/bupt/unit/dwelling/{building}?lang=zh").json(),
+    }
+    for u in units:
+        payloads[f"unit {u}"] = client.get(f"/api/runs/bupt/unit/neighbourhood/{u}?lang=zh").json()
+    assert len(payloads["meta"]["dimensions"]) == 7 and payloads["problems"]["problems"]
+    units_shown = [i["unit"] for d in meta["dimensions"] for i in d["indicators"]]
+    assert "平方米/人" in units_shown or "比值" in units_shown or "个/km²" in units_shown
+    names = [doc["study_area"]["name"]]
+    found = {k: english_sentences(_strings(v), names) for k, v in payloads.items()}
+    assert not any(found.values()), json.dumps(found, ensure_ascii=False, indent=1)

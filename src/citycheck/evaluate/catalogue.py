@@ -1,13 +1,16 @@
 """The indicator catalogue: ``catalogue.toml`` loaded and validated once.
 
 Every indicator is data (ids, names in Chinese and English, dimension, levels, unit, direction,
-thresholds with their source, data class, formula). Validation collects every problem of the file
-into one error.
+thresholds with their source, data class, formula). Every text a person reads exists in both
+languages: the names, and beside the English ``formula``, ``source``, ``inputs`` and a worded
+``unit`` their Chinese ``formula_zh``, ``source_zh``, ``inputs_zh`` and ``unit_zh``. Validation
+collects every problem of the file into one error.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -21,12 +24,17 @@ __all__ = [
     "catalogue",
     "dimensions",
     "indicator",
+    "indicator_text",
     "load_catalogue",
 ]
 
 Direction = Literal["up", "down", "target"]
 Grade = Literal["pass", "warning", "fail", "info", "no data"]
 DIMENSIONS = ("system", "vibrant", "livable", "green", "safe", "civilized", "smart")
+#: A unit holding a word ("count", "persons/household") needs its Chinese; symbols (%, km²) do not.
+_WORDED_UNIT = re.compile(r"[A-Za-z]{3,}")
+#: Three English words in a row: a Chinese text that holds them was left untranslated.
+_ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[ \t,;:()/&+]+[A-Za-z][A-Za-z'’-]*){2,}")
 
 
 class Indicator(BaseModel):
@@ -40,16 +48,20 @@ class Indicator(BaseModel):
     dimension: Literal["system", "vibrant", "livable", "green", "safe", "civilized", "smart"]
     levels: tuple[Literal["dwelling", "compound", "neighbourhood", "district"], ...]
     unit: str
+    unit_zh: str | None = None
     direction: Direction
     pass_: float | tuple[float, float] | None = Field(default=None, alias="pass")
     warning: float | tuple[float, float] | None = None
     goalposts: tuple[float, ...]
     data: Literal["O", "O+P", "X"]
     inputs: str | None = None
+    inputs_zh: str | None = None
     compute: Literal["builtin", "access", "input", "hotline", "census"]
     red_line: bool = False
-    formula: str
+    formula: str = Field(min_length=1)
+    formula_zh: str = Field(min_length=1)
     source: str = Field(min_length=3)
+    source_zh: str = Field(min_length=3)
 
     @model_validator(mode="after")
     def _check(self) -> Indicator:
@@ -87,6 +99,16 @@ class Indicator(BaseModel):
             problems.append("data class X must name its inputs")
         if self.compute in ("builtin", "access") and self.data == "X":
             problems.append("an X indicator is computed from inputs, not built in")
+        if _WORDED_UNIT.search(self.unit) and not self.unit_zh:
+            problems.append(f"unit_zh: the unit {self.unit!r} is a word and needs its Chinese")
+        if self.inputs and not self.inputs_zh:
+            problems.append("inputs_zh: the inputs need their Chinese")
+        if self.inputs_zh and not self.inputs:
+            problems.append("inputs_zh without inputs")
+        for name in ("formula_zh", "source_zh", "inputs_zh", "unit_zh"):
+            text = getattr(self, name)
+            if text and (run := _ENGLISH_RUN.search(text)):
+                problems.append(f"{name}: holds English words {run.group(0)!r}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -95,23 +117,55 @@ class Indicator(BaseModel):
         """The indicator's name in ``lang`` ("zh" or "en")."""
         return self.zh if lang == "zh" else self.en
 
+    def formula_text(self, lang: str = "en") -> str:
+        """How the value is computed, in ``lang`` ("zh" or "en")."""
+        return self.formula_zh if lang == "zh" else self.formula
+
+    def source_text(self, lang: str = "en") -> str:
+        """The threshold's source (the citation), in ``lang``."""
+        return self.source_zh if lang == "zh" else self.source
+
+    def inputs_text(self, lang: str = "en") -> str | None:
+        """The data beyond OpenStreetMap the indicator needs, in ``lang`` (None: none needed)."""
+        return self.inputs_zh if lang == "zh" else self.inputs
+
+    def unit_text(self, lang: str = "en") -> str:
+        """The unit of the value in ``lang``; a unit of symbols only is the same in both.
+
+        Examples
+        --------
+        >>> indicator("U02").unit_text("zh"), indicator("L01").unit_text("zh")
+        ('平方米/人', '%')
+        """
+        return self.unit_zh or self.unit if lang == "zh" else self.unit
+
     @property
     def graded(self) -> bool:
         """Whether the indicator has thresholds (otherwise it is reported as "info")."""
         return self.pass_ is not None
 
-    def threshold_text(self) -> str:
-        """Human-readable thresholds, e.g. "≥ 8 (warning ≥ 6)"."""
+    def threshold_text(self, lang: str = "en") -> str:
+        """Human-readable thresholds, e.g. "≥ 8 (warning ≥ 6)"; in Chinese "≥ 8（预警 ≥ 6）".
+
+        Examples
+        --------
+        >>> indicator("L12").threshold_text(), indicator("L12").threshold_text("zh")
+        ('≥ 8 (warning ≥ 6)', '≥ 8（预警 ≥ 6）')
+        """
         if self.pass_ is None:
             return "—"
         if self.direction == "target":
             p = self.pass_
             w = self.warning
             text = f"{p[0]:g}–{p[1]:g}"  # type: ignore[index]
-            return text + (f" (warning {w[0]:g}–{w[1]:g})" if w else "")  # type: ignore[index]
-        op = "≥" if self.direction == "up" else "≤"
-        text = f"{op} {self.pass_:g}"
-        return text + (f" (warning {op} {self.warning:g})" if self.warning is not None else "")
+            band = f"{w[0]:g}–{w[1]:g}" if w else None  # type: ignore[index]
+        else:
+            op = "≥" if self.direction == "up" else "≤"
+            text = f"{op} {self.pass_:g}"
+            band = f"{op} {self.warning:g}" if self.warning is not None else None
+        if band is None:
+            return text
+        return text + (f"（预警 {band}）" if lang == "zh" else f" (warning {band})")
 
     def grade(self, value: float | None) -> Grade:
         """Judge a value against the thresholds: pass / warning / fail, or info / no data.
@@ -224,3 +278,27 @@ def indicator(iid: str) -> Indicator:
     if iid not in cat:
         raise KeyError(f"unknown indicator id {iid!r}; see `citycheck indicators`")
     return cat[iid]
+
+
+def indicator_text(iid: str, field: str, lang: str, stored: str | None = None) -> str:
+    """Text ``field`` ("unit", "source", "formula" or "inputs") of indicator ``iid`` in ``lang``.
+
+    ``stored`` is the text a results.json record holds (written in English from the catalogue):
+    English pages show it as stored; Chinese pages the catalogue's Chinese. An id outside the
+    catalogue gives ``stored`` as it is.
+
+    Examples
+    --------
+    >>> indicator_text("U02", "unit", "zh", "m²/person"), indicator_text("U02", "unit", "en")
+    ('平方米/人', 'm²/person')
+    >>> indicator_text("system.size_class", "unit", "zh", "class")
+    'class'
+    """
+    if field not in ("unit", "source", "formula", "inputs"):
+        raise ValueError(f"field: expected unit, source, formula or inputs, got {field!r}")
+    ind = catalogue().get(iid)
+    if ind is None:
+        return stored or ""
+    if lang != "zh" and stored is not None:
+        return stored
+    return getattr(ind, f"{field}_text")(lang) or ""

@@ -26,7 +26,9 @@ TEMPLATE_COLUMNS: dict[str, str] = {
     "unit_id": "unit_id 单元编号",
     "value": "value 数值",
     "unit": "unit 单位",
-    "inputs": "data needed 所需数据",
+    "unit_zh": "单位（中文）",
+    "inputs": "data needed",
+    "inputs_zh": "所需数据",
     "note": "source/note 数据来源/备注",
 }
 
@@ -57,7 +59,9 @@ def template_frame(*, units: dict[str, list[str]] | None = None) -> pd.DataFrame
                     "unit_id": uid,
                     "value": None,
                     "unit": ind.unit,
+                    "unit_zh": ind.unit_text("zh"),
                     "inputs": ind.inputs or "",
+                    "inputs_zh": ind.inputs_text("zh") or "",
                     "note": "",
                 }
             )

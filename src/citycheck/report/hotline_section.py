@@ -15,6 +15,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from citycheck.evaluate.catalogue import indicator_text
 from citycheck.report.model import Report, fmt_value
 
 __all__ = [
@@ -192,7 +193,7 @@ def hotspot_problem_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]
                 "scope_name": lab["hotspots"],
                 "value": p["value"],
                 "value_text": fmt_value(p["value"]),
-                "unit": p.get("unit", ""),
+                "unit": indicator_text(p["indicator"], "unit", lang, p.get("unit", "")),
                 "threshold": "Gi* q < 0.05",
                 "gap": None,
                 "gap_text": "—",
@@ -213,7 +214,7 @@ def hotspot_problem_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]
                     for w in p["worst_units"]
                 ],
                 "run_units": units,
-                "source": p.get("source", ""),
+                "source": indicator_text(p["indicator"], "source", lang, p.get("source", "")),
                 "hotline": True,
             }
         )

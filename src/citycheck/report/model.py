@@ -20,7 +20,7 @@ import pandas as pd
 
 from citycheck.categories import categories
 from citycheck.city import LEVELS
-from citycheck.evaluate.catalogue import DIMENSIONS, catalogue, dimensions
+from citycheck.evaluate.catalogue import DIMENSIONS, catalogue, dimensions, indicator_text
 from citycheck.labels import (
     in_language,
     label,
@@ -222,13 +222,13 @@ def _indicator_rows(doc: dict[str, Any], lang: str) -> tuple[list[dict], list[di
                 "unit_id": top["unit_id"],
                 "value": top["value"],
                 "value_text": fmt_value(top["value"]),
-                "unit": top["unit"],
+                "unit": indicator_text(iid, "unit", lang, top["unit"]),
                 "threshold": translate_threshold(top["threshold"], lang),
                 "grade": top["grade"],
                 "grade_name": label(top["grade"], lang),
                 "gap": top.get("gap"),
                 "gap_text": fmt_value(top.get("gap")),
-                "source": top["source"],
+                "source": indicator_text(iid, "source", lang, top["source"]),
                 "red_line": bool(top.get("red_line")),
                 "reason": not_computed_reason(doc, iid, lang),
                 "spread": spread,
@@ -246,7 +246,7 @@ def _indicator_rows(doc: dict[str, Any], lang: str) -> tuple[list[dict], list[di
                     "unit_id": r["unit_id"],
                     "value": r["value"],
                     "value_text": fmt_value(r["value"]),
-                    "unit": r["unit"],
+                    "unit": indicator_text(iid, "unit", lang, r["unit"]),
                     "grade": r["grade"],
                     "grade_name": label(r["grade"], lang),
                 }
@@ -266,7 +266,7 @@ def _problem_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
                 "scope_name": _level_name(p["scope"], lang),
                 "value": p["value"],
                 "value_text": fmt_value(p["value"]),
-                "unit": p.get("unit", ""),
+                "unit": indicator_text(p["indicator"], "unit", lang, p.get("unit", "")),
                 "threshold": translate_threshold(p["threshold"], lang),
                 "gap": p.get("gap"),
                 "gap_text": fmt_value(p.get("gap")),
@@ -287,7 +287,7 @@ def _problem_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
                     }
                     for u in p.get("worst_units", [])
                 ],
-                "source": p["source"],
+                "source": indicator_text(p["indicator"], "source", lang, p["source"]),
             }
         )
     return rows
@@ -382,7 +382,7 @@ def _project_rows(
                 "basis": label(f"residents_basis_{basis}", lang),
                 "red_line": bool(p.get("red_line")),
                 "gap_text": fmt_value(p.get("gap")),
-                "unit": p.get("unit", ""),
+                "unit": indicator_text(iid, "unit", lang, p.get("unit", "")),
                 "priority": 0 if p.get("red_line") else 1,
             }
         )
@@ -540,7 +540,7 @@ def compare_runs(a: dict[str, Any], b: dict[str, Any], lang: str) -> list[dict[s
             {
                 "id": iid,
                 "name": cat[iid].name(lang),
-                "unit": cat[iid].unit,
+                "unit": cat[iid].unit_text(lang),
                 "a": va,
                 "b": vb,
                 "a_text": fmt_value(va),
@@ -616,9 +616,9 @@ def build_report(
                 "dimension_name": _dim_name(ind.dimension, lang),
                 "levels": ", ".join(_level_name(lv, lang) for lv in ind.levels),
                 "direction": label(f"direction_{ind.direction}", lang),
-                "threshold": translate_threshold(ind.threshold_text(), lang),
-                "formula": ind.formula,
-                "source": ind.source,
+                "threshold": ind.threshold_text(lang),
+                "formula": ind.formula_text(lang),
+                "source": ind.source_text(lang),
                 "data": ind.data,
                 "compute": ind.compute,
                 "red_line": ind.red_line,

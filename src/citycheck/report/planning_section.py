@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from citycheck.evaluate.catalogue import indicator_text
 from citycheck.io.errors import InputError
 from citycheck.plan.labels import planning_label, planning_labels
 
@@ -30,7 +31,7 @@ def _num(v: float | None, unit: str = "") -> str:
 
 def _indicator_text(m: dict[str, Any], lang: str) -> str:
     name = m["zh"] if lang == "zh" else m["en"]
-    unit = m.get("unit") or ""
+    unit = indicator_text(m["indicator"], "unit", lang, m.get("unit") or "")
     before = planning_label("pl_no_data", lang) if m["before"] is None else _num(m["before"])
     after = planning_label("pl_no_data", lang) if m["after"] is None else _num(m["after"])
     return f"{m['indicator']} {name}: {before} → {after} {unit}".strip()

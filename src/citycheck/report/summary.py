@@ -7,7 +7,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from citycheck.categories import categories
-from citycheck.evaluate.catalogue import dimensions
+from citycheck.evaluate.catalogue import dimensions, indicator_text
 from citycheck.labels import in_language, label, not_computed_reason, translate_threshold
 
 __all__ = ["render_summary"]
@@ -48,4 +48,5 @@ def render_summary(doc: dict[str, Any], *, lang: str = "en") -> str:
         msg=lambda section, key: in_language(section, key, lang),
         reason=lambda iid: not_computed_reason(doc, iid, lang),
         threshold=lambda text: translate_threshold(text, lang),
+        text=lambda iid, field, stored: indicator_text(iid, field, lang, stored),
     )

@@ -21,6 +21,7 @@ import pandas as pd
 from fastapi import APIRouter, Body, HTTPException, Query
 
 from citycheck.categories import categories
+from citycheck.evaluate.catalogue import indicator_text
 from citycheck.io.errors import InputError, InputProblems
 from citycheck.plan.labels import planning_labels
 from citycheck.web.dashboard.runs import RunStore, ui_labels
@@ -135,7 +136,9 @@ def whatif_diff(city: Any, before: Any, actions: list[Any], lang: str) -> dict[s
             {
                 "id": r["indicator"],
                 "name": r["zh"] if lang == "zh" else r["en"],
-                "unit": r["unit"] if isinstance(r["unit"], str) else "",
+                "unit": indicator_text(
+                    r["indicator"], "unit", lang, r["unit"] if isinstance(r["unit"], str) else ""
+                ),
                 "before": num(r["before"]),
                 "after": num(r["after"]),
                 "delta": num(r["delta"]),

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from citycheck.categories import categories
-from citycheck.evaluate.catalogue import DIMENSIONS, catalogue, dimensions
+from citycheck.evaluate.catalogue import DIMENSIONS, catalogue, dimensions, indicator_text
 from citycheck.io.errors import InputError
 from citycheck.io.runfolder import column_name, read_results
 from citycheck.labels import label
@@ -139,11 +139,12 @@ class RunStore:
 def _grade_reason(ind: dict[str, Any], lang: str) -> str:
     grade = ind["grade"]
     thr = translate_threshold(ind["threshold"], lang)
+    unit = indicator_text(ind["id"], "unit", lang, ind["unit"])
     if grade in ("fail", "warning"):
         gap = fmt_value(ind.get("gap"))
         if lang == "zh":
-            return f"{label(grade, lang)}：标准 {thr}，差距 {gap} {ind['unit']}"
-        return f"{label(grade, lang)}: threshold {thr}, short by {gap} {ind['unit']}"
+            return f"{label(grade, lang)}：标准 {thr}，差距 {gap} {unit}"
+        return f"{label(grade, lang)}: threshold {thr}, short by {gap} {unit}"
     if grade == "pass":
         return f"{label(grade, lang)}（{thr}）" if lang == "zh" else f"{label(grade, lang)} ({thr})"
     return label(grade, lang)
@@ -167,7 +168,7 @@ def explain_unit(doc: dict[str, Any], level: str, unit_id: str, lang: str) -> di
                     "dimension": ind["dimension"],
                     "value": ind["value"],
                     "value_text": fmt_value(ind["value"]),
-                    "unit": ind["unit"],
+                    "unit": indicator_text(ind["id"], "unit", lang, ind["unit"]),
                     "grade": ind["grade"],
                     "grade_name": label(ind["grade"], lang),
                     "why": _grade_reason(ind, lang),
@@ -264,7 +265,7 @@ def indicator_menu(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     for d in DIMENSIONS:
         items = [
             {"id": iid, "name": cat[iid].name(lang) if iid in cat else iid,
-             "unit": cat[iid].unit if iid in cat else "",
+             "unit": cat[iid].unit_text(lang) if iid in cat else "",
              "levels": [lv for lv in MAP_LEVELS if lv in by_id[iid]]}
             for iid in cat if iid in by_id and cat[iid].dimension == d
         ]  # fmt: skip
