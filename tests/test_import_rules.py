@@ -38,18 +38,6 @@ KNOWN: dict[tuple[str, str, str], str] = {
     ("io-imports-above", "citycheck.io.osm", "citycheck.categories"): (
         "the OSM reader tags facilities with the category table while it streams the file"
     ),
-    ("io-imports-above", "citycheck.io.runfolder", "citycheck.labels"): (
-        "the run folder's writer still builds the evaluation document (bilingual notes)"
-    ),
-    ("io-imports-above", "citycheck.io.runfolder", "citycheck.pipeline"): (
-        "the writer takes the pipeline's Evaluation (type only) and builds the document"
-    ),
-    ("io-imports-above", "citycheck.io.runfolder", "citycheck.evaluate.catalogue"): (
-        "the document's indicator rows are filled from the catalogue in the writer"
-    ),
-    ("io-imports-above", "citycheck.io.runfolder", "citycheck.report.summary"): (
-        "the writer renders summary.html itself"
-    ),
 }
 
 

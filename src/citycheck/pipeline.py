@@ -26,7 +26,7 @@ from citycheck.evaluate.scoring import Scores, grade_values, score, sensitivity
 from citycheck.io.errors import InputError
 from citycheck.labels import Message, message
 
-__all__ = ["Evaluation", "evaluate_city", "run_check", "study_area_share"]
+__all__ = ["Evaluation", "evaluate_city", "run_check", "save_evaluation", "study_area_share"]
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ def run_check(
     from citycheck.io.boundary import boundary_from_adcode, read_boundary
     from citycheck.io.census import county_record, read_county_census
     from citycheck.io.osm import read_osm
-    from citycheck.io.runfolder import file_record, write_run_folder
+    from citycheck.io.runfolder import file_record
 
     if lang not in ("en", "zh"):
         raise InputError("--lang", "lang", lang, "choose 'en' or 'zh'")
@@ -411,4 +411,34 @@ def run_check(
     evaluation.inputs = records
     evaluation.parameters = parameters
     step(message("step_writing", path=out))
-    return write_run_folder(evaluation, out, lang=lang, overwrite=overwrite)
+    return save_evaluation(evaluation, out, lang=lang, overwrite=overwrite)
+
+
+def save_evaluation(
+    evaluation: Evaluation,
+    out_dir: str | os.PathLike[str],
+    *,
+    lang: str = "en",
+    overwrite: bool = False,
+) -> Path:
+    """Write an evaluation to a run folder, atomically (via :mod:`citycheck.io.runfolder`).
+
+    The document and the map layers are built by :mod:`citycheck.evaluate.document`, the summary
+    page (in ``lang``) by :mod:`citycheck.report.summary`.
+    """
+    from citycheck.evaluate.document import ResultsDocument, unit_layers
+    from citycheck.io.runfolder import validate_results, write_run_folder
+    from citycheck.report.summary import render_summary
+
+    out = Path(out_dir)
+    if out.exists() and not overwrite:
+        raise InputError(out, "out_dir", str(out), "the run folder exists; use --overwrite")
+    doc = ResultsDocument.from_evaluation(evaluation).to_json_dict()
+    validate_results(doc)  # before the summary is rendered from it, as the writer did
+    return write_run_folder(
+        out,
+        doc,
+        layers=unit_layers(evaluation),
+        summary_html=render_summary(doc, lang=lang),
+        overwrite=overwrite,
+    )

@@ -46,6 +46,7 @@ SERVER_MODULES: tuple[str, ...] = (
     "citycheck.batch.runner",
     "citycheck.batch.jobs",
     "citycheck.evaluate.inputs",
+    "citycheck.evaluate.document",
     "citycheck.io.boundary",
     "citycheck.io.census",
     "citycheck.io.osm",

@@ -81,35 +81,34 @@ def _run_with_progress(func, *args, quiet: bool = False, **kwargs):  # type: ign
 
 def _print_summary(run_dir: Path, lang: str) -> None:
     from citycheck.evaluate.catalogue import indicator_text
+    from citycheck.evaluate.document import ResultsDocument
     from citycheck.io.runfolder import read_results
     from citycheck.labels import label, translate_threshold
 
-    doc = read_results(run_dir)
-    table = Table(title=f"{label('title', lang)} — {doc['study_area']['name']}")
+    doc = ResultsDocument.from_json_dict(read_results(run_dir))
+    table = Table(title=f"{label('title', lang)} — {doc.study_area.name}")
     for key in ("id", "indicator", "value", "unit", "threshold", "grade"):
         table.add_column(label(key, lang))
     colours = {"pass": "green", "warning": "yellow", "fail": "red"}
-    for ind in doc["indicators"]:
-        if ind["level"] != "district" or ind["value"] is None:
+    for ind in doc.rows("district"):
+        if ind.value is None:
             continue
-        v = ind["value"]
-        grade = ind["grade"]
         table.add_row(
-            ind["id"],
-            ind["zh"] if lang == "zh" else ind["en"],
-            f"{v:,.4g}",
-            indicator_text(ind["id"], "unit", lang, ind["unit"]),
-            translate_threshold(ind["threshold"], lang),
-            f"[{colours.get(grade, 'white')}]{label(grade, lang)}[/]",
+            ind.id,
+            ind.zh if lang == "zh" else ind.en,
+            f"{ind.value:,.4g}",
+            indicator_text(ind.id, "unit", lang, ind.unit),
+            translate_threshold(ind.threshold, lang),
+            f"[{colours.get(ind.grade, 'white')}]{label(ind.grade, lang)}[/]",
         )
     console.print(table)
-    overall = next(o for o in doc["scores"]["overall"] if o["level"] == "district")
+    overall = next(o for o in doc.scores.overall if o["level"] == "district")
     console.print(
         f"{label('overall', lang)} {label('score', lang)}: {overall['score']:.1f} "
         f"({label(overall['grade'], lang)})"
         + (f" — {label('vetoed_by', lang)}: {overall['vetoed_by']}" if overall["vetoed_by"] else "")
     )
-    console.print(f"{label('problem_list', lang)}: {len(doc['problems'])}")
+    console.print(f"{label('problem_list', lang)}: {len(doc.problems)}")
     console.print(
         f"[bold]{label('run_folder', lang)}:[/] {run_dir}  ·  "
         f"{label('open', lang)} {run_dir / 'summary.html'}"
