@@ -29,6 +29,7 @@ __all__ = [
     "profiles_from_runs",
     "rank_cities",
     "weight_sensitivity",
+    "write_batch_comparison",
     "write_comparison",
 ]
 
@@ -241,3 +242,43 @@ def write_comparison(
         json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     return table
+
+
+def write_batch_comparison(
+    out: Path,
+    entries,  # type: ignore[no-untyped-def]
+    runs: Mapping[str, str | Path],
+    weights: Mapping[str, float] | None,
+    *,
+    n_draws: int = 1000,
+    map_by: str = "score",
+) -> tuple[Path, tuple[Path, Path] | None] | None:
+    """Compare the cities whose runs succeeded: OUT/comparison/ (ranking, sensitivity,
+    profiles) and, where the cities have outlines, ``cities.geojson`` and the map of all cities.
+
+    Returns
+    -------
+    (comparison.csv, (map png, map page) or None), or None when no run has a profile.
+
+    Raises
+    ------
+    ValueError
+        The weights name no dimension of the profiles (from :func:`write_comparison`).
+    """
+    from citycheck.batch.comparison_map import write_comparison_map
+    from citycheck.batch.outlines import city_outlines
+
+    if not runs:
+        return None
+    profiles = profiles_from_runs(runs)
+    if not profiles.shape[1]:
+        return None
+    folder = out / "comparison"
+    ranking = write_comparison(folder, profiles, weights, n_draws=n_draws)
+    outlines = city_outlines(entries, runs, ranking.join(profiles))
+    drawn = None
+    if len(outlines):
+        outlines.to_file(folder / "cities.geojson", driver="GeoJSON")
+        png, page, _ = write_comparison_map(folder, outlines, map_by, runs)
+        drawn = (png, page)
+    return folder / "comparison.csv", drawn
