@@ -1,7 +1,9 @@
 """Bilingual labels for every heading, term and message shown to people (report, dashboard, CLI).
 
-Indicator, category and dimension names live in their own catalogues; this table holds the rest,
-including the messages the computation produces (not-computed reasons, warnings, notes): their
+Indicator, category and dimension names live in their own catalogues; this table holds the rest:
+headings, column names, category and status names of every part (namespaced keys such as
+``plan.view.wi_title`` or ``hotline.column.orders``, read by a part as :func:`labels_under`), and
+the messages the computation produces (not-computed reasons, warnings, notes): their
 entries are templates with ``{fields}``, filled in both languages by :func:`message`.
 """
 
@@ -17,6 +19,7 @@ __all__ = [
     "Message",
     "in_language",
     "label",
+    "labels_under",
     "message",
     "not_computed_reason",
     "translate_threshold",
@@ -293,7 +296,250 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "run_folder": ("体检结果文件夹", "run folder"),
     "open": ("打开", "open"),
+    # --- plan.view.* (citycheck.plan.labels.PLANNING_LABELS)
+    # what-if panel (dashboard)
+    "plan.view.wi_title": ("情景推演：布设设施", "What-if: place a facility"),
+    "plan.view.wi_intro": (
+        "选择设施类别，点击“在地图上布设”，再点击地图；点击现有设施可移除或移动。",
+        "Choose a category, press “Place on map”, then click the map; click an existing "
+        "facility to remove or move it.",
+    ),
+    "plan.view.wi_category": ("设施类别", "Facility category"),
+    "plan.view.wi_place": ("在地图上布设", "Place on map"),
+    "plan.view.wi_placing": ("请点击地图选择位置…", "Click the map to choose the site…"),
+    "plan.view.wi_moving": ("请点击地图选择新位置…", "Click the map for the new site…"),
+    "plan.view.wi_reset": ("清除情景", "Clear scenario"),
+    "plan.view.wi_show_existing": (
+        "显示现有设施（可移除/移动）",
+        "Show existing facilities (remove/move)",
+    ),
+    "plan.view.wi_remove": ("移除", "Remove"),
+    "plan.view.wi_move": ("移动", "Move"),
+    "plan.view.wi_undo": ("撤销", "Undo"),
+    "plan.view.wi_actions": ("情景中的变更", "Changes in the scenario"),
+    "plan.view.wi_op_add": ("新增", "add"),
+    "plan.view.wi_op_remove": ("移除", "remove"),
+    "plan.view.wi_op_move": ("移动", "move"),
+    "plan.view.wi_no_actions": ("尚无变更", "No changes yet"),
+    "plan.view.wi_computing": ("正在计算…", "Computing…"),
+    "plan.view.wi_coverage": ("覆盖变化", "Coverage change"),
+    "plan.view.wi_limit": ("步行限值", "Walking limit"),
+    "plan.view.wi_residents_new": ("新增覆盖居民", "Residents newly served"),
+    "plan.view.wi_buildings_new": ("新增覆盖住宅楼", "Buildings newly covered"),
+    "plan.view.wi_residents_lost": ("失去覆盖居民", "Residents no longer served"),
+    "plan.view.wi_buildings_lost": ("失去覆盖住宅楼", "Buildings no longer covered"),
+    "plan.view.wi_indicators": ("指标变化（全区）", "Indicator change (district)"),
+    "plan.view.wi_before": ("变更前", "Before"),
+    "plan.view.wi_after": ("变更后", "After"),
+    "plan.view.wi_units_changed": ("其他层级变化的单元数", "Units changed at other levels"),
+    "plan.view.wi_no_change": ("覆盖没有变化", "No change in coverage"),
+    "plan.view.wi_newly_served": ("新增覆盖", "newly served"),
+    "plan.view.wi_no_longer_served": ("失去覆盖", "no longer served"),
+    "plan.view.wi_facility": ("设施", "Facility"),
+    # project list (report section)
+    "plan.view.pl_title": ("更新项目清单（选址方案）", "Renewal project list (sited)"),
+    "plan.view.pl_note": (
+        "由 citycheck plan 在步行网络上选址（最大覆盖、p-中位或集合覆盖模型，HiGHS 求解）；"
+        "新增覆盖居民按各类设施步行限值计算。",
+        "Sited by citycheck plan on the walking network (maximal covering, p-median or set "
+        "covering, solved with HiGHS); residents newly served are counted within each "
+        "category's walking limit.",
+    ),
+    "plan.view.pl_rank": ("排序", "Rank"),
+    "plan.view.pl_problem": ("问题", "Problem"),
+    "plan.view.pl_category": ("设施类别", "Facility category"),
+    "plan.view.pl_sites": ("选址", "Sites"),
+    "plan.view.pl_residents": ("新增覆盖居民", "Residents newly served"),
+    "plan.view.pl_buildings": ("新增覆盖住宅楼", "Buildings newly served"),
+    "plan.view.pl_cost": ("费用", "Cost"),
+    "plan.view.pl_indicators": ("指标变化（全区）", "Indicators moved (district)"),
+    "plan.view.pl_model": ("模型 / 最优性差距", "Model / optimality gap"),
+    "plan.view.pl_no_data": ("无数据", "no data"),
+    "plan.view.pl_none": ("无", "none"),
+    "plan.view.pl_parameters": ("参数", "Parameters"),
+    "plan.view.maximal_covering": ("最大覆盖", "maximal covering"),
+    "plan.view.p_median": ("p-中位", "p-median"),
+    "plan.view.set_covering": ("集合覆盖", "set covering"),
+    # --- plan.site_kind.* (citycheck.plan.candidates.SITE_KINDS)
+    "plan.site_kind.vacant": ("闲置/低效用地", "Vacant or low-efficiency land"),
+    "plan.site_kind.parking": ("停车场", "Parking lot"),
+    "plan.site_kind.building": ("可改造建筑", "Convertible building"),
+    "plan.site_kind.node": ("路网节点", "Street intersection"),
+    "plan.site_kind.user": ("用户提供地块", "User-supplied site"),
+    # --- plan.model.* (citycheck.plan.plan.MODELS)
+    "plan.model.maximal_covering": ("最大覆盖", "Maximal covering"),
+    "plan.model.p_median": ("p-中位", "p-median"),
+    "plan.model.set_covering": ("集合覆盖", "Set covering"),
+    # --- batch.comparison.* (citycheck.batch.compare.COMPARISON_COLUMNS)
+    "batch.comparison.score": ("综合得分", "composite score"),
+    "batch.comparison.rank": ("排名", "rank"),
+    "batch.comparison.keep_rank_share": (
+        "权重扰动下保持排名的比例",
+        "share of weight draws keeping the rank",
+    ),
+    "batch.comparison.rank_p05": ("排名5%分位", "rank, 5th percentile"),
+    "batch.comparison.rank_median": ("排名中位数", "rank, median"),
+    "batch.comparison.rank_p95": ("排名95%分位", "rank, 95th percentile"),
+    "batch.comparison.dimensions": ("有得分的维度数", "dimensions with a score"),
+    # --- batch.status.* (citycheck.batch.runner.STATUS_LABELS)
+    "batch.status.done": ("完成", "done"),
+    "batch.status.failed": ("失败", "failed"),
+    "batch.status.skipped": ("跳过（已完成且输入未变）", "skipped (complete, inputs unchanged)"),
+    "batch.status.running": ("运行中", "running"),
+    "batch.status.queued": ("排队", "queued"),
+    # --- land_consumption.area_table.* (citycheck.evaluate.land_consumption.AREA_TABLE_COLUMNS)
+    "land_consumption.area_table.id": ("城市或区域编号", "city or area id"),
+    "land_consumption.area_table.year_1": ("起始年份", "first year"),
+    "land_consumption.area_table.year_2": ("终止年份", "second year"),
+    "land_consumption.area_table.built_up_km2_1": (
+        "起始年建成区面积（平方公里）",
+        "built-up area in the first year (km²)",
+    ),
+    "land_consumption.area_table.built_up_km2_2": (
+        "终止年建成区面积（平方公里）",
+        "built-up area in the second year (km²)",
+    ),
+    "land_consumption.area_table.pop_1": ("起始年人口", "population in the first year"),
+    "land_consumption.area_table.pop_2": ("终止年人口", "population in the second year"),
+    # --- land_consumption.result.* (citycheck.evaluate.land_consumption.RESULT_COLUMNS)
+    "land_consumption.result.years": ("间隔年数", "years between the dates"),
+    "land_consumption.result.lcr": ("土地消耗率（每年）", "land consumption rate (per year)"),
+    "land_consumption.result.pgr": ("人口增长率（每年）", "population growth rate (per year)"),
+    "land_consumption.result.ratio": (
+        "土地消耗率与人口增长率之比",
+        "ratio of land consumption rate to population growth rate",
+    ),
+    "land_consumption.result.built_up_per_capita_1": (
+        "起始年人均建成区面积（平方米）",
+        "built-up area per capita, first year (m²)",
+    ),
+    "land_consumption.result.built_up_per_capita_2": (
+        "终止年人均建成区面积（平方米）",
+        "built-up area per capita, second year (m²)",
+    ),
+    "land_consumption.result.note": ("说明", "note"),
+    "land_consumption.result.grade": ("评价", "grade"),
+    # --- hotline.rate.* (citycheck.listen.analytics.rates.RATE_NAMES)
+    "hotline.rate.response": ("响应率", "response rate"),
+    "hotline.rate.resolution": ("解决率", "resolution rate"),
+    "hotline.rate.satisfaction": ("满意率", "satisfaction rate"),
+    "hotline.rate.on_time": ("按期办结率", "on-time closure rate"),
+    "hotline.rate.composite": ("综合得分", "composite score"),
+    # --- hotline.column.* (citycheck.listen.analytics.export.COLUMN_LABELS)
+    "hotline.column.unit": ("承办单位", "unit"),
+    "hotline.column.category": ("类别", "category"),
+    "hotline.column.area": ("区域", "area"),
+    "hotline.column.period": ("时段", "period"),
+    "hotline.column.orders": ("工单数", "orders"),
+    "hotline.column.response": ("响应率", "response rate"),
+    "hotline.column.resolution": ("解决率", "resolution rate"),
+    "hotline.column.satisfaction": ("满意率", "satisfaction rate"),
+    "hotline.column.on_time": ("按期办结率", "on-time closure rate"),
+    "hotline.column.composite": ("综合得分", "composite"),
+    "hotline.column.composite_lo": ("综合得分下限", "composite lower bound"),
+    "hotline.column.closure_hours_median": ("办结时长中位数（小时）", "median hours to close"),
+    "hotline.column.closure_hours_mean": ("平均办结时长（小时）", "mean hours to close"),
+    "hotline.column.rank": ("排名", "rank"),
+    "hotline.column.theme": ("主题", "theme"),
+    "hotline.column.terms": ("关键词", "terms"),
+    "hotline.column.months": ("涉及月数", "months"),
+    "hotline.column.places": ("涉及地点数", "places"),
+    "hotline.column.recurring": ("反复出现", "recurring"),
+    "hotline.column.examples": ("示例", "examples"),
+    "hotline.column.order_ids": ("工单编号", "order ids"),
+    "hotline.column.count": ("数量", "count"),
+    "hotline.column.expected": ("基线期望", "expected"),
+    "hotline.column.ratio": ("倍数", "ratio"),
+    "hotline.column.cell": ("网格", "cell"),
+    "hotline.column.per_10k": ("每万人", "per 10k residents"),
+    "hotline.column.residents": ("常住人口", "residents"),
+    "hotline.column.z": ("Z值", "z"),
+    "hotline.column.p": ("P值", "p"),
+    "hotline.column.hot": ("热点", "hot"),
+    "hotline.column.unit_id": ("单元", "unit id"),
+    # --- hotline.resolution.* (citycheck.listen.analytics.frames.RESOLUTIONS)
+    "hotline.resolution.resolved": ("已解决", "resolved"),
+    "hotline.resolution.partly": ("部分解决", "partly resolved"),
+    "hotline.resolution.unresolved": ("未解决", "unresolved"),
+    # --- hotline.request_type.* (citycheck.listen.domain.REQUEST_TYPE_NAMES)
+    "hotline.request_type.consult": ("咨询", "consultation"),
+    "hotline.request_type.help": ("求助", "request for help"),
+    "hotline.request_type.complaint": ("投诉", "complaint"),
+    "hotline.request_type.report": ("举报", "report"),
+    "hotline.request_type.suggestion": ("建议", "suggestion"),
+    # --- hotline.urgency.* (citycheck.listen.domain.URGENCY_NAMES)
+    "hotline.urgency.normal": ("一般", "normal"),
+    "hotline.urgency.urgent": ("紧急", "urgent"),
+    "hotline.urgency.emergency": ("特急", "emergency"),
+    # --- hotline.channel.* (citycheck.listen.domain.CHANNEL_NAMES)
+    "hotline.channel.phone": ("电话", "phone"),
+    "hotline.channel.web": ("网站", "web"),
+    "hotline.channel.app": ("移动应用", "app"),
+    "hotline.channel.sms": ("短信", "SMS"),
+    "hotline.channel.open311": ("Open311接口", "Open311"),
+    "hotline.channel.import": ("历史导入", "import"),
+    # --- hotline.status.* (citycheck.listen.domain.STATUS_NAMES)
+    "hotline.status.accepted": ("已受理", "accepted"),
+    "hotline.status.needs_review": ("待人工分类", "needs review"),
+    "hotline.status.classified": ("已分类", "classified"),
+    "hotline.status.dispatched": ("已派单", "dispatched"),
+    "hotline.status.returned": ("已退单", "returned"),
+    "hotline.status.signed": ("已签收", "signed for"),
+    "hotline.status.in_progress": ("办理中", "in progress"),
+    "hotline.status.replied": ("已回复", "replied"),
+    "hotline.status.reviewed": ("已审核", "reviewed"),
+    "hotline.status.closed": ("已办结", "closed"),
+    "hotline.status.called_back": ("已回访", "called back"),
+    "hotline.status.rated": ("已评价", "rated"),
+    "hotline.status.linked": ("已并案", "linked duplicate"),
+    # --- hotline.event.* (citycheck.listen.domain.EVENT_NAMES)
+    "hotline.event.accept": ("受理", "accept"),
+    "hotline.event.classify": ("分类", "classify"),
+    "hotline.event.dispatch": ("派单", "dispatch"),
+    "hotline.event.return": ("退单", "return"),
+    "hotline.event.sign": ("签收", "sign for"),
+    "hotline.event.contact": ("首次联系", "first contact"),
+    "hotline.event.handle": ("办理", "handle"),
+    "hotline.event.reply": ("回复", "reply"),
+    "hotline.event.supervise": ("督办审核", "supervise"),
+    "hotline.event.close": ("办结", "close"),
+    "hotline.event.callback": ("回访", "call back"),
+    "hotline.event.rate": ("评价", "rate"),
+    "hotline.event.reopen": ("重办", "reopen"),
+    "hotline.event.extend_request": ("申请延期", "request extension"),
+    "hotline.event.extend_decide": ("延期审批", "decide extension"),
+    "hotline.event.escalate": ("升级督办", "escalate"),
+    "hotline.event.link": ("并案", "link duplicate"),
+    "hotline.event.confidential": ("保密", "confidentiality"),
+    "hotline.event.note": ("备注", "note"),
+    "hotline.event.archive": ("历史办结", "closed in the source system"),
+    # --- lifeline.alarm_level.* (citycheck.lifeline.monitoring.alarms.LEVEL_NAMES)
+    "lifeline.alarm_level.1": ("一般", "minor"),
+    "lifeline.alarm_level.2": ("较重", "major"),
+    "lifeline.alarm_level.3": ("严重", "critical"),
+    # --- lifeline.alarm_kind.* (citycheck.lifeline.monitoring.alarms.KIND_NAMES)
+    "lifeline.alarm_kind.leak": ("漏损/爆管", "leak or burst"),
+    "lifeline.alarm_kind.gas": ("燃气泄漏", "gas leak"),
+    "lifeline.alarm_kind.water_level": ("积水/溢流", "waterlogging or overflow"),
+    "lifeline.alarm_kind.low_pressure": ("低压", "low pressure"),
+    # --- city.level.* (citycheck.city.LEVELS)
+    "city.level.dwelling": ("住房", "Dwelling"),
+    "city.level.compound": ("小区/社区", "Residential compound"),
+    "city.level.neighbourhood": ("街区", "Neighbourhood"),
+    "city.level.district": ("城区/城市", "City district"),
 }
+
+
+def labels_under(namespace: str) -> dict[str, tuple[str, str]]:
+    """The entries ``namespace.KEY`` of :data:`LABELS` as ``{KEY: (zh, en)}``, in table order.
+
+    A part's own tables (column names, category and status names) are views of the one table:
+
+    >>> labels_under("batch.status")["done"]
+    ('完成', 'done')
+    """
+    prefix = f"{namespace}."
+    return {k[len(prefix) :]: v for k, v in LABELS.items() if k.startswith(prefix)}
 
 
 def label(key: str, lang: str = "en") -> str:

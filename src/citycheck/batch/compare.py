@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from citycheck.evaluate.catalogue import DIMENSIONS
+from citycheck.labels import labels_under
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -34,15 +35,7 @@ __all__ = [
 ]
 
 #: Columns of the comparison table with Chinese and English names.
-COMPARISON_COLUMNS: dict[str, tuple[str, str]] = {
-    "score": ("综合得分", "composite score"),
-    "rank": ("排名", "rank"),
-    "keep_rank_share": ("权重扰动下保持排名的比例", "share of weight draws keeping the rank"),
-    "rank_p05": ("排名5%分位", "rank, 5th percentile"),
-    "rank_median": ("排名中位数", "rank, median"),
-    "rank_p95": ("排名95%分位", "rank, 95th percentile"),
-    "dimensions": ("有得分的维度数", "dimensions with a score"),
-}
+COMPARISON_COLUMNS: dict[str, tuple[str, str]] = labels_under("batch.comparison")
 
 
 def _weights(profiles: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.Series:

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from citycheck.io.errors import InputError
+from citycheck.labels import labels_under
 
 __all__ = [
     "AREA_TABLE_COLUMNS",
@@ -47,36 +48,10 @@ SOURCE = (
 )
 
 #: Columns of the area table: name -> (Chinese, English) description.
-AREA_TABLE_COLUMNS: dict[str, tuple[str, str]] = {
-    "id": ("城市或区域编号", "city or area id"),
-    "year_1": ("起始年份", "first year"),
-    "year_2": ("终止年份", "second year"),
-    "built_up_km2_1": ("起始年建成区面积（平方公里）", "built-up area in the first year (km²)"),
-    "built_up_km2_2": ("终止年建成区面积（平方公里）", "built-up area in the second year (km²)"),
-    "pop_1": ("起始年人口", "population in the first year"),
-    "pop_2": ("终止年人口", "population in the second year"),
-}
+AREA_TABLE_COLUMNS: dict[str, tuple[str, str]] = labels_under("land_consumption.area_table")
 
 #: Result columns: name -> (Chinese, English).
-RESULT_COLUMNS: dict[str, tuple[str, str]] = {
-    "years": ("间隔年数", "years between the dates"),
-    "lcr": ("土地消耗率（每年）", "land consumption rate (per year)"),
-    "pgr": ("人口增长率（每年）", "population growth rate (per year)"),
-    "ratio": (
-        "土地消耗率与人口增长率之比",
-        "ratio of land consumption rate to population growth rate",
-    ),
-    "built_up_per_capita_1": (
-        "起始年人均建成区面积（平方米）",
-        "built-up area per capita, first year (m²)",
-    ),
-    "built_up_per_capita_2": (
-        "终止年人均建成区面积（平方米）",
-        "built-up area per capita, second year (m²)",
-    ),
-    "note": ("说明", "note"),
-    "grade": ("评价", "grade"),
-}
+RESULT_COLUMNS: dict[str, tuple[str, str]] = labels_under("land_consumption.result")
 
 
 @dataclass(frozen=True)

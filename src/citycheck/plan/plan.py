@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from citycheck.access.indicators import NEEDS
 from citycheck.categories import categories
+from citycheck.labels import labels_under
 from citycheck.plan.candidates import candidate_sites
 from citycheck.plan.matrix import distance_table, nearest_existing, siting_network
 from citycheck.plan.models import (
@@ -45,11 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Siting models with Chinese and English names.
-MODELS: dict[str, tuple[str, str]] = {
-    "maximal_covering": ("最大覆盖", "Maximal covering"),
-    "p_median": ("p-中位", "p-median"),
-    "set_covering": ("集合覆盖", "Set covering"),
-}
+MODELS: dict[str, tuple[str, str]] = labels_under("plan.model")
 #: Categories a renewal project does not site (transit infrastructure is planned elsewhere).
 NOT_SITED = frozenset({"rail_station", "bus_stop"})
 
