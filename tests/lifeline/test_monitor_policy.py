@@ -107,3 +107,29 @@ def test_alarm_sink_without_hotline_numbers_after_stored():
     mgr = policy.feed_alarms(AlarmManager(sink), [("P1", "gas", T0, 1, 30.0)])
     assert mgr.history[0].work_order == "WO-4"
     assert policy.model_observations([("J1", T0, 2, 9.5)]) == [("J1", "leak", T0, 2, 9.5)]
+
+
+def test_monitor_command_takes_the_zone(tmp_path):
+    from typer.testing import CliRunner
+
+    from citycheck.cli import app
+
+    feed = tmp_path / "gas.csv"
+    feed.write_text(
+        "timestamp,sensor_id,quantity,value,unit\n"
+        "2026-07-01 00:00,G1,gas,10,%LEL\n2026-07-01 00:15,G1,gas,30,%LEL\n"
+    )
+    runner = CliRunner()
+    r = runner.invoke(app, ["lifeline", "monitor", str(tmp_path / "x.db"), "--tz", "Mars/Base"])
+    assert r.exit_code == 2 and "Mars/Base" in r.output
+    db = tmp_path / "s.db"
+    run = tmp_path / "run"
+    r = runner.invoke(
+        app,
+        ["lifeline", "monitor", str(db), str(feed), "--tz", "Europe/Berlin", "--run", str(run)],
+    )
+    assert r.exit_code == 0, r.output
+    assert "1 alarms" in r.output
+    # naive sensor times are read in the zone given: 00:15 in Berlin (summer) is 22:15 UTC
+    opened = int(pd.read_csv(run / "lifeline" / "alarms.csv")["opened_ts"].iloc[0])
+    assert opened == int(pd.Timestamp("2026-06-30T22:15Z").timestamp())
