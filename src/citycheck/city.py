@@ -25,7 +25,7 @@ import shapely.prepared
 from citycheck.categories import categories, match_categories
 from citycheck.io.errors import InputError
 from citycheck.io.osm import STREET_KEYS, OsmLayers
-from citycheck.labels import Message, message
+from citycheck.labels import Message, labels_under, message
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -41,12 +41,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The four levels of the health check, finest first, with Chinese and English names.
-LEVELS: dict[str, tuple[str, str]] = {
-    "dwelling": ("住房", "Dwelling"),
-    "compound": ("小区/社区", "Residential compound"),
-    "neighbourhood": ("街区", "Neighbourhood"),
-    "district": ("城区/城市", "City district"),
-}
+LEVELS: dict[str, tuple[str, str]] = labels_under("city.level")
 
 #: Building tags that mean "people live here" (OSM wiki, Key:building, "Accommodation").
 RESIDENTIAL_TYPES = frozenset(

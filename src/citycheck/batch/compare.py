@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from citycheck.evaluate.catalogue import DIMENSIONS
+from citycheck.labels import labels_under
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -29,19 +30,12 @@ __all__ = [
     "profiles_from_runs",
     "rank_cities",
     "weight_sensitivity",
+    "write_batch_comparison",
     "write_comparison",
 ]
 
 #: Columns of the comparison table with Chinese and English names.
-COMPARISON_COLUMNS: dict[str, tuple[str, str]] = {
-    "score": ("综合得分", "composite score"),
-    "rank": ("排名", "rank"),
-    "keep_rank_share": ("权重扰动下保持排名的比例", "share of weight draws keeping the rank"),
-    "rank_p05": ("排名5%分位", "rank, 5th percentile"),
-    "rank_median": ("排名中位数", "rank, median"),
-    "rank_p95": ("排名95%分位", "rank, 95th percentile"),
-    "dimensions": ("有得分的维度数", "dimensions with a score"),
-}
+COMPARISON_COLUMNS: dict[str, tuple[str, str]] = labels_under("batch.comparison")
 
 
 def _weights(profiles: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.Series:
@@ -241,3 +235,43 @@ def write_comparison(
         json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     return table
+
+
+def write_batch_comparison(
+    out: Path,
+    entries,  # type: ignore[no-untyped-def]
+    runs: Mapping[str, str | Path],
+    weights: Mapping[str, float] | None,
+    *,
+    n_draws: int = 1000,
+    map_by: str = "score",
+) -> tuple[Path, tuple[Path, Path] | None] | None:
+    """Compare the cities whose runs succeeded: OUT/comparison/ (ranking, sensitivity,
+    profiles) and, where the cities have outlines, ``cities.geojson`` and the map of all cities.
+
+    Returns
+    -------
+    (comparison.csv, (map png, map page) or None), or None when no run has a profile.
+
+    Raises
+    ------
+    ValueError
+        The weights name no dimension of the profiles (from :func:`write_comparison`).
+    """
+    from citycheck.batch.comparison_map import write_comparison_map
+    from citycheck.batch.outlines import city_outlines
+
+    if not runs:
+        return None
+    profiles = profiles_from_runs(runs)
+    if not profiles.shape[1]:
+        return None
+    folder = out / "comparison"
+    ranking = write_comparison(folder, profiles, weights, n_draws=n_draws)
+    outlines = city_outlines(entries, runs, ranking.join(profiles))
+    drawn = None
+    if len(outlines):
+        outlines.to_file(folder / "cities.geojson", driver="GeoJSON")
+        png, page, _ = write_comparison_map(folder, outlines, map_by, runs)
+        drawn = (png, page)
+    return folder / "comparison.csv", drawn

@@ -41,6 +41,7 @@ import pandas as pd
 
 from citycheck.batch.manifest import CityEntry, input_fingerprint
 from citycheck.batch.ordering import estimated_work
+from citycheck.labels import labels_under
 
 __all__ = [
     "QUIET_LOOPS",
@@ -58,13 +59,7 @@ logger = logging.getLogger(__name__)
 Job = Callable[[CityEntry, Path], Path]
 
 #: Status of a city in a batch, in Chinese and English.
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "done": ("完成", "done"),
-    "failed": ("失败", "failed"),
-    "skipped": ("跳过（已完成且输入未变）", "skipped (complete, inputs unchanged)"),
-    "running": ("运行中", "running"),
-    "queued": ("排队", "queued"),
-}
+STATUS_LABELS: dict[str, tuple[str, str]] = labels_under("batch.status")
 
 CITY_RECORD = "batch-city.json"
 

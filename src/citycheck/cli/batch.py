@@ -7,13 +7,11 @@ app.command("land-consumption")(land_consumption_command)``.
 
 from __future__ import annotations
 
-import json
 import logging
 import tomllib
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from citycheck.console import make_console
@@ -84,11 +82,10 @@ def batch_command(
         start_forkserver(numba_threads=worker_numba_threads(workers))
     from rich.table import Table
 
-    from citycheck.batch.compare import profiles_from_runs, write_comparison
-    from citycheck.batch.comparison_map import map_title, write_comparison_map
+    from citycheck.batch.compare import write_batch_comparison
+    from citycheck.batch.comparison_map import map_title
     from citycheck.batch.jobs import load_job, run_check_job
     from citycheck.batch.manifest import ManifestError, read_manifest
-    from citycheck.batch.outlines import city_outlines
     from citycheck.batch.runner import STATUS_LABELS, run_batch
 
     console = make_console(stderr=True)
@@ -115,20 +112,18 @@ def batch_command(
         table.add_row(o.id, f"{en} {zh}", secs, str(o.attempts), o.error or "")
     console.print(table)
     runs = {o.id: o.run_dir for o in report.outcomes if o.run_dir and o.status != "failed"}
-    if runs:
-        profiles = profiles_from_runs(runs)
-        if profiles.shape[1]:
-            try:
-                ranking = write_comparison(out / "comparison", profiles, weight_map, n_draws=draws)
-            except ValueError as exc:
-                console.print(f"[red]error:[/red] {exc}")
-                raise typer.Exit(2) from exc
-            outlines = city_outlines(entries, runs, ranking.join(profiles))
-            if len(outlines):
-                outlines.to_file(out / "comparison" / "cities.geojson", driver="GeoJSON")
-                png, page, _ = write_comparison_map(out / "comparison", outlines, map_by, runs)
-                console.print(f"map of all cities: {png} · {page}")
-            console.print(f"comparison: {out / 'comparison' / 'comparison.csv'}")
+    try:
+        compared = write_batch_comparison(
+            out, entries, runs, weight_map, n_draws=draws, map_by=map_by
+        )
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if compared is not None:
+        csv_path, drawn = compared
+        if drawn is not None:
+            console.print(f"map of all cities: {drawn[0]} · {drawn[1]}")
+        console.print(f"comparison: {csv_path}")
     failed = report.by_status("failed")
     if failed:
         console.print(f"[red]{len(failed)} city/cities failed[/red]: {', '.join(failed)} "
@@ -143,7 +138,6 @@ def urban_system_command(
     lang: Annotated[str, typer.Option(help="Label language of the class column: en or zh.")] = "en",
 ) -> None:
     """Urban-system measures of every city of China from the census tables."""
-    from citycheck.batch.maps import write_map
     from citycheck.evaluate import urban_system as us
     from citycheck.io.census import read_city_census, read_county_census
     from citycheck.io.errors import InputError, InputProblems
@@ -155,30 +149,7 @@ def urban_system_command(
     except (InputError, InputProblems, OSError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    measures = us.city_measures(city, county)
-    out.mkdir(parents=True, exist_ok=True)
-    gdf = us.city_boundaries(city, measures)
-    write_map(
-        out, "map_size_class", gdf, "size_class", title_zh="城市规模等级（国发〔2014〕51号）",
-        title_en="City-size class (State Council 2014 standard)", name_column="city",
-        categories=[(c.id, c.name_zh, c.name_en) for c in us.SIZE_CLASSES],
-    )  # fmt: skip
-    write_map(
-        out, "map_urbanisation", gdf, "urbanisation_2020", title_zh="常住人口城镇化率（2020年）",
-        title_en="Resident urbanisation rate 2020", name_column="city", unit="%",
-        bins=(0, 20, 40, 60, 80, 100),
-    )  # fmt: skip
-    measures.to_csv(out / "cities.csv")
-    us.rank_size_by_province(measures).to_csv(out / "provinces_rank_size.csv")
-    us.county_urbanisation(county).to_csv(out / "counties.csv")
-    us.size_class_counts(measures["size_class"]).to_csv(out / "size_classes.csv", index=False)
-    gdf.to_file(out / "cities.gpkg", layer="cities", driver="GPKG")
-    names = {m.id: {"zh": m.name_zh, "en": m.name_en, "unit": m.unit, "source": m.source}
-             for m in us.MEASURES.values()}  # fmt: skip
-    (out / "measures.json").write_text(
-        json.dumps(names, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    counts = us.size_class_counts(measures["size_class"])
+    counts = us.write_urban_system(out, city, county)
     label = "name_zh" if lang == "zh" else "name_en"
     for _, row in counts.iterrows():
         console.print(f"{row[label]:>22}: {row['cities']}")
@@ -210,53 +181,18 @@ def land_consumption_command(
     from rich.table import Table
 
     from citycheck.evaluate import land_consumption as lc
-    from citycheck.evaluate.catalogue import catalogue
     from citycheck.io.errors import InputError
 
     console = make_console(stderr=True)
     try:
-        if table is not None:
-            if built_up_1 or built_up_2:
-                raise InputError(
-                    "--table", "built_up_1", str(built_up_1 or built_up_2),
-                    "give either --table or two built-up layers, not both",
-                )  # fmt: skip
-            result = lc.land_consumption_table(lc.read_area_table(table), source=str(table))
-        else:
-            given = {"--built-up-1": built_up_1, "--built-up-2": built_up_2, "--pop-1": pop_1,
-                     "--pop-2": pop_2, "--year-1": year_1, "--year-2": year_2}  # fmt: skip
-            missing = [k for k, v in given.items() if v is None]
-            if missing:
-                raise InputError("command line", missing[0], None,
-                                 f"missing {', '.join(missing)} (or give --table)")  # fmt: skip
-            area = None
-            if boundary is not None:
-                from citycheck.io.boundary import read_boundary
-
-                area = read_boundary(boundary)
-            u1 = lc.built_up_area(built_up_1, area)  # type: ignore[arg-type]
-            u2 = lc.built_up_area(built_up_2, area)  # type: ignore[arg-type]
-            areas = pd.DataFrame([{"id": area_id, "year_1": year_1, "year_2": year_2,
-                                   "built_up_km2_1": u1, "built_up_km2_2": u2,
-                                   "pop_1": pop_1, "pop_2": pop_2}])  # fmt: skip
-            result = lc.land_consumption_table(areas, source="command line")
+        result = lc.land_consumption_from_inputs(
+            table=table, built_up_1=built_up_1, built_up_2=built_up_2, pop_1=pop_1, pop_2=pop_2,
+            year_1=year_1, year_2=year_2, boundary=boundary, area_id=area_id,
+        )  # fmt: skip
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    u01 = catalogue()["U01"]
-    result["grade"] = [u01.grade(v) for v in result["ratio"]]
-    out.mkdir(parents=True, exist_ok=True)
-    result.to_csv(out / "land_consumption.csv")
-    columns = {
-        **{k: {"zh": zh, "en": en} for k, (zh, en) in lc.AREA_TABLE_COLUMNS.items()},
-        **{k: {"zh": zh, "en": en} for k, (zh, en) in lc.RESULT_COLUMNS.items()},
-    }
-    doc = {"indicator": "SDG 11.3.1 / U01", "source": lc.SOURCE, "band": u01.threshold_text(),
-           "band_source": u01.source, "columns": columns,
-           "results": json.loads(result.reset_index().to_json(orient="records"))}  # fmt: skip
-    (out / "land_consumption.json").write_text(
-        json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+    result = lc.write_land_consumption(out, result)
     view = Table(title="SDG 11.3.1 土地消耗率与人口增长率之比 · LCR / PGR")
     for col in ("id", "LCR 土地消耗率/年", "PGR 人口增长率/年", "LCRPGR 比值", "grade 评价"):
         view.add_column(col)

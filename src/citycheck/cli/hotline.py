@@ -126,48 +126,27 @@ def train(
     cv: int = typer.Option(0, help="also report nested k-fold macro-F1 of the procedure (0: no)"),
 ) -> None:
     """Train the offline char n-gram classifier from past orders."""
-    import pandas as pd
-
-    from citycheck.listen.classifier import TextClassifier, join_text
     from citycheck.listen.importer import read_table
-    from citycheck.listen.model_selection import Candidate, default_grid, nested_cv
-    from citycheck.listen.model_selection import select as select_candidate
+    from citycheck.listen.training import read_keywords, train_classifier
 
     df = read_table(table)
-    if label not in df.columns:
-        console.print(
-            f"[red]{table}: label column {label!r} not found; columns: {list(df.columns)}"
-        )
-        raise typer.Exit(1)
-    df = df[df[label].astype(str).str.strip() != ""].reset_index(drop=True)
-    columns = [c.strip() for c in text.split(",")]
-    labels = df[label].astype(str).tolist()
-    terms: tuple[str, ...] = ()
-    if keywords is not None:
-        kw_table = pd.read_csv(keywords, dtype=str, header=None).stack()
-        terms = tuple(sorted({t.strip() for t in kw_table if t and t.strip()}))
-    grid = default_grid(with_keywords=bool(terms)) if select else [Candidate()]
+    terms = read_keywords(keywords) if keywords is not None else ()
     try:
-        join_text(df, columns)
+        res = train_classifier(
+            df, [c.strip() for c in text.split(",")], label, keywords=terms, select=select, cv=cv
+        )
     except ValueError as exc:
         console.print(f"[red]{table}: {exc}[/red]")
         raise typer.Exit(1) from exc
-    if cv:
-        res = nested_cv(df, columns, labels, grid, keywords=terms, outer=cv)
+    if res.nested is not None:
         typer.echo(
-            f"nested {cv}-fold macro-F1 {res.mean:.4f} ± {res.std:.4f} "
-            f"(folds {', '.join(f'{f:.3f}' for f in res.scores)})"
+            f"nested {cv}-fold macro-F1 {res.nested.mean:.4f} ± {res.nested.std:.4f} "
+            f"(folds {', '.join(f'{f:.3f}' for f in res.nested.scores)})"
         )
-    best, scores = (
-        select_candidate(df, columns, labels, grid, keywords=terms)
-        if len(grid) > 1
-        else (grid[0], {})
-    )
-    if scores:
-        typer.echo(f"chosen by 5-fold CV: {best.label()} (CV macro-F1 {scores[best]:.4f})")
-    texts = join_text(df, columns)
-    TextClassifier.fit(texts, labels, **best.pipeline_args(terms)).save(out)
-    typer.echo(f"trained on {len(texts)} rows, {len(set(labels))} labels -> {out}")
+    if res.cv_score is not None:
+        typer.echo(f"chosen by 5-fold CV: {res.candidate.label()} (CV macro-F1 {res.cv_score:.4f})")
+    res.classifier.save(out)
+    typer.echo(f"trained on {res.rows} rows, {res.labels} labels -> {out}")
 
 
 @hotline_app.command()

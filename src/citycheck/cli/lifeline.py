@@ -234,26 +234,6 @@ def criticality_command(
     console.print(f"{len(res)} pipes; ranking written to {out}")
 
 
-def _period(text: str, tz: str = "Asia/Shanghai") -> tuple[int, int]:
-    """``START/END`` (ISO dates or times, local time when no zone is given) -> epoch seconds."""
-    a, sep, b = text.partition("/")
-    try:
-        if not sep:
-            raise ValueError("no '/'")
-        out = []
-        for x in (a, b):
-            t = pd.Timestamp(x.strip())
-            t = t.tz_localize(tz) if t.tzinfo is None else t
-            out.append(int(t.timestamp()))
-    except ValueError as exc:
-        raise ValueError(
-            f"--calibrate {text!r}: expected START/END such as 2026-07-01/2026-07-15 ({exc})"
-        ) from exc
-    if out[1] <= out[0]:
-        raise ValueError(f"--calibrate {text!r}: END must come after START")
-    return out[0], out[1]
-
-
 @lifeline_app.command("monitor")
 def monitor_command(
     db: Annotated[
@@ -295,6 +275,14 @@ def monitor_command(
         Path | None,
         typer.Option(help="run folder: also write RUN/lifeline/ for the report and dashboard"),
     ] = None,
+    tz: Annotated[
+        str,
+        typer.Option(
+            envvar="CITYCHECK_LIFELINE_TZ",
+            help="time zone of the city: naive sensor and --calibrate times, local days of the "
+            "daily pattern, times shown",
+        ),
+    ] = "Asia/Shanghai",
 ) -> None:
     """Ingest sensor CSVs, then raise alarms: gas and water level by threshold; pressure and
     flow against the learned daily pattern.
@@ -305,17 +293,8 @@ def monitor_command(
     own CUSUM. Alarms already stored are taken up: re-running on the same data changes nothing,
     an episode still open is updated rather than opened again.
     """
-    import numpy as np
-
-    from citycheck.lifeline.monitoring.alarms import AlarmManager, AlarmSink, ListSink
-    from citycheck.lifeline.monitoring.detect import (
-        GAS_LEVELS_PCT_LEL,
-        WATER_LEVEL_LEVELS_M,
-        cusum,
-        learn_daily_pattern,
-        pattern_zscores,
-        threshold_levels,
-    )
+    from citycheck.lifeline.monitoring import policy
+    from citycheck.lifeline.monitoring.alarms import AlarmManager
     from citycheck.lifeline.monitoring.ingest import IngestError, ingest_csv
     from citycheck.lifeline.monitoring.store_pg import open_store
 
@@ -330,11 +309,17 @@ def monitor_command(
     if inp is None and calibrate is not None:
         _fail(ValueError("--calibrate needs --inp (the network model)"))
         return
+    try:
+        settings = policy.MonitorSettings(tz=tz, train_days=train_days)
+        policy.utc_offset_s(tz)
+    except (KeyError, ValueError) as exc:  # an unknown zone
+        _fail(ValueError(f"--tz {tz!r}: not a time zone ({exc})"))
+        return
     store = open_store(db)
     try:
         for f in csv or []:
             try:
-                rep = ingest_csv(store, f)
+                rep = ingest_csv(store, f, tz=tz)
             except IngestError as exc:
                 _fail(exc)
                 return
@@ -343,25 +328,21 @@ def monitor_command(
                 console.print(f"  line {r.line} {r.field}={r.value!r}: {r.problem}")
         readings = store.readings()
         stored = store.alarms()
-        sink: AlarmSink
-        if hotline_url:
-            from citycheck.lifeline.monitoring.hotline_http import HttpHotlineSink
-
-            sink = HttpHotlineSink(hotline_url, hotline_token or "")
-        else:
-            sink = ListSink(start=len(stored))
+        sink = policy.alarm_sink(len(stored), hotline_url, hotline_token)
         mgr = AlarmManager(sink, store=store)
         resumed = mgr.resume(stored)
 
         model_sensors: set[str] = set()
-        observations: list[tuple[str, str, int, int, float]] = []
+        observations: list[policy.Observation] = []
         if inp is not None:
             from citycheck.lifeline.monitoring.model_monitor import ModelMonitor
 
             try:
                 if calibrate is not None:
-                    start, end = _period(calibrate)
-                    mon = ModelMonitor.learn(inp, readings, start, end)
+                    start, end = policy.parse_period(calibrate, tz)
+                    mon = ModelMonitor.learn(
+                        inp, readings, start, end, detector=policy.model_detector(settings, start)
+                    )
                     if calibration is not None:
                         mon.to_json(calibration)
                 else:
@@ -382,47 +363,22 @@ def monitor_command(
                 f"h={mon.detector.h:.1f}"
             )
             for e in mon.episodes(readings).itertuples():
-                when = pd.Timestamp(e.start_ts, unit="s", tz="Asia/Shanghai")
+                when = policy.local_time(e.start_ts, tz)
                 console.print(
                     f"  leak episode from {when:%Y-%m-%d %H:%M}: likeliest near junction "
                     f"{e.junction} (filed under sensor {e.sensor_id}, level {e.peak_level})"
                 )
-            observations += [(s, "leak", t, lv, x) for s, t, lv, x in mon.observations(readings)]
-        simple = []
-        for (sid, qty), g in readings.groupby(["sensor_id", "quantity"]):
-            ts, v = g["ts"].to_numpy(), g["value"].to_numpy()
-            if qty == "gas":
-                levels, kind = threshold_levels(v, GAS_LEVELS_PCT_LEL), "gas"
-            elif qty == "water_level":
-                levels, kind = threshold_levels(v, WATER_LEVEL_LEVELS_M), "water_level"
-            elif qty in ("pressure", "flow"):
-                if qty == "pressure" and str(sid) in model_sensors:
-                    continue
-                train = ts < ts[0] + train_days * 86400
-                if train.sum() < 96 or train.all():
-                    continue
-                pat = learn_daily_pattern(ts[train], v[train], tz_offset_s=8 * 3600)
-                z = pattern_zscores(ts, v, pat, tz_offset_s=8 * 3600)
-                fired = cusum(z[~train], direction=-1 if qty == "pressure" else 1)
-                levels = np.zeros(len(ts), dtype=int)
-                levels[~train] = fired.astype(int)
-                kind = "leak"
-                simple.append(f"{sid} ({qty})")
-            else:
-                continue
-            observations += [
-                (str(sid), kind, int(t), int(lv), float(x))
-                for t, lv, x in zip(ts, levels, v, strict=True)
-            ]
+            observations += policy.model_observations(mon.observations(readings))
+        found = policy.sensor_detections(readings, settings, model_sensors=model_sensors)
+        observations += found.observations
+        simple = found.simple
         if simple:
             console.print(
                 f"pressure/flow: simple per-sensor CUSUM detector on {len(simple)} sensors "
                 f"({', '.join(simple[:10])}{' ...' if len(simple) > 10 else ''})"
             )
-        observations.sort(key=lambda o: (o[2], o[0], o[1]))
         try:
-            for sid, kind, t, lv, x in observations:
-                mgr.observe(sid, kind, t, lv, x)
+            policy.feed_alarms(mgr, observations)
         except RuntimeError as exc:  # the hotline refused (HotlineHttpError) or is down
             _fail(exc)
             return

@@ -13,7 +13,7 @@ from citycheck.console import make_console
 from citycheck.io.errors import InputError, InputProblems
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 __all__ = ["plan_command", "whatif_command"]
 
@@ -29,40 +29,6 @@ def _fail(exc: Exception) -> None:
 
 def _step(quiet: bool):  # type: ignore[no-untyped-def]
     return (lambda _m: None) if quiet else (lambda m: err_console.print(f"[dim]· {m}[/]"))
-
-
-def _flat(projects: pd.DataFrame) -> pd.DataFrame:
-    import pandas as pd
-
-    rows = []
-    for r in projects.to_dict("records"):
-        prob = r.get("problem") or {}
-        district = [m for m in r.get("indicators_moved", []) if m.get("level") == "district"]
-        rows.append(
-            {
-                "rank": r.get("rank"),
-                "indicator": prob.get("indicator"),
-                "problem_zh": prob.get("zh"),
-                "problem_en": prob.get("en"),
-                "category": r["category"],
-                "category_zh": r["category_zh"],
-                "category_en": r["category_en"],
-                "n_sites": r["n_sites"],
-                "site_ids": ";".join(s["site_id"] for s in r.get("sites", [])),
-                "residents_newly_served": r.get("residents_newly_served"),
-                "buildings_newly_served": r.get("buildings_newly_served"),
-                "cost": r.get("cost"),
-                "gap": (r.get("solver") or {}).get("gap"),
-                "district_changes": "; ".join(
-                    f"{m['indicator']} {m['before'] if m['before'] is not None else 'no data'}"
-                    f" → {m['after']:.1f}"
-                    for m in district
-                    if m.get("after") is not None
-                ),
-                "note": r.get("note", ""),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def plan_command(
@@ -89,20 +55,11 @@ def plan_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
 ) -> None:
     """Site new facilities for the problems of a check; write planning/projects.json (项目清单)."""
-    import geopandas as gpd
-    import numpy as np
-    import pandas as pd
-
     from citycheck.access import analyse_city
-    from citycheck.plan.candidates import candidate_sites, read_site_layer
+    from citycheck.plan.candidates import read_site_layer
     from citycheck.plan.models import PlanningError
-    from citycheck.plan.outputs import write_json, write_layers, write_map
-    from citycheck.plan.plan import (
-        plan_facilities,
-        project_list,
-        project_record,
-        projects_document,
-    )
+    from citycheck.plan.outputs import write_plan_outputs
+    from citycheck.plan.plan import plan_projects
     from citycheck.plan.runinputs import city_from_run
 
     step = _step(quiet)
@@ -112,45 +69,20 @@ def plan_command(
         user = read_site_layer(str(sites), city.crs) if sites is not None else None
         step("walking access before")
         access = analyse_city(city)
-        if category is not None:
-            cands = candidate_sites(city, category, user_sites=user, site_cost=site_cost)
-            plan = plan_facilities(
-                city,
-                category,
-                new=new,
-                budget=budget,
-                model=model,
-                candidates=cands,
-                capacity=capacity,
-                access=access,
-                method="greedy" if greedy else "milp",
-            )
-            problem = next(
-                (
-                    p
-                    for p in doc.get("problems", [])
-                    if plan.changes is not None
-                    and len(plan.changes)
-                    and p.get("indicator") in set(plan.changes["indicator"])
-                ),
-                None,
-            )
-            projects = pd.DataFrame([project_record(plan, problem)])
-            projects.insert(0, "rank", [1])
-            plans = [plan]
-        else:
-            projects, plans = project_list(
-                city,
-                doc.get("problems", []),
-                new=new,
-                budget=budget,
-                model=model,
-                site_cost=site_cost,
-                user_sites=user,
-                access=access,
-                not_computed=doc.get("not_computed"),
-                on_step=step,
-            )
+        projects, plans = plan_projects(
+            city,
+            doc,
+            category=category,
+            new=new,
+            budget=budget,
+            model=model,
+            site_cost=site_cost,
+            capacity=capacity,
+            user_sites=user,
+            access=access,
+            method="greedy" if greedy else "milp",
+            on_step=step,
+        )
     except (InputError, InputProblems, PlanningError) as exc:
         _fail(exc)
         return
@@ -165,32 +97,7 @@ def plan_command(
         "capacity": capacity,
         "method": "greedy" if greedy else "exact",  # the solver actually used: projects[*].solver
     }
-    out = run / "planning"
-    out.mkdir(exist_ok=True)
-    write_json(out / "projects.json", projects_document(projects, run=str(run), parameters=params))
-    csv_tmp = out / "projects.csv.tmp"
-    _flat(projects).to_csv(csv_tmp, index=False)
-    csv_tmp.replace(out / "projects.csv")
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    for p in plans:
-        s = p.sites.assign(category=p.category)
-        c = p.candidates.assign(category=p.category)
-        layers["proposed_sites"] = pd.concat([layers.get("proposed_sites", s.iloc[:0]), s])
-        layers["candidate_sites"] = pd.concat([layers.get("candidate_sites", c.iloc[:0]), c])
-        status = np.where(
-            p.demand["served_before"],
-            "served before",
-            np.where(p.demand["served_after"], "newly served", "not served"),
-        )
-        write_map(
-            out / f"plan_{p.category}.png",
-            city,
-            buildings=pd.Series(status, index=p.demand.index),
-            points={"proposed sites": p.sites},
-            title=f"{p.category}: {len(p.sites)} new sites, {p.buildings_newly_served} buildings "
-            f"newly within {p.limit_m:g} m",
-        )
-    write_layers(out / "sites.gpkg", layers)
+    out = write_plan_outputs(run, city, projects, plans, params)
     table = Table(title="项目清单 / project list")
     for col in ("rank", "indicator", "category", "sites", "newly served", "cost", "gap"):
         table.add_column(col)
@@ -217,13 +124,10 @@ def whatif_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
 ) -> None:
     """Re-evaluate a check under a scenario: add/move/remove facilities, open paths."""
-    import geopandas as gpd
-    import numpy as np
     import pandas as pd
-    import shapely
 
-    from citycheck.access import analyse_city, dist_column
-    from citycheck.plan.outputs import write_json, write_layers, write_map
+    from citycheck.access import analyse_city
+    from citycheck.plan.outputs import write_whatif_outputs
     from citycheck.plan.runinputs import city_from_run
     from citycheck.plan.whatif import WhatIf, indicator_changes, read_scenario
 
@@ -242,58 +146,15 @@ def whatif_command(
     except (InputError, InputProblems, ValueError) as exc:
         _fail(exc)
         return
-    out = Path(run_dir) / "whatif" / scenario_file.stem
-    out.mkdir(parents=True, exist_ok=True)
-    rec = changes.astype(object).where(changes.notna(), None).to_dict("records")
-    write_json(
-        out / "whatif.json",
-        {
-            "schema": "citycheck.whatif",
-            "schema_version": "1.0",
-            "scenario": str(scenario_file),
-            "actions": wi.log,
-            "changes": rec,
-        },
-    )
-    changes.to_csv(out / "changes.csv", index=False)
-    # map: buildings whose access changed, and the actions
-    rows = sorted(wi.changed_rows)
-    idx = before.buildings.index[rows]
-    geoms, labels = [], []
-    for a in actions:
-        if a.op == "connect":
-            geoms.append(shapely.LineString([a.point, a.to]))
-        elif a.point is not None:
-            geoms.append(shapely.Point(a.point))
-        else:
-            continue
-        labels.append(f"{a.op} {a.category or a.facility_id or ''} {a.name}".strip())
-    acts = gpd.GeoDataFrame({"action": labels}, geometry=geoms, crs=city.crs)
-    cats = {c for c in before.categories.index if dist_column(c) in after.buildings}
-    bl = (
-        city.buildings.loc[idx, ["osm_id", "geometry"]].copy()
-        if len(idx)
-        else city.buildings.iloc[:0][["osm_id", "geometry"]]
-    )
-    for c in sorted(cats):
-        d0 = (
-            before.buildings.loc[idx, dist_column(c)]
-            if dist_column(c) in before.buildings
-            else np.nan
-        )
-        d1 = after.buildings.loc[idx, dist_column(c)]
-        if not np.array_equal(
-            np.asarray(d0, dtype=float), np.asarray(d1, dtype=float), equal_nan=True
-        ):
-            bl[f"{c}_before_m"] = d0
-            bl[f"{c}_after_m"] = d1
-    write_layers(out / "whatif.gpkg", {"actions": acts, "buildings_changed": bl})
-    write_map(
-        out / "whatif.png",
+    out = write_whatif_outputs(
+        Path(run_dir) / "whatif" / scenario_file.stem,
         city,
-        buildings=pd.Series("gains", index=idx),
-        points={"changes": acts[acts.geom_type == "Point"]},
-        title=f"what-if {scenario_file.stem}: {len(idx)} buildings with changed access",
+        scenario_file,
+        wi,
+        actions,
+        before,
+        after,
+        changes,
     )
     table = Table(title="what-if: district indicators before → after")
     for col in ("indicator", "name", "before", "after", "grade"):

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from citycheck.io.errors import InputError
+from citycheck.labels import labels_under
 
 __all__ = [
     "AREA_TABLE_COLUMNS",
@@ -35,8 +36,10 @@ __all__ = [
     "LandConsumption",
     "built_up_area",
     "land_consumption",
+    "land_consumption_from_inputs",
     "land_consumption_table",
     "read_area_table",
+    "write_land_consumption",
 ]
 
 SOURCE = (
@@ -45,36 +48,10 @@ SOURCE = (
 )
 
 #: Columns of the area table: name -> (Chinese, English) description.
-AREA_TABLE_COLUMNS: dict[str, tuple[str, str]] = {
-    "id": ("城市或区域编号", "city or area id"),
-    "year_1": ("起始年份", "first year"),
-    "year_2": ("终止年份", "second year"),
-    "built_up_km2_1": ("起始年建成区面积（平方公里）", "built-up area in the first year (km²)"),
-    "built_up_km2_2": ("终止年建成区面积（平方公里）", "built-up area in the second year (km²)"),
-    "pop_1": ("起始年人口", "population in the first year"),
-    "pop_2": ("终止年人口", "population in the second year"),
-}
+AREA_TABLE_COLUMNS: dict[str, tuple[str, str]] = labels_under("land_consumption.area_table")
 
 #: Result columns: name -> (Chinese, English).
-RESULT_COLUMNS: dict[str, tuple[str, str]] = {
-    "years": ("间隔年数", "years between the dates"),
-    "lcr": ("土地消耗率（每年）", "land consumption rate (per year)"),
-    "pgr": ("人口增长率（每年）", "population growth rate (per year)"),
-    "ratio": (
-        "土地消耗率与人口增长率之比",
-        "ratio of land consumption rate to population growth rate",
-    ),
-    "built_up_per_capita_1": (
-        "起始年人均建成区面积（平方米）",
-        "built-up area per capita, first year (m²)",
-    ),
-    "built_up_per_capita_2": (
-        "终止年人均建成区面积（平方米）",
-        "built-up area per capita, second year (m²)",
-    ),
-    "note": ("说明", "note"),
-    "grade": ("评价", "grade"),
-}
+RESULT_COLUMNS: dict[str, tuple[str, str]] = labels_under("land_consumption.result")
 
 
 @dataclass(frozen=True)
@@ -258,3 +235,77 @@ def built_up_area(path: str | os.PathLike[str], boundary=None) -> float:
         raise InputError(path, "geometry", None, "no built-up land inside the study area")
     one = gpd.GeoSeries([merged], crs=4326)
     return float(one.to_crs(one.estimate_utm_crs()).area.iloc[0] / 1e6)
+
+
+def land_consumption_from_inputs(
+    *,
+    table: Path | None = None,
+    built_up_1: Path | None = None,
+    built_up_2: Path | None = None,
+    pop_1: float | None = None,
+    pop_2: float | None = None,
+    year_1: float | None = None,
+    year_2: float | None = None,
+    boundary: Path | None = None,
+    area_id: str = "area",
+) -> pd.DataFrame:
+    """SDG 11.3.1 from an area table, or from two built-up layers with populations and years
+    (each clipped to ``boundary`` when given).
+
+    Raises
+    ------
+    InputError
+        Both a table and layers, or a value missing for the layers (named as the command's
+        options).
+    """
+    if table is not None:
+        if built_up_1 or built_up_2:
+            raise InputError(
+                "--table", "built_up_1", str(built_up_1 or built_up_2),
+                "give either --table or two built-up layers, not both",
+            )  # fmt: skip
+        return land_consumption_table(read_area_table(table), source=str(table))
+    given = {"--built-up-1": built_up_1, "--built-up-2": built_up_2, "--pop-1": pop_1,
+             "--pop-2": pop_2, "--year-1": year_1, "--year-2": year_2}  # fmt: skip
+    missing = [k for k, v in given.items() if v is None]
+    if missing:
+        raise InputError("command line", missing[0], None,
+                         f"missing {', '.join(missing)} (or give --table)")  # fmt: skip
+    area = None
+    if boundary is not None:
+        from citycheck.io.boundary import read_boundary
+
+        area = read_boundary(boundary)
+    u1 = built_up_area(built_up_1, area)  # type: ignore[arg-type]
+    u2 = built_up_area(built_up_2, area)  # type: ignore[arg-type]
+    areas = pd.DataFrame([{"id": area_id, "year_1": year_1, "year_2": year_2,
+                           "built_up_km2_1": u1, "built_up_km2_2": u2,
+                           "pop_1": pop_1, "pop_2": pop_2}])  # fmt: skip
+    return land_consumption_table(areas, source="command line")
+
+
+def write_land_consumption(out: Path, result: pd.DataFrame) -> pd.DataFrame:
+    """Grade each ratio against indicator U01 and write ``land_consumption.csv`` and
+    ``land_consumption.json`` (bilingual column names, the band and its source) into ``out``.
+
+    Returns ``result`` with its ``grade`` column.
+    """
+    import json
+
+    from citycheck.evaluate.catalogue import catalogue
+
+    u01 = catalogue()["U01"]
+    result["grade"] = [u01.grade(v) for v in result["ratio"]]
+    out.mkdir(parents=True, exist_ok=True)
+    result.to_csv(out / "land_consumption.csv")
+    columns = {
+        **{k: {"zh": zh, "en": en} for k, (zh, en) in AREA_TABLE_COLUMNS.items()},
+        **{k: {"zh": zh, "en": en} for k, (zh, en) in RESULT_COLUMNS.items()},
+    }
+    doc = {"indicator": "SDG 11.3.1 / U01", "source": SOURCE, "band": u01.threshold_text(),
+           "band_source": u01.source, "columns": columns,
+           "results": json.loads(result.reset_index().to_json(orient="records"))}  # fmt: skip
+    (out / "land_consumption.json").write_text(
+        json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    return result

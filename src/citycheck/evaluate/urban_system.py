@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,7 @@ __all__ = [
     "read_county_census",
     "size_class_counts",
     "urban_core_population",
+    "write_urban_system",
 ]
 
 _GB2014 = "国发〔2014〕51号 (State Council, 2014-11-20)"
@@ -625,3 +627,40 @@ def city_boundaries(city: pd.DataFrame, measures: pd.DataFrame | None = None):
     if measures is not None:
         gdf = gdf.join(measures.drop(columns=["city"], errors="ignore"))
     return gdf
+
+
+def write_urban_system(out: Path, city: pd.DataFrame, county: pd.DataFrame) -> pd.DataFrame:
+    """Write the urban-system outputs of the census tables into the folder ``out``.
+
+    Maps of size class and urbanisation, ``cities.csv``, ``provinces_rank_size.csv``,
+    ``counties.csv``, ``size_classes.csv``, ``cities.gpkg`` and ``measures.json``; returns the
+    count of cities by size class.
+    """
+    import json
+
+    from citycheck.batch.maps import write_map
+
+    measures = city_measures(city, county)
+    out.mkdir(parents=True, exist_ok=True)
+    gdf = city_boundaries(city, measures)
+    write_map(
+        out, "map_size_class", gdf, "size_class", title_zh="城市规模等级（国发〔2014〕51号）",
+        title_en="City-size class (State Council 2014 standard)", name_column="city",
+        categories=[(c.id, c.name_zh, c.name_en) for c in SIZE_CLASSES],
+    )  # fmt: skip
+    write_map(
+        out, "map_urbanisation", gdf, "urbanisation_2020", title_zh="常住人口城镇化率（2020年）",
+        title_en="Resident urbanisation rate 2020", name_column="city", unit="%",
+        bins=(0, 20, 40, 60, 80, 100),
+    )  # fmt: skip
+    measures.to_csv(out / "cities.csv")
+    rank_size_by_province(measures).to_csv(out / "provinces_rank_size.csv")
+    county_urbanisation(county).to_csv(out / "counties.csv")
+    size_class_counts(measures["size_class"]).to_csv(out / "size_classes.csv", index=False)
+    gdf.to_file(out / "cities.gpkg", layer="cities", driver="GPKG")
+    names = {m.id: {"zh": m.name_zh, "en": m.name_en, "unit": m.unit, "source": m.source}
+             for m in MEASURES.values()}  # fmt: skip
+    (out / "measures.json").write_text(
+        json.dumps(names, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    return size_class_counts(measures["size_class"])

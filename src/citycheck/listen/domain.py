@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from citycheck.labels import labels_under
+
 
 class RequestType(StrEnum):
     """Request types of Beijing's 接诉即办 regulation (2021)."""
@@ -25,11 +27,7 @@ class RequestType(StrEnum):
 
 
 REQUEST_TYPE_NAMES: dict[RequestType, tuple[str, str]] = {
-    RequestType.CONSULT: ("咨询", "consultation"),
-    RequestType.HELP: ("求助", "request for help"),
-    RequestType.COMPLAINT: ("投诉", "complaint"),
-    RequestType.REPORT: ("举报", "report"),
-    RequestType.SUGGESTION: ("建议", "suggestion"),
+    RequestType(k): v for k, v in labels_under("hotline.request_type").items()
 }
 
 
@@ -42,9 +40,7 @@ class Urgency(StrEnum):
 
 
 URGENCY_NAMES: dict[Urgency, tuple[str, str]] = {
-    Urgency.NORMAL: ("一般", "normal"),
-    Urgency.URGENT: ("紧急", "urgent"),
-    Urgency.EMERGENCY: ("特急", "emergency"),
+    Urgency(k): v for k, v in labels_under("hotline.urgency").items()
 }
 
 
@@ -60,12 +56,7 @@ class Channel(StrEnum):
 
 
 CHANNEL_NAMES: dict[Channel, tuple[str, str]] = {
-    Channel.PHONE: ("电话", "phone"),
-    Channel.WEB: ("网站", "web"),
-    Channel.APP: ("移动应用", "app"),
-    Channel.SMS: ("短信", "SMS"),
-    Channel.OPEN311: ("Open311接口", "Open311"),
-    Channel.IMPORT: ("历史导入", "import"),
+    Channel(k): v for k, v in labels_under("hotline.channel").items()
 }
 
 
@@ -88,19 +79,7 @@ class Status(StrEnum):
 
 
 STATUS_NAMES: dict[Status, tuple[str, str]] = {
-    Status.ACCEPTED: ("已受理", "accepted"),
-    Status.NEEDS_REVIEW: ("待人工分类", "needs review"),
-    Status.CLASSIFIED: ("已分类", "classified"),
-    Status.DISPATCHED: ("已派单", "dispatched"),
-    Status.RETURNED: ("已退单", "returned"),
-    Status.SIGNED: ("已签收", "signed for"),
-    Status.IN_PROGRESS: ("办理中", "in progress"),
-    Status.REPLIED: ("已回复", "replied"),
-    Status.REVIEWED: ("已审核", "reviewed"),
-    Status.CLOSED: ("已办结", "closed"),
-    Status.CALLED_BACK: ("已回访", "called back"),
-    Status.RATED: ("已评价", "rated"),
-    Status.LINKED: ("已并案", "linked duplicate"),
+    Status(k): v for k, v in labels_under("hotline.status").items()
 }
 
 #: The one explicit map from internal states to Open311's open/closed.
@@ -136,26 +115,7 @@ class EventKind(StrEnum):
 
 
 EVENT_NAMES: dict[EventKind, tuple[str, str]] = {
-    EventKind.ACCEPT: ("受理", "accept"),
-    EventKind.CLASSIFY: ("分类", "classify"),
-    EventKind.DISPATCH: ("派单", "dispatch"),
-    EventKind.RETURN: ("退单", "return"),
-    EventKind.SIGN: ("签收", "sign for"),
-    EventKind.CONTACT: ("首次联系", "first contact"),
-    EventKind.HANDLE: ("办理", "handle"),
-    EventKind.REPLY: ("回复", "reply"),
-    EventKind.SUPERVISE: ("督办审核", "supervise"),
-    EventKind.CLOSE: ("办结", "close"),
-    EventKind.CALLBACK: ("回访", "call back"),
-    EventKind.RATE: ("评价", "rate"),
-    EventKind.REOPEN: ("重办", "reopen"),
-    EventKind.EXTEND_REQUEST: ("申请延期", "request extension"),
-    EventKind.EXTEND_DECIDE: ("延期审批", "decide extension"),
-    EventKind.ESCALATE: ("升级督办", "escalate"),
-    EventKind.LINK: ("并案", "link duplicate"),
-    EventKind.CONFIDENTIAL: ("保密", "confidentiality"),
-    EventKind.NOTE: ("备注", "note"),
-    EventKind.ARCHIVE: ("历史办结", "closed in the source system"),
+    EventKind(k): v for k, v in labels_under("hotline.event").items()
 }
 
 _OPEN_WORK = {Status.DISPATCHED, Status.SIGNED, Status.IN_PROGRESS}

@@ -28,19 +28,14 @@ import pandas as pd
 import shapely
 
 from citycheck.io.errors import InputError
+from citycheck.labels import labels_under
 
 __all__ = ["OPEN_SPACE_CATEGORIES", "SITE_KINDS", "candidate_sites", "read_site_layer"]
 
 log = logging.getLogger(__name__)
 
 #: Site kinds with Chinese and English names.
-SITE_KINDS: dict[str, tuple[str, str]] = {
-    "vacant": ("闲置/低效用地", "Vacant or low-efficiency land"),
-    "parking": ("停车场", "Parking lot"),
-    "building": ("可改造建筑", "Convertible building"),
-    "node": ("路网节点", "Street intersection"),
-    "user": ("用户提供地块", "User-supplied site"),
-}
+SITE_KINDS: dict[str, tuple[str, str]] = labels_under("plan.site_kind")
 #: Categories that are open space, not buildings: parks do not exclude them.
 OPEN_SPACE_CATEGORIES = frozenset({"park", "open_space", "sports"})
 VACANT_LANDUSE = frozenset({"brownfield", "greenfield", "construction", "garages"})

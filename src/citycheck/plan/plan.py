@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from citycheck.access.indicators import NEEDS
 from citycheck.categories import categories
+from citycheck.labels import labels_under
 from citycheck.plan.candidates import candidate_sites
 from citycheck.plan.matrix import distance_table, nearest_existing, siting_network
 from citycheck.plan.models import (
@@ -37,6 +38,7 @@ __all__ = [
     "Plan",
     "fixable_problems",
     "plan_facilities",
+    "plan_projects",
     "project_list",
     "projects_document",
 ]
@@ -44,11 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Siting models with Chinese and English names.
-MODELS: dict[str, tuple[str, str]] = {
-    "maximal_covering": ("最大覆盖", "Maximal covering"),
-    "p_median": ("p-中位", "p-median"),
-    "set_covering": ("集合覆盖", "Set covering"),
-}
+MODELS: dict[str, tuple[str, str]] = labels_under("plan.model")
 #: Categories a renewal project does not site (transit infrastructure is planned elsewhere).
 NOT_SITED = frozenset({"rail_station", "bus_stop"})
 
@@ -585,3 +583,64 @@ def projects_document(
             "projects": projects.to_dict("records"),
         }
     )
+
+
+def plan_projects(
+    city: Any,
+    doc: dict[str, Any],
+    *,
+    category: str | None = None,
+    new: int | None = 5,
+    budget: float | None = None,
+    model: str = "maximal_covering",
+    site_cost: float | None = None,
+    capacity: float | None = None,
+    user_sites: gpd.GeoDataFrame | None = None,
+    access: Any = None,
+    method: str = "milp",
+    on_step: Callable[[str], None] | None = None,
+) -> tuple[pd.DataFrame, list[Plan]]:
+    """The projects of ``citycheck plan`` for a check's results document ``doc``.
+
+    With ``category``: one project siting that category, filed under the first problem whose
+    indicator the plan moves (rank 1). Without: :func:`project_list` over every fixable problem
+    (``capacity`` and ``method`` apply to the single-category plan only, as before).
+    """
+    if category is None:
+        return project_list(
+            city,
+            doc.get("problems", []),
+            new=new,
+            budget=budget,
+            model=model,
+            site_cost=site_cost,
+            user_sites=user_sites,
+            access=access,
+            not_computed=doc.get("not_computed"),
+            on_step=on_step,
+        )
+    cands = candidate_sites(city, category, user_sites=user_sites, site_cost=site_cost)
+    plan = plan_facilities(
+        city,
+        category,
+        new=new,
+        budget=budget,
+        model=model,
+        candidates=cands,
+        capacity=capacity,
+        access=access,
+        method=method,
+    )
+    problem = next(
+        (
+            p
+            for p in doc.get("problems", [])
+            if plan.changes is not None
+            and len(plan.changes)
+            and p.get("indicator") in set(plan.changes["indicator"])
+        ),
+        None,
+    )
+    projects = pd.DataFrame([project_record(plan, problem)])
+    projects.insert(0, "rank", [1])
+    return projects, [plan]

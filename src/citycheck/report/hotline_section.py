@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 
 from citycheck.evaluate.catalogue import indicator_text
+from citycheck.labels import labels_under
 from citycheck.report.model import Report, fmt_value
 
 __all__ = [
@@ -29,104 +30,7 @@ __all__ = [
 ]
 
 #: Every label of the hotline views: key -> (zh, en).
-HOTLINE_LABELS: dict[str, tuple[str, str]] = {
-    "sec_hotline": ("热线诉求分析", "Hotline analytics"),
-    "hotline_intro": (
-        "数据来自 12345 热线工单；评价口径见方法说明。",
-        "From the hotline's work orders; formulas as in the method notes.",
-    ),
-    "source": ("数据文件", "Records file"),
-    "orders": ("工单数", "Orders"),
-    "period": ("时段", "Period"),
-    "located": ("有位置的工单", "Orders with a position"),
-    "three_rates": ("“三率”排名", "Three rates ranking"),
-    "rank": ("排名", "Rank"),
-    "group": ("单位", "Group"),
-    "response": ("响应率", "Response rate"),
-    "resolution": ("解决率", "Resolution rate"),
-    "satisfaction": ("满意率", "Satisfaction rate"),
-    "on_time": ("按期办结率", "On-time closure rate"),
-    "composite": ("综合得分", "Composite"),
-    "closure_hours": ("办结时长中位数（小时）", "Median hours to close"),
-    "ranked_on": ("排名依据", "Ranked on"),
-    "wilson_note": (
-        "括号内为威尔逊置信区间；按区间下限排名，样本少的单位不会排在前列。",
-        "Brackets: Wilson score interval; ranked on its lower bound, so small samples do not "
-        "top the table.",
-    ),
-    "trend": ("诉求量月度趋势", "Monthly volume by category"),
-    "month": ("月份", "Month"),
-    "surge": ("激增", "Surge"),
-    "surges": ("激增（相对季节基线）", "Surges against the seasonal baseline"),
-    "week": ("周", "Week"),
-    "count": ("数量", "Count"),
-    "expected": ("基线期望", "Expected"),
-    "ratio": ("倍数", "Ratio"),
-    "category": ("类别", "Category"),
-    "short_history": (
-        "记录不足两年，无法建立季节基线，未检测激增。",
-        "Less than two years of records: no seasonal baseline, surges not tested.",
-    ),
-    "no_surges": ("未发现激增。", "No surge found."),
-    "intervention": ("干预", "Intervention"),
-    "before_after": ("干预前后对比（各 8 周）", "Before and after the intervention (8 weeks each)"),
-    "date": ("日期", "Date"),
-    "before": ("干预前", "Before"),
-    "after": ("干预后", "After"),
-    "change": ("变化", "Change"),
-    "interval": ("95% 区间", "95% interval"),
-    "adjusted": ("按上年同期调整的比值", "Ratio adjusted by the year before"),
-    "result": ("结论", "Result"),
-    "fell": ("显著下降", "Fell significantly"),
-    "not_fell": ("未显著下降", "No significant fall"),
-    "all_categories": ("全部类别", "All categories"),
-    "hotspots": ("诉求热点", "Hotspots"),
-    "hex_map": (
-        "诉求热点（H3 网格，Gi* 显著单元红框）",
-        "Hotspots (H3 grid, Gi* significant cells outlined)",
-    ),
-    "hot": ("Gi* 热点", "Gi* hotspot"),
-    "hex_note": (
-        "H3 分辨率 {res}：{cells} 个网格单元，{hot} 个热点（Getis-Ord Gi*，BH 校正 q < 0.05）。",
-        "H3 resolution {res}: {cells} cells, {hot} hotspots (Getis-Ord Gi*, BH q < 0.05).",
-    ),
-    "hex_rate_note": (
-        "网格按常住人口（体检建筑居民数）计算每万人诉求量，Gi* 检验该比率；无居民的网格不参与。",
-        "Cells show orders per 10,000 residents (residents of the run's buildings); Gi* tests "
-        "that rate; cells without residents are left out.",
-    ),
-    "no_positions": (
-        "工单没有位置坐标，未做网格热点分析。",
-        "The orders have no positions: no grid hotspots.",
-    ),
-    "density": ("每万人诉求量", "Orders per 10,000 residents"),
-    "density_map": ("每万人诉求量（按单元）", "Orders per 10,000 residents by unit"),
-    "area": ("区域", "Area"),
-    "unit_id": ("单元", "Unit"),
-    "residents": ("常住人口", "Residents"),
-    "per_10k": ("每万人", "Per 10k residents"),
-    "ratio_to_city": ("与全市比", "Ratio to city-wide"),
-    "themes": ("反复出现的问题（未诉先办）", "Recurring problems"),
-    "theme": ("主题", "Theme"),
-    "keywords": ("关键词", "Keywords"),
-    "months": ("涉及月数", "Months"),
-    "places": ("涉及地点数", "Places"),
-    "recurring": ("反复出现", "Recurring"),
-    "evidence": ("示例（已脱敏）", "Examples (redacted)"),
-    "top_places": ("主要地点", "Main places"),
-    "first_last": ("首次—最近", "First – last"),
-    "by_month": ("各月工单", "Orders by month"),
-    "hotspot_problem": ("诉求热点", "Hotline hotspot"),
-    "hotspot_cells": ("热点网格", "Hot cells"),
-    "in_units": ("所在单元", "In units"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "privacy_note": (
-        "示例文本已去除姓名、电话、证件号和邮箱；不含诉求人身份。",
-        "Example texts have names, phone numbers, ID numbers and e-mails removed; no requester "
-        "identity is shown.",
-    ),
-}
+HOTLINE_LABELS: dict[str, tuple[str, str]] = labels_under("report.hotline")
 
 
 def hotline_labels(lang: str) -> dict[str, str]:

@@ -15,56 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from citycheck.labels import labels_under
 from citycheck.lifeline.monitoring.alarms import KIND_NAMES, LEVEL_NAMES
 from citycheck.lifeline.run_output import LifelineRun, read_lifeline_run
 
 __all__ = ["LIFELINE_LABELS", "lifeline_section", "risk_classes"]
 
 #: Section labels (zh, en).
-LIFELINE_LABELS: dict[str, tuple[str, str]] = {
-    "title": ("城市生命线安全（供水管网）", "Lifeline safety (water network)"),
-    "note": (
-        "风险 = 年失效概率 × 后果（受影响居民，关键设施折算）；更新项目按单位投资的风险削减排序，"
-        "在预算内选取；关键性为逐一关闭管段的水力模拟（EPANET，压力驱动）所得缺水量。",
-        "Risk = annual probability of failure × consequence (residents affected, critical "
-        "facilities weighted); renewal projects ranked by risk removed per yuan and selected "
-        "within the budget; criticality = unmet demand when each pipe is closed in a hydraulic "
-        "simulation (EPANET, pressure-dependent demand).",
-    ),
-    "map": (
-        "管段风险图（灰色：无风险；其余按风险四分位着色）",
-        "Pipe risk map (grey: no risk; others coloured by risk quartile)",
-    ),
-    "risk_unit": ("风险（居民·次/年）", "risk (resident-outages per year)"),
-    "risk_top": ("风险最高的管段", "Highest-risk pipes"),
-    "renewal": ("管网更新项目（前 {n} 项）", "Renewal projects (top {n})"),
-    "criticality": ("关键性排名（前 {n} 项）", "Criticality ranking (top {n})"),
-    "alarms": ("未关闭的告警", "Active alarms"),
-    "no_alarms": ("无未关闭的告警。", "No active alarms."),
-    "pipe": ("管段", "Pipe"),
-    "project": ("项目", "Project"),
-    "length_m": ("长度（米）", "Length (m)"),
-    "cost": ("投资（万元）", "Cost (10k CNY)"),
-    "benefit": ("风险削减（居民·次/年）", "Risk removed (resident-outages/yr)"),
-    "selected": ("预算内", "In budget"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "p_failure": ("年失效概率", "P(failure)/yr"),
-    "consequence": ("后果（居民）", "Consequence (residents)"),
-    "risk": ("风险", "Risk"),
-    "unmet": ("缺水量（立方米/日）", "Unmet demand (m³/day)"),
-    "unmet_share": ("占总需水量", "Share of demand"),
-    "residents_affected": ("受影响居民", "Residents affected"),
-    "method": ("方法", "Method"),
-    "simulated": ("水力模拟", "simulated"),
-    "cut_off": ("断开区域（由基准运行得出）", "cut-off part (from the intact run)"),
-    "sensor": ("传感器", "Sensor"),
-    "kind": ("类型", "Kind"),
-    "level": ("等级", "Level"),
-    "opened": ("开始时间（UTC）", "Opened (UTC)"),
-    "work_order": ("工单", "Work order"),
-    "order_status": ("工单状态", "Order status"),
-}
+LIFELINE_LABELS: dict[str, tuple[str, str]] = labels_under("report.lifeline")
 
 
 def _l(key: str, lang: str, **kw: Any) -> str:

@@ -24,21 +24,16 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
+from citycheck.labels import labels_under
+
 __all__ = ["LEVEL_NAMES", "Alarm", "AlarmManager", "AlarmSink", "ListSink"]
 
 #: Alarm levels, Chinese and English.
 LEVEL_NAMES: dict[int, tuple[str, str]] = {
-    1: ("一般", "minor"),
-    2: ("较重", "major"),
-    3: ("严重", "critical"),
+    int(k): v for k, v in labels_under("lifeline.alarm_level").items()
 }
 
-KIND_NAMES: dict[str, tuple[str, str]] = {
-    "leak": ("漏损/爆管", "leak or burst"),
-    "gas": ("燃气泄漏", "gas leak"),
-    "water_level": ("积水/溢流", "waterlogging or overflow"),
-    "low_pressure": ("低压", "low pressure"),
-}
+KIND_NAMES: dict[str, tuple[str, str]] = labels_under("lifeline.alarm_kind")
 
 
 @dataclass

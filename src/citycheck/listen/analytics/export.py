@@ -13,43 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from citycheck.io.errors import InputError
+from citycheck.labels import labels_under
 
 __all__ = ["COLUMN_LABELS", "bilingual_columns", "export_tables"]
 
 #: Column -> (zh, en) for the columns the analytics tables share.
-COLUMN_LABELS: dict[str, tuple[str, str]] = {
-    "unit": ("承办单位", "unit"),
-    "category": ("类别", "category"),
-    "area": ("区域", "area"),
-    "period": ("时段", "period"),
-    "orders": ("工单数", "orders"),
-    "response": ("响应率", "response rate"),
-    "resolution": ("解决率", "resolution rate"),
-    "satisfaction": ("满意率", "satisfaction rate"),
-    "on_time": ("按期办结率", "on-time closure rate"),
-    "composite": ("综合得分", "composite"),
-    "composite_lo": ("综合得分下限", "composite lower bound"),
-    "closure_hours_median": ("办结时长中位数（小时）", "median hours to close"),
-    "closure_hours_mean": ("平均办结时长（小时）", "mean hours to close"),
-    "rank": ("排名", "rank"),
-    "theme": ("主题", "theme"),
-    "terms": ("关键词", "terms"),
-    "months": ("涉及月数", "months"),
-    "places": ("涉及地点数", "places"),
-    "recurring": ("反复出现", "recurring"),
-    "examples": ("示例", "examples"),
-    "order_ids": ("工单编号", "order ids"),
-    "count": ("数量", "count"),
-    "expected": ("基线期望", "expected"),
-    "ratio": ("倍数", "ratio"),
-    "cell": ("网格", "cell"),
-    "per_10k": ("每万人", "per 10k residents"),
-    "residents": ("常住人口", "residents"),
-    "z": ("Z值", "z"),
-    "p": ("P值", "p"),
-    "hot": ("热点", "hot"),
-    "unit_id": ("单元", "unit id"),
-}
+COLUMN_LABELS: dict[str, tuple[str, str]] = labels_under("hotline.column")
 
 
 def bilingual_columns(df: pd.DataFrame) -> pd.DataFrame:

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from citycheck.io.errors import InputError
+from citycheck.labels import labels_under
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -86,11 +87,7 @@ EVENT_COLUMNS: dict[str, str] = {
 }
 
 #: Resolution outcomes recorded at the call-back (zh, en).
-RESOLUTIONS: dict[str, tuple[str, str]] = {
-    "resolved": ("已解决", "resolved"),
-    "partly": ("部分解决", "partly resolved"),
-    "unresolved": ("未解决", "unresolved"),
-}
+RESOLUTIONS: dict[str, tuple[str, str]] = labels_under("hotline.resolution")
 
 _REQUIRED_ORDERS = ("order_id", "requested_at", "category")
 

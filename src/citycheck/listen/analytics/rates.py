@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from citycheck.io.errors import InputError
+from citycheck.labels import labels_under
 from citycheck.listen.analytics.frames import RESOLUTIONS, normalise_orders
 
 __all__ = [
@@ -35,13 +36,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Rate ids -> (zh, en).
-RATE_NAMES: dict[str, tuple[str, str]] = {
-    "response": ("响应率", "response rate"),
-    "resolution": ("解决率", "resolution rate"),
-    "satisfaction": ("满意率", "satisfaction rate"),
-    "on_time": ("按期办结率", "on-time closure rate"),
-    "composite": ("综合得分", "composite score"),
-}
+RATE_NAMES: dict[str, tuple[str, str]] = labels_under("hotline.rate")
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,8 @@ def ui_labels(lang: str) -> dict[str, str]:
     """Every label the page shows, in ``lang``."""
     from citycheck.labels import LABELS
 
-    return {k: (v[0] if lang == "zh" else v[1]) for k, v in LABELS.items()}
+    # the page's own labels: the parts' namespaced tables ("plan.view.*", ...) are served apart
+    return {k: (v[0] if lang == "zh" else v[1]) for k, v in LABELS.items() if "." not in k}
 
 
 def column_for(indicator: str) -> dict[str, str]:
