@@ -316,7 +316,7 @@ def monitor_command(
         threshold_levels,
     )
     from citycheck.lifeline.monitoring.ingest import IngestError, ingest_csv
-    from citycheck.lifeline.monitoring.store_pg import open_store
+    from citycheck.lifeline.monitoring.store import open_store
 
     if hotline_url and not hotline_token:
         _fail(
