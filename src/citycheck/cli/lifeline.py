@@ -296,7 +296,7 @@ def monitor_command(
     from citycheck.lifeline.monitoring import policy
     from citycheck.lifeline.monitoring.alarms import AlarmManager
     from citycheck.lifeline.monitoring.ingest import IngestError, ingest_csv
-    from citycheck.lifeline.monitoring.store_pg import open_store
+    from citycheck.lifeline.monitoring.store import open_store
 
     if hotline_url and not hotline_token:
         _fail(

@@ -97,7 +97,7 @@ def create_ingest_app(
 
     Parameters
     ----------
-    store : SensorStore or PgSensorStore
+    store : SensorStore
     api_keys : mapping
         Feed name -> API key (kept only as SHA-256 digests).
     sensors : DataFrame, optional
@@ -155,7 +155,7 @@ def create_ingest_app(
 
 def app_from_env() -> FastAPI:
     """App from ``CITYCHECK_LIFELINE_STORE`` (URL or SQLite path) and ``..._API_KEYS``."""
-    from citycheck.lifeline.monitoring.store_pg import open_store
+    from citycheck.lifeline.monitoring.store import open_store
 
     target = os.environ.get("CITYCHECK_LIFELINE_STORE")
     if not target:

@@ -116,7 +116,7 @@ def follow_work_orders(store, sink: HttpHotlineSink) -> dict[int, str]:
 
     Parameters
     ----------
-    store : SensorStore or PgSensorStore
+    store : SensorStore
     sink : HttpHotlineSink
 
     Returns
