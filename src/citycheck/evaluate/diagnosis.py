@@ -6,10 +6,32 @@ import pandas as pd
 
 from citycheck.evaluate.catalogue import catalogue
 
-__all__ = ["LEVEL_ORDER", "problem_list"]
+__all__ = ["LEVEL_ORDER", "PROBLEM_COLUMNS", "problem_list"]
 
 #: Finest level first.
 LEVEL_ORDER = ("dwelling", "compound", "neighbourhood", "district")
+
+
+#: The columns of the problem list, in the order of problems.csv and results.json.
+PROBLEM_COLUMNS: tuple[str, ...] = (
+    "indicator",
+    "zh",
+    "en",
+    "dimension",
+    "scope",
+    "value",
+    "grade",
+    "threshold",
+    "gap",
+    "normalised",
+    "unit",
+    "source",
+    "red_line",
+    "units_failing",
+    "units_total",
+    "worst_level",
+    "worst_units",
+)
 
 
 def problem_list(graded: pd.DataFrame, *, worst_n: int = 5) -> pd.DataFrame:
@@ -90,28 +112,7 @@ def problem_list(graded: pd.DataFrame, *, worst_n: int = 5) -> pd.DataFrame:
                 "worst_units": worst,
             }
         )
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "indicator",
-            "zh",
-            "en",
-            "dimension",
-            "scope",
-            "value",
-            "grade",
-            "threshold",
-            "gap",
-            "normalised",
-            "unit",
-            "source",
-            "red_line",
-            "units_failing",
-            "units_total",
-            "worst_level",
-            "worst_units",
-        ],
-    )
+    out = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
     if out.empty:
         return out
     out["_scope"] = (out["scope"] != "district").astype(int)

@@ -426,25 +426,9 @@ class ProblemRow(_Section):
     @classmethod
     def _named(cls) -> list[str]:
         # results.json order (the dataclass puts the optional fields last)
-        return [
-            "indicator",
-            "zh",
-            "en",
-            "dimension",
-            "scope",
-            "value",
-            "grade",
-            "threshold",
-            "gap",
-            "normalised",
-            "unit",
-            "source",
-            "red_line",
-            "units_failing",
-            "units_total",
-            "worst_level",
-            "worst_units",
-        ]
+        from citycheck.evaluate.diagnosis import PROBLEM_COLUMNS
+
+        return list(PROBLEM_COLUMNS)
 
 
 @dataclass
