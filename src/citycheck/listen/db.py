@@ -7,8 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from citycheck.io.errors import InputError
 
 
 def make_engine(
@@ -51,7 +53,17 @@ def make_engine(
         return engine
     # No pre-ping: it costs a round trip on every checkout (a third of a GET's database time);
     # connections are recycled instead, and a dropped one fails one request, not the server.
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
+    try:
+        return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800)
+    except ModuleNotFoundError as exc:  # the optional PostgreSQL driver
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise InputError(
+            "database URL",
+            "driver",
+            shown,
+            f"the database driver {exc.name!r} is not installed: "
+            "pip install 'citycheck[pg]' (PostgreSQL) or use a sqlite:/// URL",
+        ) from None
 
 
 def migrations_dir() -> Path:
