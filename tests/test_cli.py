@@ -106,6 +106,9 @@ def test_evaluate_zh(tmp_path):
         assert line in res.stderr, res.stderr
     for line in ("reading ", "building the study area", "grading and scoring", "writing "):
         assert line not in res.stderr, res.stderr
+    # the run's warnings too (CAU maps no nursery, health station or elderly care)
+    assert "以下生活圈设施类别在体检范围及周边均未测绘" in res.stderr, res.stderr
+    assert "no facility mapped within reach" not in res.stderr, res.stderr
 
 
 def test_template(tmp_path):

@@ -668,7 +668,7 @@ def build_city(
         named = [message("msg_category_named", zh=cats[c].zh, en=cats[c].en, id=c) for c in empty]
         warnings.append(message("msg_empty_categories", categories=named))
     for w in warnings:
-        log.warning("%s: %s", source, w.en)
+        log.warning("%s: %s", source, w.en, extra={"zh": f"{source}：{w.zh}"})
     meta = {
         "source": source,
         "crs": crs.to_string(),

@@ -32,11 +32,27 @@ console = make_console()
 err_console = make_console(stderr=True)
 
 
-def _setup_logging(verbose: bool) -> None:
+class _InLanguage(logging.Filter):
+    """Shows a record in Chinese when it carries its Chinese text (``extra={"zh": …}``)."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        zh = getattr(record, "zh", None)
+        if self.lang == "zh" and isinstance(zh, str):
+            record.msg, record.args = zh, ()
+        return True
+
+
+def _setup_logging(verbose: bool, lang: str = "en") -> None:
+    handler = log_handler(err_console)
+    handler.addFilter(_InLanguage(lang))
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
-        handlers=[log_handler(err_console)],
+        handlers=[handler],
         force=True,
     )
     # WeasyPrint reports every CSS property it ignores; only its errors concern a user
@@ -154,7 +170,7 @@ def evaluate(
     """Evaluate one study area and write a run folder."""
     from citycheck.pipeline import run_check
 
-    _setup_logging(verbose)
+    _setup_logging(verbose, lang)
     pop: float | str | None = population
     if population is not None:
         try:
@@ -205,7 +221,7 @@ def demo(
     from citycheck.labels import label, message
     from citycheck.pipeline import run_check
 
-    _setup_logging(False)
+    _setup_logging(False, lang)
     if sample not in ("wudaokou", "kouvola"):
         _fail(InputError("--sample", "sample", sample, "choose 'wudaokou' or 'kouvola'"))
     try:
