@@ -1,6 +1,6 @@
 """Dashboard endpoints of the hotline view: ``RUN/hotline/`` as JSON and GeoJSON.
 
-Registered on the app by :func:`hotline_router`; the browser side is ``static/hotline.js``.
+Mounted by the app as :data:`router`; the browser side is ``static/hotline.js``.
 A run without ``hotline/`` answers ``{"available": false}`` (the view stays hidden).
 """
 
@@ -9,16 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from citycheck.io.errors import InputError
 from citycheck.listen.analytics.runfolder import FOLDER, read_hotline_folder
 from citycheck.report.hotline_figures import sparkline_svg
 from citycheck.report.hotline_section import hotline_labels, hotline_section
-from citycheck.web.dashboard.runs import Run, RunStore
+from citycheck.web.dashboard.deps import Lang, Store, get_run
+from citycheck.web.dashboard.runs import Run
 
-__all__ = ["hotline_router", "hotline_view"]
+__all__ = ["hotline_view", "router"]
+
+router = APIRouter()
 
 
 def hotline_view(doc: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -53,37 +56,25 @@ def hotline_view(doc: dict[str, Any], lang: str) -> dict[str, Any]:
     }
 
 
-def hotline_router(store: RunStore) -> APIRouter:
-    """The hotline endpoints for the runs of ``store``."""
-    router = APIRouter()
+def _doc_of(run: Run) -> dict[str, Any] | None:
+    try:
+        return read_hotline_folder(run.path)
+    except InputError as exc:
+        raise HTTPException(409, str(exc)) from exc
 
-    def run_of(rid: str) -> Run:
-        run = store.runs.get(rid)
-        if run is None:
-            raise HTTPException(404, f"no run {rid!r}; runs: {sorted(store.runs)}")
-        if run.error:
-            raise HTTPException(409, f"run {rid!r} cannot be shown: {run.error}")
-        return run
 
-    def doc_of(run: Run) -> dict[str, Any] | None:
-        try:
-            return read_hotline_folder(run.path)
-        except InputError as exc:
-            raise HTTPException(409, str(exc)) from exc
+@router.get("/api/runs/{rid}/hotline")
+def hotline(rid: str, store: Store, lang: str = Lang) -> dict[str, Any]:
+    doc = _doc_of(get_run(store, rid))
+    if doc is None:
+        return {"available": False, "labels": hotline_labels(lang)}
+    return hotline_view(doc, lang)
 
-    @router.get("/api/runs/{rid}/hotline")
-    def hotline(rid: str, lang: str = Query("en", pattern="^(zh|en)$")) -> dict[str, Any]:
-        doc = doc_of(run_of(rid))
-        if doc is None:
-            return {"available": False, "labels": hotline_labels(lang)}
-        return hotline_view(doc, lang)
 
-    @router.get("/api/runs/{rid}/hotline/hexes")
-    def hexes(rid: str) -> Response:
-        run = run_of(rid)
-        f = Path(run.path) / FOLDER / "hexes.geojson"
-        if not f.exists():
-            raise HTTPException(404, f"run {rid!r} has no hotline grid")
-        return Response(f.read_text(encoding="utf-8"), media_type="application/geo+json")
-
-    return router
+@router.get("/api/runs/{rid}/hotline/hexes")
+def hexes(rid: str, store: Store) -> Response:
+    run = get_run(store, rid)
+    f = Path(run.path) / FOLDER / "hexes.geojson"
+    if not f.exists():
+        raise HTTPException(404, f"run {rid!r} has no hotline grid")
+    return Response(f.read_text(encoding="utf-8"), media_type="application/geo+json")

@@ -11,15 +11,17 @@ logs every 404 as an error). Drawn by ``static/lifeline.js``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from citycheck.lifeline.run_output import read_lifeline_run
 from citycheck.report.lifeline_section import lifeline_section, risk_classes
+from citycheck.web.dashboard.deps import Lang, Store, get_run
 
-__all__ = ["lifeline_router"]
+__all__ = ["router"]
+
+router = APIRouter(tags=["lifeline"])
 
 
 def _pipes_geojson(run_path) -> dict[str, Any] | None:
@@ -34,17 +36,11 @@ def _pipes_geojson(run_path) -> dict[str, Any] | None:
     return json.loads(pipes.to_json(na="null", drop_id=True))
 
 
-def lifeline_router(get_run: Callable[[str], Any]) -> APIRouter:
-    """The lifeline endpoints, finding runs with the dashboard's own ``get_run``."""
-    router = APIRouter(tags=["lifeline"])
-
-    @router.get("/api/runs/{rid}/lifeline")
-    def lifeline(rid: str, lang: str = Query("en", pattern="^(zh|en)$")) -> dict[str, Any]:
-        """Lifeline map data and tables of one run."""
-        run = get_run(rid)
-        sec = lifeline_section(run.path, lang, with_map=False)
-        if sec is None:
-            return {"available": False}
-        return {"available": True, **sec, "pipes": _pipes_geojson(run.path)}
-
-    return router
+@router.get("/api/runs/{rid}/lifeline")
+def lifeline(rid: str, store: Store, lang: str = Lang) -> dict[str, Any]:
+    """Lifeline map data and tables of one run."""
+    run = get_run(store, rid)
+    sec = lifeline_section(run.path, lang, with_map=False)
+    if sec is None:
+        return {"available": False}
+    return {"available": True, **sec, "pipes": _pipes_geojson(run.path)}

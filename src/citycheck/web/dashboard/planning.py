@@ -13,25 +13,25 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 
 from citycheck.categories import categories
 from citycheck.evaluate.catalogue import indicator_text
 from citycheck.io.errors import InputError, InputProblems
 from citycheck.plan.labels import planning_labels
-from citycheck.web.dashboard.runs import RunStore, ui_labels
+from citycheck.web.dashboard.deps import Lang, Store, get_run
+from citycheck.web.dashboard.runs import Run, ui_labels
 
-__all__ = ["MAX_ACTIONS", "planning_router", "whatif_diff"]
+__all__ = ["MAX_ACTIONS", "WhatIfSessions", "router", "whatif_diff"]
 
 #: The most actions one what-if request may carry.
 MAX_ACTIONS = 100
 
-Lang = Query("en", pattern="^(zh|en)$")
 Scenario = Body(..., description="{'actions': [...]} as in docs/planning.md (WGS84)")
 
 
@@ -40,6 +40,36 @@ class _Session:
     city: Any
     before: Any  # AccessResult of the check's city
     facilities: str  # GeoJSON of the facilities that can be moved or removed
+
+
+class WhatIfSessions:
+    """The what-if state of each run, built on first use (one per app: ``app.state.whatif``)."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, _Session] = {}
+        self._lock = threading.Lock()
+
+    def get(self, rid: str, run: Run) -> _Session:
+        """The session of run ``rid``: its City rebuilt from the recorded inputs (else 409)."""
+        with self._lock:
+            if rid not in self._sessions:
+                from citycheck.access import analyse_city
+                from citycheck.plan.runinputs import city_from_run
+
+                try:
+                    city, _doc = city_from_run(run.path)
+                except (InputError, InputProblems) as exc:
+                    raise HTTPException(409, f"what-if needs the run's inputs: {exc}") from exc
+                self._sessions[rid] = _Session(city, analyse_city(city), _facility_geojson(city))
+            return self._sessions[rid]
+
+
+async def get_sessions(request: Request) -> WhatIfSessions:
+    """The app's :class:`WhatIfSessions` (``app.state.whatif``)."""
+    return request.app.state.whatif
+
+
+Sessions = Annotated[WhatIfSessions, Depends(get_sessions)]
 
 
 def _facility_geojson(city: Any) -> str:
@@ -154,64 +184,48 @@ def whatif_diff(city: Any, before: Any, actions: list[Any], lang: str) -> dict[s
     }
 
 
-def planning_router(store: RunStore) -> APIRouter:
-    """The what-if endpoints for the runs of ``store``."""
-    router = APIRouter()
-    sessions: dict[str, _Session] = {}
-    lock = threading.Lock()
+router = APIRouter()
 
-    def session(rid: str) -> _Session:
-        run = store.runs.get(rid)
-        if run is None:
-            raise HTTPException(404, f"no run {rid!r}; runs: {sorted(store.runs)}")
-        if run.error:
-            raise HTTPException(409, f"run {rid!r} cannot be shown: {run.error}")
-        with lock:
-            if rid not in sessions:
-                from citycheck.access import analyse_city
-                from citycheck.plan.runinputs import city_from_run
 
-                try:
-                    city, _doc = city_from_run(run.path)
-                except (InputError, InputProblems) as exc:
-                    raise HTTPException(409, f"what-if needs the run's inputs: {exc}") from exc
-                sessions[rid] = _Session(city, analyse_city(city), _facility_geojson(city))
-            return sessions[rid]
+@router.get("/api/runs/{rid}/whatif/setup")
+def setup(rid: str, store: Store, sessions: Sessions, lang: str = Lang) -> dict[str, Any]:
+    s = sessions.get(rid, get_run(store, rid))
+    cats = categories()
+    present = {c for c in s.before.categories.index}
+    return {
+        "labels": planning_labels(lang),
+        "categories": [
+            {"id": cid, "name": c.zh if lang == "zh" else c.en, "limit_m": c.walk_limit_m}
+            for cid, c in cats.items()
+            if c.walk_limit_m is not None and cid in present
+        ],
+        "facilities": json.loads(s.facilities),
+    }
 
-    @router.get("/api/runs/{rid}/whatif/setup")
-    def setup(rid: str, lang: str = Lang) -> dict[str, Any]:
-        s = session(rid)
-        cats = categories()
-        present = {c for c in s.before.categories.index}
-        return {
-            "labels": planning_labels(lang),
-            "categories": [
-                {"id": cid, "name": c.zh if lang == "zh" else c.en, "limit_m": c.walk_limit_m}
-                for cid, c in cats.items()
-                if c.walk_limit_m is not None and cid in present
-            ],
-            "facilities": json.loads(s.facilities),
-        }
 
-    @router.post("/api/runs/{rid}/whatif")
-    def whatif(rid: str, scenario: dict[str, Any] = Scenario, lang: str = Lang) -> dict[str, Any]:
-        from citycheck.plan.whatif import scenario_actions
+@router.post("/api/runs/{rid}/whatif")
+def whatif(
+    rid: str,
+    store: Store,
+    sessions: Sessions,
+    scenario: dict[str, Any] = Scenario,
+    lang: str = Lang,
+) -> dict[str, Any]:
+    from citycheck.plan.whatif import scenario_actions
 
-        s = session(rid)
-        source = f"POST /api/runs/{rid}/whatif"
-        acts = scenario.get("actions")
-        if isinstance(acts, list) and len(acts) > MAX_ACTIONS:
-            raise HTTPException(
-                422, f"{source}: actions: {len(acts)} actions; at most {MAX_ACTIONS} per request"
-            )
-        try:
-            actions = scenario_actions(scenario, s.city.crs, source=source)
-            out = whatif_diff(s.city, s.before, actions, lang)
-        except InputError as exc:
-            raise HTTPException(422, str(exc)) from exc
-        except ValueError as exc:
-            raise HTTPException(422, f"{source}: {exc}") from exc
-        out["actions"] = scenario["actions"]
-        return out
-
-    return router
+    s = sessions.get(rid, get_run(store, rid))
+    source = f"POST /api/runs/{rid}/whatif"
+    acts = scenario.get("actions")
+    if isinstance(acts, list) and len(acts) > MAX_ACTIONS:
+        raise HTTPException(
+            422, f"{source}: actions: {len(acts)} actions; at most {MAX_ACTIONS} per request"
+        )
+    try:
+        actions = scenario_actions(scenario, s.city.crs, source=source)
+        out = whatif_diff(s.city, s.before, actions, lang)
+    except InputError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(422, f"{source}: {exc}") from exc
+    out["actions"] = scenario["actions"]
+    return out
