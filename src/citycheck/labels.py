@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from citycheck.evaluate.document import ResultsDocument
 
 __all__ = [
     "LABELS",
@@ -22,6 +25,7 @@ __all__ = [
     "labels_under",
     "message",
     "not_computed_reason",
+    "reason_in_language",
     "translate_threshold",
 ]
 
@@ -794,17 +798,29 @@ def in_language(section: Mapping[str, Any], key: str, lang: str, default: Any = 
     return section.get(key, default)
 
 
-def not_computed_reason(doc: Mapping[str, Any], iid: str, lang: str) -> str:
+def not_computed_reason(doc: Mapping[str, Any] | ResultsDocument, iid: str, lang: str) -> str:
     """Why indicator ``iid`` of results.json ``doc`` has no value, in ``lang`` ("" if it has one).
 
     The Chinese reason (``not_computed_zh``, schema 1.1) where there is one for ``iid``, else the
     English one (schema 1.0, or a reason another tool added in English only).
     """
-    reason = doc["not_computed"].get(iid)
+    if not isinstance(doc, Mapping):  # a ResultsDocument (citycheck.evaluate.document)
+        return str(doc.not_computed_reason(iid, lang))
+    return reason_in_language(doc["not_computed"], doc.get("not_computed_zh"), iid, lang)
+
+
+def reason_in_language(
+    not_computed: Mapping[str, str], not_computed_zh: Mapping[str, str] | None, iid: str, lang: str
+) -> str:
+    """The not-computed reason of ``iid`` in ``lang`` from the English and Chinese tables.
+
+    "" when ``iid`` has no reason; the English reason where the Chinese table lacks one.
+    """
+    reason = not_computed.get(iid)
     if reason is None:
         return ""
     if lang == "zh":
-        return str((doc.get("not_computed_zh") or {}).get(iid, reason))
+        return str((not_computed_zh or {}).get(iid, reason))
     return str(reason)
 
 

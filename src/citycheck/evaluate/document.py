@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from os import PathLike
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import geopandas as gpd
@@ -27,8 +28,8 @@ import pandas as pd
 
 from citycheck import __version__
 from citycheck.evaluate.catalogue import catalogue
-from citycheck.io.runfolder import SCHEMA_VERSION, column_name
-from citycheck.labels import Message
+from citycheck.io.runfolder import SCHEMA_VERSION, column_name, read_results
+from citycheck.labels import Message, reason_in_language
 
 if TYPE_CHECKING:
     from citycheck.pipeline import Evaluation
@@ -42,8 +43,10 @@ __all__ = [
     "ScoresSection",
     "Software",
     "StudyArea",
+    "as_document",
     "build_document",
     "json_ready",
+    "load_results",
     "unit_layers",
 ]
 
@@ -293,6 +296,23 @@ class _Section:
         out.update(self.extra)
         return out
 
+    def value_of(self, name: str, default: Any = None) -> Any:
+        """A field's value as the JSON dict holds it: a named field, absent ones ``default``;
+        else the key among ``extra``."""
+        if name in self._named():
+            return default if name in self.absent else getattr(self, name)
+        return self.extra.get(name, default)
+
+    def in_language(self, key: str, lang: str, default: Any = None) -> Any:
+        """A message field in ``lang``: ``<key>_zh`` for Chinese where it holds one, else ``key``.
+
+        As :func:`citycheck.labels.in_language` on the section's JSON object (a 1.0 document,
+        without the Chinese fields, gives the English one).
+        """
+        if lang == "zh" and self.value_of(f"{key}_zh") is not None:
+            return self.value_of(f"{key}_zh")
+        return self.value_of(key, default)
+
 
 @dataclass
 class Software(_Section):
@@ -479,3 +499,47 @@ class ResultsDocument(_Section):
     def iter_values(self, indicator_id: str, level: str) -> Iterator[IndicatorRow]:
         """The rows of one indicator at one level, in document order."""
         return (r for r in self.indicators if r.id == indicator_id and r.level == level)
+
+    def unit_rows(self, level: str, unit_id: str) -> list[IndicatorRow]:
+        """The indicator rows of one unit (``unit_id`` compared as text), in document order."""
+        uid = str(unit_id)
+        return [r for r in self.indicators if r.level == level and str(r.unit_id) == uid]
+
+    def by_indicator(self) -> dict[str, list[IndicatorRow]]:
+        """The indicator rows grouped by indicator id (ids in order of first appearance)."""
+        out: dict[str, list[IndicatorRow]] = {}
+        for r in self.indicators:
+            out.setdefault(r.id, []).append(r)
+        return out
+
+    def not_computed_reason(self, indicator_id: str, lang: str) -> str:
+        """Why an indicator has no value, in ``lang`` ("" if it has one).
+
+        As :func:`citycheck.labels.not_computed_reason`: the Chinese reason where there is one,
+        else the English one.
+        """
+        return reason_in_language(self.not_computed, self.not_computed_zh, indicator_id, lang)
+
+
+def as_document(doc: ResultsDocument | Mapping[str, Any]) -> ResultsDocument:
+    """``doc`` as a :class:`ResultsDocument` (a results.json dict is read; a model is kept).
+
+    Raises
+    ------
+    KeyError
+        When the dict lacks a field the schema requires.
+    """
+    if isinstance(doc, ResultsDocument):
+        return doc
+    return ResultsDocument.from_json_dict(doc)
+
+
+def load_results(run_dir: str | PathLike[str]) -> ResultsDocument:
+    """A run folder's results.json, checked (:func:`citycheck.io.runfolder.read_results`), typed.
+
+    Raises
+    ------
+    InputError
+        As :func:`citycheck.io.runfolder.read_results`.
+    """
+    return ResultsDocument.from_json_dict(read_results(run_dir))

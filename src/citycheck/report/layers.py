@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pandas as pd
 import pyogrio
 
 from citycheck.categories import categories
+from citycheck.evaluate.document import ResultsDocument, as_document
 from citycheck.io.errors import InputError
 from citycheck.labels import Message, message
 
@@ -94,19 +96,19 @@ def water_and_green(landuse: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.Ge
     return landuse[is_water], landuse[is_green]
 
 
-def _base_from_osm(doc: dict[str, Any], crs: str) -> tuple[Any, Any, Any, Message]:
+def _base_from_osm(doc: ResultsDocument, crs: str) -> tuple[Any, Any, Any, Message]:
     from citycheck.io.osm import read_osm
 
-    osm = [i for i in doc.get("inputs", []) if i.get("role") == "osm"]
+    osm = [i for i in doc.inputs if i.role == "osm"]
     if not osm:
         return None, None, None, message("msg_no_osm_input")
     rec = osm[0]
-    path = Path(rec["path"])
+    path = Path(rec.path)
     if not path.exists():
         return None, None, None, message("msg_osm_input_gone", path=path)
-    if _sha256(path) != rec["sha256"]:
+    if _sha256(path) != rec.sha256:
         return None, None, None, message("msg_osm_input_changed", path=path)
-    bbox = tuple(doc["study_area"]["bbox_wgs84"])
+    bbox = tuple(doc.study_area.bbox_wgs84)
     layers = read_osm(path, bbox=bbox)  # type: ignore[arg-type]
     streets = layers.streets.to_crs(crs) if len(layers.streets) else None
     water, green = water_and_green(layers.landuse)
@@ -154,15 +156,18 @@ def life_circle_missing(buildings: pd.DataFrame, columns: dict[str, str]) -> np.
     return missing
 
 
-def load_layers(run_dir: str | Path, doc: dict[str, Any], *, base: bool = True) -> MapLayers:
+def load_layers(
+    run_dir: str | Path, doc: ResultsDocument | Mapping[str, Any], *, base: bool = True
+) -> MapLayers:
     """Read the map layers of a run folder (``units.gpkg``) and its base map.
 
     Parameters
     ----------
     run_dir : path
         A complete run folder (checked by :func:`citycheck.io.runfolder.read_results`).
-    doc : dict
-        Its results.json.
+    doc : ResultsDocument or dict
+        Its results.json (:func:`citycheck.evaluate.document.load_results`; a dict is read into
+        the model).
     base : bool
         Also read streets and water (from the folder or the OSM input).
 
@@ -180,7 +185,8 @@ def load_layers(run_dir: str | Path, doc: dict[str, Any], *, base: bool = True) 
         raise InputError(gpkg, "file", "units.gpkg", f"unreadable GeoPackage ({exc})") from exc
     if "dwelling" not in names:
         raise InputError(gpkg, "layer", "dwelling", f"missing layer; found {sorted(names)}")
-    crs = doc["study_area"]["crs"]
+    doc = as_document(doc)
+    crs = doc.study_area.crs
     units = {lv: gpd.read_file(gpkg, layer=lv) for lv in UNIT_LEVELS if lv in names}
     buildings = gpd.read_file(gpkg, layer="dwelling")
     facilities = (

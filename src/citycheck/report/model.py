@@ -1,6 +1,7 @@
 """The report's content as data: one table and two lists, built from a run's results.json.
 
-Pure functions: results.json (a dict) and the run's map layers in, plain rows out. The HTML and
+Pure functions: results.json (read as a :class:`citycheck.evaluate.document.ResultsDocument`;
+a dict is accepted and read into one) and the run's map layers in, plain rows out. The HTML and
 PDF renderers only lay these rows out, so tests can compare them with results.json directly.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -21,8 +23,8 @@ import pandas as pd
 from citycheck.categories import categories
 from citycheck.city import LEVELS
 from citycheck.evaluate.catalogue import DIMENSIONS, catalogue, dimensions, indicator_text
+from citycheck.evaluate.document import IndicatorRow, ProblemRow, ResultsDocument, as_document
 from citycheck.labels import (
-    in_language,
     label,
     message,
     not_computed_reason,
@@ -167,12 +169,12 @@ def _dim_name(dim: str, lang: str) -> str:
     return pair[0] if lang == "zh" else pair[1]
 
 
-def _ind_name(iid: str, lang: str, fallback: dict[str, Any] | None = None) -> str:
+def _ind_name(iid: str, lang: str, fallback: IndicatorRow | ProblemRow | None = None) -> str:
     cat = catalogue()
     if iid in cat:
         return cat[iid].name(lang)
     if fallback:
-        return fallback["zh"] if lang == "zh" else fallback["en"]
+        return fallback.zh if lang == "zh" else fallback.en
     return iid
 
 
@@ -188,20 +190,18 @@ def _order_key(iid: str) -> tuple[int, int]:
     return dim, ids.index(iid) if iid in ids else len(ids)
 
 
-def _indicator_rows(doc: dict[str, Any], lang: str) -> tuple[list[dict], list[dict]]:
-    by_id: dict[str, list[dict[str, Any]]] = {}
-    for rec in doc["indicators"]:
-        by_id.setdefault(rec["id"], []).append(rec)
+def _indicator_rows(doc: ResultsDocument, lang: str) -> tuple[list[dict], list[dict]]:
+    by_id = doc.by_indicator()
     rows, unit_rows = [], []
     for iid in sorted(by_id, key=_order_key):
         recs = by_id[iid]
-        levels_present = sorted({r["level"] for r in recs}, key=_LEVEL_ORDER.index)
-        top = next(r for r in recs if r["level"] == levels_present[0])
+        levels_present = sorted({r.level for r in recs}, key=_LEVEL_ORDER.index)
+        top = next(r for r in recs if r.level == levels_present[0])
         spread = []
         for lv in levels_present[1:]:
-            sub = [r for r in recs if r["level"] == lv]
-            n_fail = sum(r["grade"] == "fail" for r in sub)
-            n_val = sum(r["value"] is not None for r in sub)
+            sub = [r for r in recs if r.level == lv]
+            n_fail = sum(r.grade == "fail" for r in sub)
+            n_val = sum(r.value is not None for r in sub)
             spread.append(
                 {
                     "level": lv,
@@ -215,79 +215,79 @@ def _indicator_rows(doc: dict[str, Any], lang: str) -> tuple[list[dict], list[di
             {
                 "id": iid,
                 "name": _ind_name(iid, lang, top),
-                "dimension": top["dimension"],
-                "dimension_name": _dim_name(top["dimension"], lang),
-                "level": top["level"],
-                "level_name": _level_name(top["level"], lang),
-                "unit_id": top["unit_id"],
-                "value": top["value"],
-                "value_text": fmt_value(top["value"]),
-                "unit": indicator_text(iid, "unit", lang, top["unit"]),
-                "threshold": translate_threshold(top["threshold"], lang),
-                "grade": top["grade"],
-                "grade_name": label(top["grade"], lang),
-                "gap": top.get("gap"),
-                "gap_text": fmt_value(top.get("gap")),
-                "source": indicator_text(iid, "source", lang, top["source"]),
-                "red_line": bool(top.get("red_line")),
-                "reason": not_computed_reason(doc, iid, lang),
+                "dimension": top.dimension,
+                "dimension_name": _dim_name(top.dimension, lang),
+                "level": top.level,
+                "level_name": _level_name(top.level, lang),
+                "unit_id": top.unit_id,
+                "value": top.value,
+                "value_text": fmt_value(top.value),
+                "unit": indicator_text(iid, "unit", lang, top.unit),
+                "threshold": translate_threshold(top.threshold, lang),
+                "grade": top.grade,
+                "grade_name": label(top.grade, lang),
+                "gap": top.gap,
+                "gap_text": fmt_value(top.gap),
+                "source": indicator_text(iid, "source", lang, top.source),
+                "red_line": bool(top.red_line),
+                "reason": doc.not_computed_reason(iid, lang),
                 "spread": spread,
             }
         )
-        for r in sorted(recs, key=lambda r: (_LEVEL_ORDER.index(r["level"]), r["unit_id"])):
+        for r in sorted(recs, key=lambda r: (_LEVEL_ORDER.index(r.level), r.unit_id)):
             if r is top:
                 continue
             unit_rows.append(
                 {
                     "id": iid,
                     "name": _ind_name(iid, lang, r),
-                    "level": r["level"],
-                    "level_name": _level_name(r["level"], lang),
-                    "unit_id": r["unit_id"],
-                    "value": r["value"],
-                    "value_text": fmt_value(r["value"]),
-                    "unit": indicator_text(iid, "unit", lang, r["unit"]),
-                    "grade": r["grade"],
-                    "grade_name": label(r["grade"], lang),
+                    "level": r.level,
+                    "level_name": _level_name(r.level, lang),
+                    "unit_id": r.unit_id,
+                    "value": r.value,
+                    "value_text": fmt_value(r.value),
+                    "unit": indicator_text(iid, "unit", lang, r.unit),
+                    "grade": r.grade,
+                    "grade_name": label(r.grade, lang),
                 }
             )
     return rows, unit_rows
 
 
-def _problem_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def _problem_rows(doc: ResultsDocument, lang: str) -> list[dict[str, Any]]:
     rows = []
-    for p in doc["problems"]:
+    for p in doc.problems:
+        # optional fields: the defaults a document without them (schema 1.0) is read with
+        grade = p.value_of("grade", "fail")
         rows.append(
             {
-                "id": p["indicator"],
-                "name": _ind_name(p["indicator"], lang, p),
-                "dimension_name": _dim_name(p.get("dimension", ""), lang),
-                "scope": p["scope"],
-                "scope_name": _level_name(p["scope"], lang),
-                "value": p["value"],
-                "value_text": fmt_value(p["value"]),
-                "unit": indicator_text(p["indicator"], "unit", lang, p.get("unit", "")),
-                "threshold": translate_threshold(p["threshold"], lang),
-                "gap": p.get("gap"),
-                "gap_text": fmt_value(p.get("gap")),
-                "grade": p.get("grade", "fail"),
-                "grade_name": label(p.get("grade", "fail"), lang),
-                "red_line": bool(p.get("red_line")),
-                "units_failing": p.get("units_failing", 0),
-                "units_total": p.get("units_total", 0),
-                "worst_level": p.get("worst_level"),
-                "worst_level_name": _level_name(p["worst_level"], lang)
-                if p.get("worst_level")
-                else "",
+                "id": p.indicator,
+                "name": _ind_name(p.indicator, lang, p),
+                "dimension_name": _dim_name(p.value_of("dimension", ""), lang),
+                "scope": p.scope,
+                "scope_name": _level_name(p.scope, lang),
+                "value": p.value,
+                "value_text": fmt_value(p.value),
+                "unit": indicator_text(p.indicator, "unit", lang, p.value_of("unit", "")),
+                "threshold": translate_threshold(p.threshold, lang),
+                "gap": p.gap,
+                "gap_text": fmt_value(p.gap),
+                "grade": grade,
+                "grade_name": label(grade, lang),
+                "red_line": bool(p.red_line),
+                "units_failing": p.value_of("units_failing", 0),
+                "units_total": p.value_of("units_total", 0),
+                "worst_level": p.worst_level,
+                "worst_level_name": _level_name(p.worst_level, lang) if p.worst_level else "",
                 "worst_units": [
                     {
                         "unit_id": str(u["unit_id"]),
                         "value": u["value"],
                         "text": fmt_value(u["value"]),
                     }
-                    for u in p.get("worst_units", [])
+                    for u in p.worst_units
                 ],
-                "source": indicator_text(p["indicator"], "source", lang, p["source"]),
+                "source": indicator_text(p.indicator, "source", lang, p.source),
             }
         )
     return rows
@@ -319,20 +319,20 @@ def _gap_residents(
 
 
 def _project_rows(
-    doc: dict[str, Any],
+    doc: ResultsDocument,
     lang: str,
     unit_residents: dict[str, pd.Series],
     buildings: gpd.GeoDataFrame | None,
     dist_cols: dict[str, str],
 ) -> list[dict[str, Any]]:
     acts = actions()
-    total = doc["study_area"].get("residents_total")
-    grades: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for r in doc["indicators"]:
-        grades.setdefault((r["id"], r["level"]), []).append(r)
+    total = doc.study_area.residents_total
+    grades: dict[tuple[str, str], list[IndicatorRow]] = {}
+    for rec in doc.indicators:
+        grades.setdefault((rec.id, rec.level), []).append(rec)
     rows = []
-    for p in doc["problems"]:
-        iid = p["indicator"]
+    for p in doc.problems:
+        iid = p.indicator
         act = acts.get(iid)
         cats = list(act["categories"]) if act else []
         if act:
@@ -340,12 +340,10 @@ def _project_rows(
         else:
             name = _ind_name(iid, lang, p)
             action = f"改善“{name}”" if lang == "zh" else f"Improve “{name}”"
-        level = p.get("worst_level")
+        level = p.worst_level
         failing: list[str] = []
         if level:
-            failing = [
-                str(r["unit_id"]) for r in grades.get((iid, level), []) if r["grade"] == "fail"
-            ]
+            failing = [str(u.unit_id) for u in grades.get((iid, level), []) if u.grade == "fail"]
         residents: float | None
         basis: str
         rule = act.get("rule", "each") if act else "each"
@@ -363,7 +361,7 @@ def _project_rows(
             basis = "units"
         else:
             residents, basis = total, "area"
-        if failing:
+        if failing and level:  # units fail only at a worst level
             area = f"{len(failing)} {_level_name(level, lang)}: " + ", ".join(failing[:8])
             area += " …" if len(failing) > 8 else ""
         else:
@@ -376,14 +374,14 @@ def _project_rows(
                 "categories": [_cat_name(c, lang) for c in cats],
                 "area": area,
                 "failing_units": failing,
-                "level": level or p["scope"],
+                "level": level or p.scope,
                 "residents": residents,
                 "residents_text": fmt_value(round(residents) if residents is not None else None),
                 "basis": label(f"residents_basis_{basis}", lang),
-                "red_line": bool(p.get("red_line")),
-                "gap_text": fmt_value(p.get("gap")),
-                "unit": indicator_text(iid, "unit", lang, p.get("unit", "")),
-                "priority": 0 if p.get("red_line") else 1,
+                "red_line": bool(p.red_line),
+                "gap_text": fmt_value(p.gap),
+                "unit": indicator_text(iid, "unit", lang, p.value_of("unit", "")),
+                "priority": 0 if p.red_line else 1,
             }
         )
     rows.sort(key=lambda r: (r["priority"], -(r["residents"] or 0.0)))
@@ -393,10 +391,10 @@ def _project_rows(
 
 
 def _completeness(
-    doc: dict[str, Any], facilities: gpd.GeoDataFrame | None, lang: str
+    doc: ResultsDocument, facilities: gpd.GeoDataFrame | None, lang: str
 ) -> list[dict[str, Any]]:
-    counts = doc["counts"].get("facilities", {})
-    residents = doc["study_area"].get("residents_total") or 0.0
+    counts = doc.counts.facilities
+    residents = doc.study_area.residents_total or 0.0
     fac = facilities if facilities is not None and len(facilities) else None
     if fac is not None and "in_area" in fac:
         fac = fac[fac["in_area"].fillna(False).astype(bool)]
@@ -440,9 +438,9 @@ def _building_completeness(buildings: gpd.GeoDataFrame | None, lang: str) -> lis
     return out
 
 
-def _dimension_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    dims = pd.DataFrame(doc["scores"]["dimensions"])
-    weights = doc["scores"]["dimension_weights"]
+def _dimension_rows(doc: ResultsDocument, lang: str) -> list[dict[str, Any]]:
+    dims = pd.DataFrame(doc.scores.dimensions)
+    weights = doc.scores.dimension_weights
     rows = []
     for dim in DIMENSIONS:
         row: dict[str, Any] = {
@@ -467,8 +465,8 @@ def _dimension_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _overall_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    ov = pd.DataFrame(doc["scores"]["overall"])
+def _overall_rows(doc: ResultsDocument, lang: str) -> list[dict[str, Any]]:
+    ov = pd.DataFrame(doc.scores.overall)
     rows: list[dict[str, Any]] = []
     if not len(ov):
         return rows
@@ -498,8 +496,8 @@ def _overall_rows(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _sensitivity(doc: dict[str, Any], lang: str) -> tuple[list[dict], list[dict]]:
-    sens = doc["scores"].get("sensitivity") or {}
+def _sensitivity(doc: ResultsDocument, lang: str) -> tuple[list[dict], list[dict]]:
+    sens = doc.scores.sensitivity or {}
     rows: list[dict] = []
     unit_rows: list[dict] = []
     for lv, block in sens.items():
@@ -523,19 +521,21 @@ def _sensitivity(doc: dict[str, Any], lang: str) -> tuple[list[dict], list[dict]
     return rows, unit_rows
 
 
-def compare_runs(a: dict[str, Any], b: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def compare_runs(
+    a: ResultsDocument | Mapping[str, Any], b: ResultsDocument | Mapping[str, Any], lang: str
+) -> list[dict[str, Any]]:
     """District values of two runs side by side, with the difference and the grade change."""
 
-    def top(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        return {i["id"]: i for i in doc["indicators"] if i["level"] == "district"}
+    def top(doc: ResultsDocument) -> dict[str, IndicatorRow]:
+        return {i.id: i for i in doc.rows("district")}
 
-    ta, tb = top(a), top(b)
+    ta, tb = top(as_document(a)), top(as_document(b))
     cat = catalogue()
     rows = []
     for iid in [i for i in cat if i in ta or i in tb]:
         x, y = ta.get(iid), tb.get(iid)
-        va = x["value"] if x else None
-        vb = y["value"] if y else None
+        va = x.value if x else None
+        vb = y.value if y else None
         rows.append(
             {
                 "id": iid,
@@ -546,54 +546,57 @@ def compare_runs(a: dict[str, Any], b: dict[str, Any], lang: str) -> list[dict[s
                 "a_text": fmt_value(va),
                 "b_text": fmt_value(vb),
                 "diff_text": fmt_value(vb - va) if va is not None and vb is not None else "—",
-                "grade_a": label(x["grade"], lang) if x else "—",
-                "grade_b": label(y["grade"], lang) if y else "—",
-                "changed": bool(x and y and x["grade"] != y["grade"]),
+                "grade_a": label(x.grade, lang) if x else "—",
+                "grade_b": label(y.grade, lang) if y else "—",
+                "changed": bool(x and y and x.grade != y.grade),
             }
         )
     return rows
 
 
 def build_report(
-    doc: dict[str, Any],
+    doc: ResultsDocument | Mapping[str, Any],
     *,
     lang: str = "en",
     buildings: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
     units: dict[str, gpd.GeoDataFrame] | None = None,
-    baseline: dict[str, Any] | None = None,
+    baseline: ResultsDocument | Mapping[str, Any] | None = None,
 ) -> Report:
     """The report's content from results.json and (optionally) the run's map layers.
 
     Parameters
     ----------
-    doc : dict
-        results.json of a run (:func:`citycheck.io.runfolder.read_results`).
+    doc : ResultsDocument or dict
+        results.json of a run (:func:`citycheck.evaluate.document.load_results`; a dict, as
+        :func:`citycheck.io.runfolder.read_results` gives it, is read into the model).
     lang : {"zh", "en"}
     buildings, facilities, units : GeoDataFrame, optional
         Layers of ``units.gpkg``; without them, residents affected fall back to the whole area
         and the building-attribute completeness is left out.
-    baseline : dict, optional
+    baseline : ResultsDocument or dict, optional
         results.json of an earlier run or another scenario, shown as "before" beside this run.
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang: expected 'zh' or 'en', got {lang!r}")
     from citycheck.report.layers import distance_columns
 
-    sa = doc["study_area"]
-    counts = doc["counts"]
+    doc = as_document(doc)
+    base = as_document(baseline) if baseline is not None else None
+    sa = doc.study_area
+    counts = doc.counts
     overview = [
-        (label("study_area", lang), sa["name"]),
-        (label("area_km2", lang), fmt_value(sa["area_km2"])),
-        (label("residents", lang), fmt_value(sa.get("residents_total"))),
-        (label("residents_method", lang), in_language(sa, "residents_method", lang) or "—"),
-        (label("buildings", lang), fmt_value(counts["buildings"])),
-        (label("residential_buildings", lang), fmt_value(counts["residential_buildings"])),
-        (label("facilities", lang), fmt_value(sum(counts.get("facilities", {}).values()))),
-        (label("crs", lang), sa["crs"]),
-        (label("created", lang), doc["created"]),
+        (label("study_area", lang), sa.name),
+        (label("area_km2", lang), fmt_value(sa.area_km2)),
+        (label("residents", lang), fmt_value(sa.residents_total)),
+        (label("residents_method", lang), sa.in_language("residents_method", lang) or "—"),
+        (label("buildings", lang), fmt_value(counts.buildings)),
+        (label("residential_buildings", lang), fmt_value(counts.residential_buildings)),
+        (label("facilities", lang), fmt_value(sum(counts.facilities.values()))),
+        (label("crs", lang), sa.crs),
+        (label("created", lang), doc.created),
     ]
-    census = sa.get("census")
+    census = sa.census
     if census:
         overview.append((label("census", lang), _census_overview(census, lang)))
     unit_res: dict[str, pd.Series] = {}
@@ -603,7 +606,7 @@ def build_report(
     dist_cols = distance_columns(buildings) if buildings is not None else {}
     indicator_rows, unit_rows = _indicator_rows(doc, lang)
     cat = catalogue()
-    evaluated = sorted({r["id"] for r in doc["indicators"]}, key=_order_key)
+    evaluated = sorted({r.id for r in doc.indicators}, key=_order_key)
     method_rows = []
     for iid in evaluated:
         ind = cat.get(iid)
@@ -624,49 +627,49 @@ def build_report(
                 "red_line": ind.red_line,
             }
         )
-    n_units = counts.get("units", {})
+    n_units = counts.value_of("units", {})
     levels = [
         {"level": lv, "name": _level_name(lv, lang), "n": n_units.get(lv, "—")}
         for lv in ("district", "neighbourhood", "compound", "grid")
     ]
     levels.append(
-        {"level": "dwelling", "name": _level_name("dwelling", lang), "n": counts["buildings"]}
+        {"level": "dwelling", "name": _level_name("dwelling", lang), "n": counts.buildings}
     )
     weights = [
         {"name": _dim_name(d, lang), "weight": fmt_value(w)}
-        for d, w in doc["scores"]["dimension_weights"].items()
+        for d, w in doc.scores.dimension_weights.items()
     ]
     red_lines = [m for m in method_rows if m["red_line"]]
     not_computed = [
         {
             "id": iid,
             "name": _ind_name(iid, lang),
-            "reason": not_computed_reason(doc, iid, lang),
+            "reason": doc.not_computed_reason(iid, lang),
             "compute": cat[iid].compute if iid in cat else "",
         }
-        for iid in sorted(doc["not_computed"], key=_order_key)
+        for iid in sorted(doc.not_computed, key=_order_key)
     ]
     sens, sens_units = _sensitivity(doc, lang)
     attribution = [label("osm_attribution", lang)]
     if census:
         attribution.append(label("census_attribution", lang))
-    attribution.append(f"{label('generated_by', lang)} {doc['software']['version']}")
+    attribution.append(f"{label('generated_by', lang)} {doc.software.version}")
     comparison, compare_name, compare_dims = [], "", []
-    if baseline is not None:
-        comparison = compare_runs(baseline, doc, lang)
-        compare_name = f"{baseline['study_area']['name']} ({baseline['created'][:10]})"
-        compare_dims = _dimension_rows(baseline, lang)
+    if base is not None:
+        comparison = compare_runs(base, doc, lang)
+        compare_name = f"{base.study_area.name} ({base.created[:10]})"
+        compare_dims = _dimension_rows(base, lang)
     return Report(
         comparison=comparison,
         compare_name=compare_name,
         compare_dimensions=compare_dims,
         lang=lang,
         title=label("title", lang),
-        area_name=sa["name"],
-        created=doc["created"],
-        software=f"citycheck {doc['software']['version']}",
+        area_name=sa.name,
+        created=doc.created,
+        software=f"citycheck {doc.software.version}",
         overview=overview,
-        inputs=doc["inputs"],
+        inputs=[i.to_json_dict() for i in doc.inputs],
         completeness=_completeness(doc, facilities, lang),
         building_completeness=_building_completeness(buildings, lang),
         not_computed=not_computed,
@@ -682,7 +685,7 @@ def build_report(
         projects=_project_rows(doc, lang, unit_res, buildings, dist_cols),
         sensitivity=sens,
         sensitivity_units=sens_units,
-        notes=list(in_language(doc["scores"], "notes", lang, [])),
-        warnings=list(in_language(doc, "warnings", lang, [])),
+        notes=list(doc.scores.in_language("notes", lang, [])),
+        warnings=list(doc.in_language("warnings", lang, [])),
         attribution=attribution,
     )

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from citycheck.categories import categories
 from citycheck.evaluate.catalogue import catalogue
-from citycheck.io.runfolder import read_results
+from citycheck.evaluate.document import load_results
 from citycheck.labels import label
 from citycheck.report import figures
 from citycheck.report.fonts import CJK_FAMILY, use_cjk_font_in_fontconfig
@@ -171,8 +171,8 @@ def write_reports(
     run = Path(run_dir)
     if parallel and len(langs) > 1 and (os.cpu_count() or 1) > 1:
         return _write_languages_in_parallel(run, langs, formats, out_dir, compare)
-    doc = read_results(run)
-    baseline = read_results(compare) if compare is not None else None
+    doc = load_results(run)
+    baseline = load_results(compare) if compare is not None else None
     layers = load_layers(run, doc)
     target = Path(out_dir) if out_dir is not None else run
     written = []

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from citycheck.categories import categories
 from citycheck.evaluate.catalogue import dimensions, indicator_text
-from citycheck.labels import in_language, label, not_computed_reason, translate_threshold
+from citycheck.evaluate.document import IndicatorRow, ProblemRow, ResultsDocument, as_document
+from citycheck.labels import label, translate_threshold
 
 __all__ = ["render_summary"]
 
@@ -26,27 +28,32 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def render_summary(doc: dict[str, Any], *, lang: str = "en") -> str:
-    """Render results.json (as a dict) to a self-contained HTML page in ``lang``."""
+def render_summary(doc: ResultsDocument | Mapping[str, Any], *, lang: str = "en") -> str:
+    """Render results.json (the typed model, or the dict) to a self-contained HTML page."""
     zh = lang == "zh"
     dims = dimensions()
     cats = categories()
-    district = [i for i in doc["indicators"] if i["level"] == "district"]
-    overall = next((o for o in doc["scores"]["overall"] if o["level"] == "district"), None)
-    dim_scores = [d for d in doc["scores"]["dimensions"] if d["level"] == "district"]
+    doc = as_document(doc)
+    district = doc.rows("district")
+    overall = doc.scores.overall_at("district")
+    dim_scores = doc.scores.dimensions_at("district")
+
+    def name(item: IndicatorRow | ProblemRow) -> str:
+        return item.zh if zh else item.en
+
     return _ENV.get_template("summary.html.j2").render(
         doc=doc,
         lang=lang,
         L=lambda k: label(k, lang),
         fmt=_fmt,
-        name=lambda item: item["zh"] if zh else item["en"],
+        name=name,
         dim_name=lambda d: dims[d][0] if zh else dims[d][1],
         cat_name=lambda c: cats[c].name(lang) if c in cats else c,
         district=district,
         overall=overall,
         dim_scores=dim_scores,
-        msg=lambda section, key: in_language(section, key, lang),
-        reason=lambda iid: not_computed_reason(doc, iid, lang),
+        msg=lambda section, key: section.in_language(key, lang),
+        reason=lambda iid: doc.not_computed_reason(iid, lang),
         threshold=lambda text: translate_threshold(text, lang),
         text=lambda iid, field, stored: indicator_text(iid, field, lang, stored),
     )

@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import pandas as pd
 
 from citycheck.categories import categories
 from citycheck.evaluate.catalogue import DIMENSIONS, catalogue, dimensions, indicator_text
+from citycheck.evaluate.document import IndicatorRow, ResultsDocument, as_document
 from citycheck.io.errors import InputError
 from citycheck.io.runfolder import column_name, read_results
 from citycheck.labels import label
@@ -43,11 +44,16 @@ MAP_LEVELS = ("district", "neighbourhood", "compound", "grid", "dwelling")
 
 @dataclass
 class Run:
-    """One run folder: its results, or the error that keeps it from being shown."""
+    """One run folder: its results, or the error that keeps it from being shown.
+
+    ``results`` is results.json as read by the typed model; ``doc`` the same document as the
+    JSON dict (kept for the views that serve it as it is).
+    """
 
     id: str
     path: Path
     doc: dict[str, Any] | None = None
+    results: ResultsDocument | None = None
     error: str = ""
     _layers: MapLayers | None = None
     _geojson: dict[str, str] = field(default_factory=dict)
@@ -56,22 +62,28 @@ class Run:
 
     @property
     def name(self) -> str:
-        return self.doc["study_area"]["name"] if self.doc else self.path.name
+        return self.document.study_area.name if self.doc else self.path.name
+
+    @property
+    def document(self) -> ResultsDocument:
+        """The typed results (read from ``doc`` the first time when only the dict was set)."""
+        assert self.doc is not None
+        if self.results is None:
+            self.results = as_document(self.doc)
+        return self.results
 
     def layers(self) -> MapLayers:
         with self._lock:
             if self._layers is None:
-                assert self.doc is not None
-                self._layers = load_layers(self.path, self.doc, base=False)
+                self._layers = load_layers(self.path, self.document, base=False)
             return self._layers
 
     def report(self, lang: str) -> Report:
         with self._lock:
             if lang not in self._reports:
-                assert self.doc is not None
                 lay = self._layers
                 self._reports[lang] = build_report(
-                    self.doc,
+                    self.document,
                     lang=lang,
                     buildings=lay.buildings if lay is not None else None,
                     facilities=lay.facilities if lay is not None else None,
@@ -126,6 +138,7 @@ class RunStore:
             run = Run(id=rid, path=p)
             try:
                 run.doc = read_results(p)
+                run.results = ResultsDocument.from_json_dict(run.doc)
                 run.layers()
             except InputError as exc:
                 run.error = str(exc)
@@ -136,12 +149,12 @@ class RunStore:
         return [r for r in self.runs.values() if not r.error]
 
 
-def _grade_reason(ind: dict[str, Any], lang: str) -> str:
-    grade = ind["grade"]
-    thr = translate_threshold(ind["threshold"], lang)
-    unit = indicator_text(ind["id"], "unit", lang, ind["unit"])
+def _grade_reason(ind: IndicatorRow, lang: str) -> str:
+    grade = ind.grade
+    thr = translate_threshold(ind.threshold, lang)
+    unit = indicator_text(ind.id, "unit", lang, ind.unit)
     if grade in ("fail", "warning"):
-        gap = fmt_value(ind.get("gap"))
+        gap = fmt_value(ind.gap)
         if lang == "zh":
             return f"{label(grade, lang)}：标准 {thr}，差距 {gap} {unit}"
         return f"{label(grade, lang)}: threshold {thr}, short by {gap} {unit}"
@@ -150,7 +163,9 @@ def _grade_reason(ind: dict[str, Any], lang: str) -> str:
     return label(grade, lang)
 
 
-def explain_unit(doc: dict[str, Any], level: str, unit_id: str, lang: str) -> dict[str, Any]:
+def explain_unit(
+    doc: ResultsDocument | Mapping[str, Any], level: str, unit_id: str, lang: str
+) -> dict[str, Any]:
     """Every indicator value of one unit, with its grade and why it fails.
 
     Raises
@@ -158,28 +173,27 @@ def explain_unit(doc: dict[str, Any], level: str, unit_id: str, lang: str) -> di
     KeyError
         If the unit has no values at that level.
     """
-    rows = []
-    for ind in doc["indicators"]:
-        if ind["level"] == level and str(ind["unit_id"]) == str(unit_id):
-            rows.append(
-                {
-                    "id": ind["id"],
-                    "name": ind["zh"] if lang == "zh" else ind["en"],
-                    "dimension": ind["dimension"],
-                    "value": ind["value"],
-                    "value_text": fmt_value(ind["value"]),
-                    "unit": indicator_text(ind["id"], "unit", lang, ind["unit"]),
-                    "grade": ind["grade"],
-                    "grade_name": label(ind["grade"], lang),
-                    "why": _grade_reason(ind, lang),
-                }
-            )
+    doc = as_document(doc)
+    rows: list[dict[str, Any]] = [
+        {
+            "id": ind.id,
+            "name": ind.zh if lang == "zh" else ind.en,
+            "dimension": ind.dimension,
+            "value": ind.value,
+            "value_text": fmt_value(ind.value),
+            "unit": indicator_text(ind.id, "unit", lang, ind.unit),
+            "grade": ind.grade,
+            "grade_name": label(ind.grade, lang),
+            "why": _grade_reason(ind, lang),
+        }
+        for ind in doc.unit_rows(level, unit_id)
+    ]
     if not rows:
         raise KeyError(f"{level} {unit_id}")
     order = {d: i for i, d in enumerate(DIMENSIONS)}
     rows.sort(key=lambda r: (r["grade"] != "fail", order.get(r["dimension"], 9), r["id"]))
     ov = next(
-        (o for o in doc["scores"]["overall"] if o["level"] == level and o["unit_id"] == unit_id),
+        (o for o in doc.scores.overall if o["level"] == level and o["unit_id"] == unit_id),
         None,
     )
     return {
@@ -253,12 +267,12 @@ def explain_building(buildings: gpd.GeoDataFrame, osm_id: str, lang: str) -> dic
     }
 
 
-def indicator_menu(doc: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+def indicator_menu(doc: ResultsDocument | Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
     """Indicators with values in this run, by dimension, with the levels they have."""
     by_id: dict[str, set[str]] = {}
-    for ind in doc["indicators"]:
-        if ind["value"] is not None:
-            by_id.setdefault(ind["id"], set()).add(ind["level"])
+    for ind in as_document(doc).indicators:
+        if ind.value is not None:
+            by_id.setdefault(ind.id, set()).add(ind.level)
     cat = catalogue()
     dims = dimensions()
     out = []
