@@ -1,10 +1,10 @@
-"""Writing plans and what-if results into a run folder (files only added, never replaced
-except earlier planning outputs, each written atomically)."""
+"""Plans and what-if results for a run folder: the layers and maps, handed to
+:mod:`citycheck.io.planning_folder`, which owns the files (``RUN/planning/``,
+``RUN/whatif/<scenario>/``)."""
 
 from __future__ import annotations
 
-import json
-import os
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -12,50 +12,23 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from citycheck.io.planning_folder import write_planning_folder, write_whatif_folder
+
 __all__ = [
-    "flat_projects",
-    "write_json",
-    "write_layers",
-    "write_map",
+    "map_png",
     "write_plan_outputs",
     "write_whatif_outputs",
 ]
 
 
-def write_json(path: Path, doc: dict[str, Any]) -> Path:
-    """Write JSON atomically (a temporary file renamed over the target)."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
-def write_layers(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
-    """Write GeoPackage layers (WGS84) atomically; empty layers are skipped."""
-    tmp = path.with_name(path.stem + ".tmp.gpkg")
-    if tmp.exists():
-        tmp.unlink()
-    for name, gdf in layers.items():
-        if len(gdf):
-            out = gdf.to_crs("EPSG:4326")
-            for c in out.columns:
-                if c != out.geometry.name and out[c].dtype == object:
-                    out[c] = out[c].map(lambda v: v if v is None or isinstance(v, str) else str(v))
-            out.to_file(tmp, layer=name, driver="GPKG")
-    if tmp.exists():
-        os.replace(tmp, path)
-    return path
-
-
-def write_map(
-    path: Path,
+def map_png(
     city: Any,
     *,
     buildings: pd.Series,
     points: dict[str, gpd.GeoDataFrame],
     title: str,
-) -> Path:
-    """A PNG map: buildings coloured by a status column, and point layers on top.
+) -> bytes:
+    """A PNG map (its bytes): buildings coloured by a status column, and point layers on top.
 
     ``buildings`` maps building index to a label ("served before", "newly served", "not
     served", ...).
@@ -96,44 +69,10 @@ def write_map(
     ax.set_axis_off()
     ax.legend(loc="lower left", fontsize=7)
     fig.tight_layout()
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp)
+    buf = BytesIO()
+    fig.savefig(buf, format="png")
     plt.close(fig)
-    os.replace(tmp, path)
-    return path
-
-
-def flat_projects(projects: pd.DataFrame) -> pd.DataFrame:
-    """The project list as a flat table (projects.csv): one row per project."""
-    rows = []
-    for r in projects.to_dict("records"):
-        prob = r.get("problem") or {}
-        district = [m for m in r.get("indicators_moved", []) if m.get("level") == "district"]
-        rows.append(
-            {
-                "rank": r.get("rank"),
-                "indicator": prob.get("indicator"),
-                "problem_zh": prob.get("zh"),
-                "problem_en": prob.get("en"),
-                "category": r["category"],
-                "category_zh": r["category_zh"],
-                "category_en": r["category_en"],
-                "n_sites": r["n_sites"],
-                "site_ids": ";".join(s["site_id"] for s in r.get("sites", [])),
-                "residents_newly_served": r.get("residents_newly_served"),
-                "buildings_newly_served": r.get("buildings_newly_served"),
-                "cost": r.get("cost"),
-                "gap": (r.get("solver") or {}).get("gap"),
-                "district_changes": "; ".join(
-                    f"{m['indicator']} {m['before'] if m['before'] is not None else 'no data'}"
-                    f" → {m['after']:.1f}"
-                    for m in district
-                    if m.get("after") is not None
-                ),
-                "note": r.get("note", ""),
-            }
-        )
-    return pd.DataFrame(rows)
+    return buf.getvalue()
 
 
 def write_plan_outputs(
@@ -149,15 +88,9 @@ def write_plan_outputs(
     """
     from citycheck.plan.plan import projects_document
 
-    out = run / "planning"
-    out.mkdir(exist_ok=True)
-    write_json(
-        out / "projects.json", projects_document(projects, run=str(run), parameters=parameters)
-    )
-    csv_tmp = out / "projects.csv.tmp"
-    flat_projects(projects).to_csv(csv_tmp, index=False)
-    csv_tmp.replace(out / "projects.csv")
+    document = projects_document(projects, run=str(run), parameters=parameters)
     layers: dict[str, gpd.GeoDataFrame] = {}
+    maps: dict[str, bytes] = {}
     for p in plans:
         s = p.sites.assign(category=p.category)
         c = p.candidates.assign(category=p.category)
@@ -168,16 +101,20 @@ def write_plan_outputs(
             "served before",
             np.where(p.demand["served_after"], "newly served", "not served"),
         )
-        write_map(
-            out / f"plan_{p.category}.png",
+        maps[p.category] = map_png(
             city,
             buildings=pd.Series(status, index=p.demand.index),
             points={"proposed sites": p.sites},
             title=f"{p.category}: {len(p.sites)} new sites, {p.buildings_newly_served} buildings "
             f"newly within {p.limit_m:g} m",
         )
-    write_layers(out / "sites.gpkg", layers)
-    return out
+    return write_planning_folder(
+        run,
+        document=document,
+        projects=projects.to_dict("records"),
+        maps=maps,
+        layers=layers,
+    )
 
 
 def write_whatif_outputs(
@@ -196,20 +133,7 @@ def write_whatif_outputs(
 
     from citycheck.access import dist_column
 
-    out.mkdir(parents=True, exist_ok=True)
-    rec = changes.astype(object).where(changes.notna(), None).to_dict("records")
-    write_json(
-        out / "whatif.json",
-        {
-            "schema": "citycheck.whatif",
-            "schema_version": "1.0",
-            "scenario": str(scenario_file),
-            "actions": wi.log,
-            "changes": rec,
-        },
-    )
-    changes.to_csv(out / "changes.csv", index=False)
-    # map: buildings whose access changed, and the actions
+    # the layers: buildings whose access changed, and the actions
     rows = sorted(wi.changed_rows)
     idx = before.buildings.index[rows]
     geoms, labels = [], []
@@ -240,12 +164,17 @@ def write_whatif_outputs(
         ):
             bl[f"{c}_before_m"] = d0
             bl[f"{c}_after_m"] = d1
-    write_layers(out / "whatif.gpkg", {"actions": acts, "buildings_changed": bl})
-    write_map(
-        out / "whatif.png",
+    png = map_png(
         city,
         buildings=pd.Series("gains", index=idx),
         points={"changes": acts[acts.geom_type == "Point"]},
         title=f"what-if {scenario_file.stem}: {len(idx)} buildings with changed access",
     )
-    return out
+    return write_whatif_folder(
+        out,
+        scenario=str(scenario_file),
+        actions=wi.log,
+        changes=changes,
+        layers={"actions": acts, "buildings_changed": bl},
+        map_png=png,
+    )

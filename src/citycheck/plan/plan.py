@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from citycheck.access.indicators import NEEDS
 from citycheck.categories import categories
+from citycheck.io.planning_folder import PROJECTS_SCHEMA
 from citycheck.labels import labels_under
 from citycheck.plan.candidates import candidate_sites
 from citycheck.plan.matrix import distance_table, nearest_existing, siting_network
@@ -575,7 +576,7 @@ def projects_document(
 
     return clean(
         {
-            "schema": "citycheck.projects",
+            "schema": PROJECTS_SCHEMA,
             "schema_version": "1.0",
             "software": {"name": "citycheck", "version": __version__},
             "run": run,

@@ -8,18 +8,17 @@ gap — in the order of the list's ranking. Without the file the section is left
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from citycheck.evaluate.catalogue import indicator_text
-from citycheck.io.errors import InputError
+from citycheck.io.planning_folder import PLANNING_DIR, PROJECTS_JSON, read_projects
 from citycheck.plan.labels import planning_label, planning_labels
 
 __all__ = ["PROJECTS_FILE", "planning_section", "project_rows"]
 
 #: Where ``citycheck plan`` writes the project list, relative to the run folder.
-PROJECTS_FILE = Path("planning") / "projects.json"
+PROJECTS_FILE = Path(PLANNING_DIR) / PROJECTS_JSON
 
 
 def _num(v: float | None, unit: str = "") -> str:
@@ -102,23 +101,9 @@ def planning_section(run_dir: str | Path, lang: str) -> dict[str, Any] | None:
         A ``projects.json`` that is not a readable project list (naming the file, the field and
         the value).
     """
-    path = Path(run_dir) / PROJECTS_FILE
-    if not path.exists():
+    doc = read_projects(run_dir)
+    if doc is None:
         return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(path, "file", path.name, f"not readable JSON ({exc})") from exc
-    if not isinstance(doc, dict) or doc.get("schema") != "citycheck.projects":
-        schema = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
-        raise InputError(path, "schema", schema, "expected 'citycheck.projects'")
-    if not isinstance(doc.get("projects"), list):
-        raise InputError(path, "projects", doc.get("projects"), "expected a list of projects")
-    for i, p in enumerate(doc["projects"]):
-        for key in ("category", "category_zh", "category_en"):
-            if not isinstance(p, dict) or not isinstance(p.get(key), str):
-                value = p.get(key) if isinstance(p, dict) else p
-                raise InputError(path, f"projects[{i}].{key}", value, "expected a text")
     params = doc.get("parameters") or {}
     shown = {k: v for k, v in params.items() if v is not None}
     return {
