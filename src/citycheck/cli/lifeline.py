@@ -163,7 +163,7 @@ def risk_command(
         return
     table.to_csv(out, index=False)
     if run is not None:
-        from citycheck.lifeline.run_output import write_lifeline_table
+        from citycheck.io.lifeline_folder import write_lifeline_table
 
         write_lifeline_table(run, "risk.csv", table)
         write_lifeline_table(run, "pipes.geojson", reg.pipes)
@@ -215,7 +215,7 @@ def criticality_command(
         )
         res.to_csv(out)
         if run is not None:
-            from citycheck.lifeline.run_output import write_lifeline_table
+            from citycheck.io.lifeline_folder import write_lifeline_table
 
             write_lifeline_table(run, "criticality.csv", res.reset_index())
         if verify:
@@ -396,7 +396,7 @@ def monitor_command(
             changed = follow_work_orders(store, sink)
             console.print(f"{len(changed)} work orders changed status in the hotline")
         if run is not None:
-            from citycheck.lifeline.run_output import write_lifeline_table
+            from citycheck.io.lifeline_folder import write_lifeline_table
 
             write_lifeline_table(run, "alarms.csv", store.alarms())
     finally:
@@ -435,7 +435,7 @@ def renew_command(
         return
     plan.to_csv(out, index=False)
     if run is not None:
-        from citycheck.lifeline.run_output import write_lifeline_table
+        from citycheck.io.lifeline_folder import write_lifeline_table
 
         write_lifeline_table(run, "renewal.csv", plan)
         write_lifeline_table(run, "pipes.geojson", reg.pipes)

@@ -1,6 +1,6 @@
 """The report's lifeline section: pipe risk map, top renewal projects, criticality, alarms.
 
-Built from ``RUN/lifeline/`` (see :mod:`citycheck.lifeline.run_output`); absent when the run
+Built from ``RUN/lifeline/`` (see :mod:`citycheck.io.lifeline_folder`); absent when the run
 folder has no lifeline results. Every label in Chinese and English.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from citycheck.io.lifeline_folder import LifelineRun, read_lifeline_run
 from citycheck.labels import labels_under
 from citycheck.lifeline.monitoring.alarms import KIND_NAMES, LEVEL_NAMES
-from citycheck.lifeline.run_output import LifelineRun, read_lifeline_run
 
 __all__ = ["LIFELINE_LABELS", "lifeline_section", "risk_classes"]
 

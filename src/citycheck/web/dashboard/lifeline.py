@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from citycheck.lifeline.run_output import read_lifeline_run
+from citycheck.io.lifeline_folder import read_lifeline_run
 from citycheck.report.lifeline_section import lifeline_section, risk_classes
 from citycheck.web.dashboard.deps import Lang, Store, get_run
 

@@ -10,6 +10,9 @@ criticality.csv   ``citycheck lifeline criticality``: pipes ranked by unmet dema
 renewal.csv       ``citycheck lifeline renew``: renewal projects, selected within the budget
 alarms.csv        ``citycheck lifeline monitor``: alarms with their work order and its status
 ================= ==========================================================================
+
+This module is the folder format only: the lifeline part (:mod:`citycheck.lifeline`) computes
+the tables and the command line hands them to :func:`write_lifeline_table`.
 """
 
 from __future__ import annotations
