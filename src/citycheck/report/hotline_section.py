@@ -267,7 +267,8 @@ def hotline_section(doc: dict[str, Any], lang: str) -> dict[str, Any]:
 def attach_hotline(report: Report, run_dir: str | os.PathLike[str]) -> Report:
     """Read ``RUN/hotline/`` (when present), build the section with its figures into
     ``report.hotline`` and add the hotspots to the report's problem list."""
-    from citycheck.listen.analytics.runfolder import FOLDER, read_hotline_folder, run_units
+    from citycheck.io.hotline_folder import FOLDER, read_hotline_folder
+    from citycheck.listen.analytics.runfolder import run_units
     from citycheck.report import hotline_figures as hf
 
     run = Path(run_dir)

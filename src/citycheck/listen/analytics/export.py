@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from citycheck.io.errors import InputError
+from citycheck.io.hotline_folder import write_table_folder
 from citycheck.labels import labels_under
 
-__all__ = ["COLUMN_LABELS", "bilingual_columns", "export_tables"]
+__all__ = ["COLUMN_LABELS", "bilingual_columns", "export_tables", "prepare_tables"]
 
 #: Column -> (zh, en) for the columns the analytics tables share.
 COLUMN_LABELS: dict[str, tuple[str, str]] = labels_under("hotline.column")
@@ -57,6 +58,17 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def prepare_tables(
+    tables: dict[str, pd.DataFrame], *, bilingual: bool = True
+) -> dict[str, pd.DataFrame]:
+    """The tables as written: lists joined with "; ", periods as text, times without zone, and
+    (with ``bilingual``) bilingual headers (:func:`bilingual_columns`)."""
+    return {
+        name: (bilingual_columns(_flat(df)) if bilingual else _flat(df))
+        for name, df in tables.items()
+    }
+
+
 def export_tables(
     tables: dict[str, pd.DataFrame], path: str | os.PathLike[str], *, bilingual: bool = True
 ) -> list[Path]:
@@ -77,10 +89,7 @@ def export_tables(
         Files written.
     """
     p = Path(path)
-    prepared = {
-        name: (bilingual_columns(_flat(df)) if bilingual else _flat(df))
-        for name, df in tables.items()
-    }
+    prepared = prepare_tables(tables, bilingual=bilingual)
     if p.suffix.lower() == ".xlsx":
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_suffix(".xlsx.part")
@@ -91,10 +100,4 @@ def export_tables(
         return [p]
     if p.suffix:
         raise InputError(p, "path", str(p), "export to a .xlsx file or to a folder")
-    p.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, df in prepared.items():
-        f = p / f"{name}.csv"
-        df.to_csv(f, index=False, encoding="utf-8-sig")
-        written.append(f)
-    return written
+    return write_table_folder(prepared, p)

@@ -13,19 +13,18 @@ run's other results:
 ``RUN/hotline/hexes.geojson``
     The H3 grid: orders, per 10,000 residents (where known), Gi* z, p, q and the ``hot`` flag.
 ``RUN/hotline/tables/*.csv``
-    Every table with bilingual headers (:func:`.export.export_tables`).
+    Every table with bilingual headers (:func:`.export.prepare_tables`).
 
+This module computes the content (:func:`hotline_bundle`) and reads the run's units; the folder
+format (writing and reading ``RUN/hotline/``) is :mod:`citycheck.io.hotline_folder`.
 Evidence texts go through :func:`citycheck.listen.privacy.redact`; requester ids, names and
 phone numbers are never written.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ import pandas as pd
 import shapely
 
 from citycheck.io.errors import InputError
-from citycheck.listen.analytics.export import export_tables
+from citycheck.io.hotline_folder import FORMAT_VERSION
 from citycheck.listen.analytics.frames import normalise_orders
 from citycheck.listen.analytics.health import hotspot_problems
 from citycheck.listen.analytics.hotspots import (
@@ -52,19 +51,11 @@ from citycheck.listen.analytics.trends import before_after, surges
 from citycheck.listen.privacy import redact
 
 __all__ = [
-    "FOLDER",
-    "FORMAT_VERSION",
     "hotline_bundle",
-    "read_hotline_folder",
     "run_hex_residents",
     "run_units",
-    "write_hotline_folder",
 ]
 
-#: Sub-folder of a run folder that holds the hotline analytics.
-FOLDER = "hotline"
-#: Version of ``hotline.json``; readers refuse other versions with a clear message.
-FORMAT_VERSION = 1
 #: Seasonal baselines look back two years (:func:`.trends.surges`); shorter logs get no surges.
 _SURGE_MIN_DAYS = 400
 
@@ -414,61 +405,3 @@ def _units_of_cells(problems: list[dict[str, Any]], units: gpd.GeoDataFrame) -> 
         for w, u in zip(p["worst_units"], hit, strict=True):
             w["run_unit"] = u
         p["units"] = sorted({u for u in hit if u})
-
-
-def write_hotline_folder(
-    run_dir: str | os.PathLike[str],
-    bundle: dict[str, Any],
-    hexes: gpd.GeoDataFrame,
-    tables: dict[str, pd.DataFrame],
-) -> Path:
-    """Write ``RUN/hotline/`` (replacing an earlier one only once the new one is complete).
-
-    Raises
-    ------
-    InputError
-        When ``run_dir`` is not a complete run folder.
-    """
-    run = Path(run_dir)
-    if not (run / "results.json").exists():
-        raise InputError(run, "--run", str(run), "not a run folder (no results.json)")
-    target = run / FOLDER
-    tmp = Path(tempfile.mkdtemp(prefix=".hotline-", dir=run))
-    tmp.chmod(0o755)
-    try:
-        (tmp / "hotline.json").write_text(
-            json.dumps(bundle, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        hexes.to_file(tmp / "hexes.geojson", driver="GeoJSON")
-        export_tables(tables, tmp / "tables")
-        old = run / ".hotline-old"
-        if target.exists():
-            target.replace(old)
-        tmp.replace(target)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
-
-
-def read_hotline_folder(run_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """``RUN/hotline/hotline.json`` as a dict, or None when the run has no hotline analytics.
-
-    Raises
-    ------
-    InputError
-        When the file is unreadable or of another format version.
-    """
-    f = Path(run_dir) / FOLDER / "hotline.json"
-    if not f.exists():
-        return None
-    try:
-        doc = json.loads(f.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f, "file", str(f), f"not readable JSON ({exc})") from exc
-    if doc.get("version") != FORMAT_VERSION:
-        raise InputError(
-            f, "version", doc.get("version"), f"expected {FORMAT_VERSION}; rerun hotline stats"
-        )
-    return doc

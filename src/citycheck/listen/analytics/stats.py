@@ -93,11 +93,12 @@ def write_run_bundle(
     hex_resolution: int = 8,
 ) -> Path:
     """Compute the report/dashboard bundle and write RUN/hotline/; returns the folder."""
+    from citycheck.io.hotline_folder import write_hotline_folder
+    from citycheck.listen.analytics.export import prepare_tables
     from citycheck.listen.analytics.runfolder import (
         hotline_bundle,
         run_hex_residents,
         run_units,
-        write_hotline_folder,
     )
 
     if not (run / "results.json").exists():
@@ -121,7 +122,7 @@ def write_run_bundle(
         hex_resolution=hex_resolution,
         source=Path(source).name,
     )
-    return write_hotline_folder(run, bundle, hexes, tables)
+    return write_hotline_folder(run, bundle, hexes, prepare_tables(tables))
 
 
 def load_orders(table: Path | None, db: str | None) -> pd.DataFrame:

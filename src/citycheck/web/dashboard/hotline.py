@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from citycheck.io.errors import InputError
-from citycheck.listen.analytics.runfolder import FOLDER, read_hotline_folder
+from citycheck.io.hotline_folder import FOLDER, read_hotline_folder
 from citycheck.report.hotline_figures import sparkline_svg
 from citycheck.report.hotline_section import hotline_labels, hotline_section
 from citycheck.web.dashboard.deps import Lang, Store, get_run
