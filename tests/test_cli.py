@@ -141,3 +141,21 @@ def test_indicators_in_chinese():
     assert "平方米/人" in res.stdout and "预警" in res.stdout and "单位" in res.stdout
     assert "m²/person" not in res.stdout and "(warning" not in res.stdout
     assert "Built-up land per capita" not in res.stdout
+
+
+def test_demo_never_replaces_a_folder_that_is_not_a_run(tmp_path):
+    """`citycheck demo` overwrites its run folder; a user's other folder, or a file, is refused
+    before any work and left as it was."""
+    mine = tmp_path / "my-documents"
+    mine.mkdir()
+    (mine / "thesis.docx").write_text("years of work")
+    res = _run("demo", "--out", str(mine), "--quiet")
+    assert res.returncode == 2
+    assert "not a citycheck run folder" in res.stderr and str(mine) in res.stderr
+    assert (mine / "thesis.docx").read_text() == "years of work"
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep")
+    res = _run("evaluate", str(shared_data("osm", "beijing-haidian-bupt.osm.pbf")),
+               "--out", str(a_file), "--population", "1000", "--overwrite", "-q")  # fmt: skip
+    assert res.returncode == 2 and a_file.read_text() == "keep"
+    assert "Traceback" not in res.stderr

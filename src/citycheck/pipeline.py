@@ -268,13 +268,21 @@ def run_check(
     from citycheck.io.boundary import boundary_from_adcode, read_boundary
     from citycheck.io.census import county_record, read_county_census
     from citycheck.io.osm import read_osm
-    from citycheck.io.runfolder import file_record
+    from citycheck.io.runfolder import file_record, is_replaceable
 
     if lang not in ("en", "zh"):
         raise InputError("--lang", "lang", lang, "choose 'en' or 'zh'")
     out = Path(out_dir)
     if out.exists() and not overwrite:
         raise InputError(out, "out_dir", str(out), "the run folder exists; use --overwrite")
+    if out.exists() and not is_replaceable(out):
+        raise InputError(
+            out,
+            "out_dir",
+            str(out),
+            "exists and is not a citycheck run folder (no results.json or COMPLETE); "
+            "refusing to replace it: choose another --out",
+        )
     if census is not None and adcode is None:
         raise InputError(census, "adcode", None, "--census needs --adcode to pick the district")
     if census is not None and population is not None:

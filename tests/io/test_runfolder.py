@@ -116,3 +116,23 @@ def test_document_not_matching_the_schema_rejected_on_reading(tmp_path):
     (out / "results.json").write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(InputError, match="grade"):
         read_results(out)
+
+
+def test_only_run_folders_and_empty_folders_may_be_replaced(tmp_path):
+    from citycheck.io.runfolder import is_replaceable
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "COMPLETE").write_text("citycheck")
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "results.json").write_text("{}")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("mine")
+    assert is_replaceable(empty) and is_replaceable(run) and is_replaceable(partial)
+    assert not is_replaceable(other) and not is_replaceable(a_file)

@@ -32,6 +32,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "column_name",
     "file_record",
+    "is_replaceable",
     "read_results",
     "results_schema",
     "validate_results",
@@ -120,6 +121,14 @@ def write_run_folder(
     out = Path(out)
     if out.exists() and not overwrite:
         raise InputError(out, "out_dir", str(out), "the run folder exists; use --overwrite")
+    if out.exists() and not is_replaceable(out):
+        raise InputError(
+            out,
+            "out_dir",
+            str(out),
+            "exists and is not a citycheck run folder (no results.json or COMPLETE); "
+            "refusing to replace it: choose another --out",
+        )
     tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -154,6 +163,17 @@ def write_run_folder(
     else:
         tmp.rename(out)
     return out
+
+
+def is_replaceable(path: str | os.PathLike[str]) -> bool:
+    """Whether ``--overwrite`` may replace ``path``: an empty folder or a citycheck run folder
+    (``results.json`` or ``COMPLETE`` in it), never a file or another folder with contents."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return False
+    if (folder / COMPLETE).exists() or (folder / "results.json").exists():
+        return True
+    return not any(folder.iterdir())
 
 
 def read_results(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
